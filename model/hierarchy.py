@@ -1,0 +1,283 @@
+"""The hierarchy of a case as a networkx graph: validation, derived quota groups, S5 rating order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from model.ballots import NoMajority
+from model.case import FACTS_BY_KIND, Case, Kind, Subject, Tier
+from model.errors import InputProblem
+
+
+@dataclass(frozen=True)
+class QuotaGroup:
+    """Subjects sharing one C1/C2 cap (RULES.md §3, quota groups)."""
+
+    id: str
+    name: str
+    kind: Kind
+    members: tuple[str, ...]
+    explicit: bool = False
+
+
+@dataclass
+class Hierarchy:
+    """Who contains, leads and heads whom; built only from a case that passed ``validate``."""
+
+    case: Case
+    subjects: dict[str, Subject]
+    graph: nx.DiGraph
+    groups: list[QuotaGroup]
+    group_of: dict[str, str]
+    members_of: dict[str, list[str]] = field(default_factory=dict)
+    sub_orgs_of: dict[str, list[str]] = field(default_factory=dict)
+    collectives_leading: dict[str, list[str]] = field(default_factory=dict)
+    heads_of: dict[str, list[str]] = field(default_factory=dict)
+
+    def rated(self, sid: str) -> bool:
+        return self.subjects[sid].decided
+
+    def ancestors(self, sid: str) -> list[str]:
+        """Party organizations above ``sid`` (nearest first)."""
+        out = []
+        cur = self.subjects[sid].parent
+        while cur is not None:
+            out.append(cur)
+            cur = self.subjects[cur].parent
+        return out
+
+    def rating_order(self) -> list[list[str]]:
+        """S5: meetings in stages; every subject's prerequisites sit in an earlier stage."""
+        return [sorted(stage) for stage in nx.topological_generations(_order_graph(self))]
+
+    def group(self, gid: str) -> QuotaGroup:
+        return self._groups_by_id[gid]
+
+    def __post_init__(self) -> None:
+        self._groups_by_id = {g.id: g for g in self.groups}
+
+
+def _order_graph(h: Hierarchy) -> nx.DiGraph:
+    g = nx.DiGraph()
+    for sid, s in h.subjects.items():
+        g.add_node(sid)
+        if s.parent is not None:  # lower organizations and members before their organization
+            g.add_edge(sid, s.parent)
+        if s.kind is Kind.collective and s.leads is not None:  # the unit before its collective
+            g.add_edge(s.leads, sid)
+        if s.kind is Kind.leader and s.heads is not None:  # the collective (and its unit) before its head
+            g.add_edge(s.heads, sid)
+            led = h.subjects[s.heads].leads
+            if led is not None:
+                g.add_edge(led, sid)
+    return g
+
+
+def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]) -> list[InputProblem]:
+    out: list[InputProblem] = []
+
+    def err(fld: str | None, msg: str, warning: bool = False) -> None:
+        out.append(InputProblem(file, msg, sheet="subjects", row=index + 1, field=fld, subject=s.id,
+                                warning=warning))
+
+    def ref(fld: str, target: str | None, kinds: tuple[Kind, ...]) -> Subject | None:
+        if target is None:
+            return None
+        other = ids.get(target)
+        if other is None:
+            err(fld, f"tham chiếu tới mã «{target}» không có trong danh sách đối tượng")
+            return None
+        if other.kind not in kinds:
+            names = " hoặc ".join(k.label.lower() for k in kinds)
+            err(fld, f"«{target}» là {other.kind.label.lower()}, phải là {names}")
+            return None
+        return other
+
+    k = s.kind
+    if k is Kind.member:
+        if s.parent is None:
+            err("parent", "đảng viên phải thuộc một chi bộ (trường parent)")
+        ref("parent", s.parent, (Kind.party_org,))
+    elif k is Kind.party_org:
+        ref("parent", s.parent, (Kind.party_org,))
+        if s.tier is None:
+            err("tier", "tổ chức đảng phải có cấp (tier: upper, grassroots hoặc branch)")
+    elif s.parent is not None:
+        err("parent", "trường parent chỉ dùng cho đảng viên và tổ chức đảng")
+    if k is not Kind.party_org and s.tier is not None:
+        err("tier", "trường tier chỉ dùng cho tổ chức đảng")
+    if k is Kind.collective:
+        if s.leads is None:
+            err("leads", "tập thể không ghi tổ chức, đơn vị mình lãnh đạo: quy tắc S1 không áp dụng", True)
+        ref("leads", s.leads, (Kind.party_org, Kind.unit))
+    elif s.leads is not None:
+        err("leads", "trường leads chỉ dùng cho tập thể lãnh đạo, quản lý")
+    if k is Kind.leader:
+        if s.heads is None:
+            err("heads", "cán bộ không ghi tập thể mình đứng đầu: quy tắc S2 không áp dụng", True)
+        ref("heads", s.heads, (Kind.collective,))
+    elif s.heads is not None:
+        err("heads", "trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý")
+    if s.same_level_units and k is not Kind.party_org:
+        err("same_level_units", "chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp")
+    for u in s.same_level_units:
+        ref("same_level_units", u, (Kind.unit,))
+    if k in (Kind.collective, Kind.leader) and not s.category and s.rated:
+        err("category", "không có nhóm (category): đối tượng này được tính riêng một nhóm tỷ lệ", True)
+
+    if k is Kind.unit:
+        if s.level is None:
+            err("level", "đơn vị phải có mức xếp loại đã có (trường level)")
+        for fld in ("votes", "voters", "proposed", "target", "lock"):
+            if getattr(s, fld) is not None:
+                err(fld, "đơn vị là dữ liệu đầu vào, không bỏ phiếu hay khóa ở đây (chỉ ghi level)")
+        if s.may_rise:
+            err("may_rise", "đơn vị là dữ liệu đầu vào, không thay đổi mức")
+    else:
+        if s.level is not None:
+            err("level", "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)")
+        if s.voters is not None and s.votes is None:
+            err("voters", "có số người tham gia nhưng không có phiếu (votes)")
+        if s.rated:
+            try:
+                target = s.target_level()
+            except NoMajority as exc:
+                err("votes", f"{exc}: hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định")
+                target = None
+            else:
+                if target is None:
+                    err("votes", "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)")
+            if target is not None and s.votes is not None and s.proposed is not None:
+                voted = s.voted()
+                if voted != s.proposed:
+                    err("proposed", f"mức đề xuất {s.proposed.code} khác mức theo phiếu {voted.code}; "
+                        "dùng mức theo phiếu", True)
+        elif s.lock is not None:
+            err("lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
+    allowed = FACTS_BY_KIND[k]
+    for name in s.facts.set_fields():
+        if name not in allowed:
+            err(f"facts.{name}", f"dữ kiện này không áp dụng cho {k.label.lower()}")
+    return out
+
+
+def validate(case: Case, file: str = "<case>") -> list[InputProblem]:
+    """Every structural problem of a case (errors and warnings), in Vietnamese."""
+    out: list[InputProblem] = []
+    ids: dict[str, Subject] = {}
+    for i, s in enumerate(case.subjects):
+        if s.id in ids:
+            out.append(InputProblem(file, f"mã «{s.id}» bị trùng (đã dùng ở một đối tượng trước)",
+                                    sheet="subjects", row=i + 1, field="id", subject=s.id))
+        else:
+            ids[s.id] = s
+    for i, s in enumerate(case.subjects):
+        out.extend(_subject_problems(file, i, s, ids))
+
+    parents = nx.DiGraph()
+    parents.add_edges_from((s.id, s.parent) for s in case.subjects if s.parent in ids)
+    for cycle in nx.simple_cycles(parents):
+        path = " → ".join([*cycle, cycle[0]])
+        out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {path}", sheet="subjects",
+                                field="parent", subject=cycle[0]))
+
+    seen_group: dict[str, str] = {}
+    group_ids: set[str] = set()
+    for gi, g in enumerate(case.groups):
+        def gerr(msg: str, warning: bool = False) -> None:
+            out.append(InputProblem(file, msg, sheet="groups", row=gi + 1, field="members",
+                                    subject=g.id, warning=warning))
+        if g.id in group_ids:
+            out.append(InputProblem(file, f"mã nhóm «{g.id}» bị trùng", sheet="groups", row=gi + 1,
+                                    field="id", subject=g.id))
+        group_ids.add(g.id)
+        kinds = set()
+        for m in g.members:
+            s = ids.get(m)
+            if s is None:
+                gerr(f"thành viên «{m}» không có trong danh sách đối tượng")
+                continue
+            if s.kind is Kind.unit:
+                gerr(f"«{m}» là đơn vị (dữ liệu đầu vào), không thuộc nhóm tỷ lệ")
+            kinds.add(s.kind)
+            if m in seen_group:
+                gerr(f"«{m}» đã thuộc nhóm «{seen_group[m]}»: mỗi đối tượng chỉ ở một nhóm")
+            seen_group[m] = g.id
+        if len(kinds) > 1:
+            gerr("một nhóm tỷ lệ chỉ gồm một loại đối tượng, nhóm này trộn: "
+                 + ", ".join(sorted(k.label for k in kinds)))
+    return out
+
+
+def _grassroots_of(sid: str, subjects: dict[str, Subject]) -> str:
+    cur = subjects[sid].parent
+    top = cur
+    while cur is not None:
+        if subjects[cur].tier is Tier.grassroots:
+            return cur
+        top = cur
+        cur = subjects[cur].parent
+    return top  # no grassroots ancestor: the top of the chain
+
+
+def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
+    """The default quota groups of RULES.md §3, with explicit groups taking their members out."""
+    explicit_members = {m for g in case.groups for m in g.members}
+    buckets: dict[tuple, list[str]] = defaultdict(list)
+    names: dict[tuple, str] = {}
+    kinds: dict[tuple, Kind] = {}
+    for s in case.subjects:
+        if not s.decided or s.id in explicit_members:
+            continue
+        if s.kind is Kind.member:
+            org = _grassroots_of(s.id, subjects)
+            key = ("dv", org)
+            names[key] = f"Đảng viên thuộc {subjects[org].name}"
+        elif s.kind is Kind.party_org:
+            key = ("tcd", s.parent or "", s.tier.value)
+            above = subjects[s.parent].name if s.parent else "cấp cao nhất của hồ sơ"
+            names[key] = f"{s.tier.label} trực thuộc {above}"
+        elif s.category:
+            key = (s.kind.value, s.category)
+            names[key] = f"{s.kind.label}: {s.category}"
+        else:
+            key = (s.kind.value, "#" + s.id)
+            names[key] = f"{s.kind.label}: {s.name} (không có nhóm)"
+        kinds[key] = s.kind
+        buckets[key].append(s.id)
+    groups = [QuotaGroup(":".join(k), names[k], kinds[k], tuple(v)) for k, v in buckets.items()]
+    for g in case.groups:
+        members = tuple(m for m in g.members if subjects[m].decided)
+        if members:
+            groups.append(QuotaGroup(g.id, g.name, subjects[members[0]].kind, members, explicit=True))
+    return groups
+
+
+def build(case: Case) -> Hierarchy:
+    """The hierarchy of a validated case (call ``validate`` first; errors there make this undefined)."""
+    subjects = case.by_id()
+    graph = nx.DiGraph()
+    members_of: dict[str, list[str]] = defaultdict(list)
+    sub_orgs_of: dict[str, list[str]] = defaultdict(list)
+    collectives_leading: dict[str, list[str]] = defaultdict(list)
+    heads_of: dict[str, list[str]] = defaultdict(list)
+    for s in case.subjects:
+        graph.add_node(s.id, kind=s.kind.value)
+        if s.parent is not None:
+            graph.add_edge(s.parent, s.id, rel="contains")
+            (members_of if s.kind is Kind.member else sub_orgs_of)[s.parent].append(s.id)
+        if s.leads is not None:
+            graph.add_edge(s.id, s.leads, rel="leads")
+            collectives_leading[s.leads].append(s.id)
+        if s.heads is not None:
+            graph.add_edge(s.id, s.heads, rel="heads")
+            heads_of[s.heads].append(s.id)
+        for u in s.same_level_units:
+            graph.add_edge(s.id, u, rel="same_level")
+    groups = derive_groups(case, subjects)
+    group_of = {m: g.id for g in groups for m in g.members}
+    return Hierarchy(case, subjects, graph, groups, group_of, dict(members_of), dict(sub_orgs_of),
+                     dict(collectives_leading), dict(heads_of))

@@ -1,0 +1,104 @@
+"""Strict case loading: JSON (and, through ``model.excel``, workbooks) to a validated case and hierarchy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.case import Case, nfc_deep
+from model.catalogue import RuleOptions, UnknownProfile, resolve_options
+from model.errors import CaseInvalid, InputProblem, pydantic_message
+from model.hierarchy import Hierarchy, build, validate
+
+MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class LoadedCase:
+    """A case that passed every check, with its hierarchy, resolved options and warnings."""
+
+    case: Case
+    hierarchy: Hierarchy
+    options: RuleOptions
+    warnings: list[InputProblem]
+    source: str
+
+
+def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, str | None]:
+    """(sheet, row, field, subject id) of a pydantic error location in the raw data."""
+    if len(loc) >= 2 and loc[0] in ("subjects", "groups") and isinstance(loc[1], int):
+        sid = None
+        try:
+            item = data[loc[0]][loc[1]]
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                sid = item["id"]
+        except (KeyError, IndexError, TypeError):
+            pass
+        rest = ".".join(str(p) for p in loc[2:]) or None
+        return loc[0], loc[1] + 1, rest, sid
+    return None, None, ".".join(str(p) for p in loc) or None, None
+
+
+def parse_case(data: Any, file: str = "<case>") -> LoadedCase:
+    """Validate raw JSON-like data as a case; raise ``CaseInvalid`` with every problem found."""
+    if not isinstance(data, dict):
+        raise CaseInvalid([InputProblem(file, "tệp phải chứa một đối tượng JSON {…} ở cấp cao nhất")])
+    data = nfc_deep(data)
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            sheet, row, fld, sid = _locate(tuple(err["loc"]), data)
+            problems.append(InputProblem(file, pydantic_message(err), sheet=sheet, row=row, field=fld,
+                                         subject=sid))
+        raise CaseInvalid(problems) from None
+    problems = validate(case, file)
+    options = None
+    try:
+        options = resolve_options(case.profile, case.options)
+    except UnknownProfile as exc:
+        problems.append(InputProblem(file, str(exc), field="profile"))
+    except (ValueError, ValidationError) as exc:
+        problems.append(InputProblem(file, f"tùy chọn quy tắc không hợp lệ: {exc}", field="options"))
+    if any(not p.warning for p in problems):
+        raise CaseInvalid(problems)
+    return LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file strictly (UTF-8, size-limited), with Vietnamese errors."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise CaseInvalid([InputProblem(name, f"không mở được tệp: {exc.strerror or exc}")]) from None
+    if size > MAX_BYTES:
+        raise CaseInvalid([InputProblem(name, f"tệp quá lớn ({size} byte, tối đa {MAX_BYTES})")])
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}",
+                                        row=exc.lineno)]) from None
+    except RecursionError:
+        raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None
+
+
+def load_case(path: str | Path) -> LoadedCase:
+    """Load a case from a .json file, or from a workbook (.xlsx) through the Excel importer."""
+    p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        from model.excel import read_workbook  # imported lazily: openpyxl only when needed
+
+        return parse_case(read_workbook(p), str(path))
+    return parse_case(read_json(p), str(path))
