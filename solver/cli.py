@@ -1,0 +1,179 @@
+"""The command line (``xeploai`` / ``python -m solver``): check, solve and the other verbs, in Vietnamese."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from model.case import KIND_LABELS, Kind
+from model.errors import CaseInvalid
+from model.loader import LoadedCase, load_case
+
+EXIT_OK, EXIT_CONFLICT, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _load_or_report(path: str) -> LoadedCase | None:
+    try:
+        loaded = load_case(path)
+    except CaseInvalid as exc:
+        _out(f"Hồ sơ không hợp lệ: {path} ({len(exc.problems)} lỗi)")
+        for p in exc.problems:
+            _out(f"  {p}")
+        for p in exc.warnings:
+            _out(f"  {p}")
+        return None
+    return loaded
+
+
+def check_summary(loaded: LoadedCase) -> list[str]:
+    """The Vietnamese summary that ``check`` prints for a valid case."""
+    case, h = loaded.case, loaded.hierarchy
+    lines = [f"Hồ sơ: {case.name}", f"Bộ quy tắc: {case.profile or 'bmt-2018 (mặc định)'}"]
+    kinds = Counter(s.kind for s in case.subjects)
+    rated = Counter(s.kind for s in case.subjects if s.decided)
+    lines.append("Số đối tượng theo loại:")
+    for k in Kind:
+        if kinds[k]:
+            extra = "" if k is Kind.unit else f" (xếp loại: {rated[k]})"
+            lines.append(f"  {KIND_LABELS[k]}: {kinds[k]}{extra}")
+    tiers = Counter(s.tier for s in case.subjects if s.kind is Kind.party_org)
+    if tiers:
+        lines.append("Tổ chức đảng theo cấp:")
+        for t, n in sorted(tiers.items(), key=lambda kv: kv[0].value):
+            lines.append(f"  {t.label}: {n}")
+    lines.append(f"Nhóm tỷ lệ: {len(h.groups)} (tự lập: {sum(not g.explicit for g in h.groups)}, "
+                 f"khai báo: {sum(g.explicit for g in h.groups)})")
+    for g in sorted(h.groups, key=lambda g: (-len(g.members), g.id))[:15]:
+        lines.append(f"  {g.name}: {len(g.members)}")
+    if len(h.groups) > 15:
+        lines.append(f"  … và {len(h.groups) - 15} nhóm khác")
+    sources = Counter(s.target_source() for s in case.subjects if s.decided)
+    lines.append(f"Mức mục tiêu: theo phiếu {sources['votes']}, ghi sẵn {sources['target']}, "
+                 f"theo đề xuất {sources['proposed']}")
+    locks = sum(1 for s in case.subjects if s.lock is not None)
+    if locks:
+        lines.append(f"Mức đã khóa (cấp có thẩm quyền quyết định): {locks}")
+    unrated = sum(1 for s in case.subjects if not s.rated)
+    if unrated:
+        lines.append(f"Không xếp loại (mới dưới 6 tháng, miễn sinh hoạt…): {unrated}")
+    stages = h.rating_order()
+    lines.append(f"Thứ tự xếp loại (S5): {len(stages)} vòng họp")
+    if loaded.warnings:
+        lines.append(f"Cảnh báo ({len(loaded.warnings)}):")
+        lines.extend(f"  {w}" for w in loaded.warnings[:50])
+    lines.append("Kết quả kiểm tra: hợp lệ, không có lỗi.")
+    return lines
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded = _load_or_report(args.case)
+    if loaded is None:
+        return EXIT_INVALID
+    for line in check_summary(loaded):
+        _out(line)
+    return EXIT_OK
+
+
+def _solve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx")
+    p.add_argument("--json", metavar="OUT", help="ghi kết quả JSON vào tệp này")
+    p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian, giây (mặc định 60)")
+    p.add_argument("--timing", action="store_true", help="ghi cả thời gian chạy vào JSON (khi đó JSON không còn giống hệt nhau giữa các lần chạy)")
+
+
+def solve_summary(loaded: LoadedCase, result) -> list[str]:
+    """The Vietnamese summary that ``solve`` prints."""
+    from solver.explain import render_change
+    from solver.result import STATUS_LABELS
+
+    subjects = loaded.hierarchy.subjects
+    lines = [f"Hồ sơ: {loaded.case.name}", f"Trạng thái: {STATUS_LABELS[result.status]}"]
+    if result.status in ("optimal", "feasible"):
+        lines.append(f"Số đối tượng phải thay đổi: {result.changed}; tổng số bậc: {result.steps}")
+        if result.status == "feasible":
+            lines.append(f"Chưa chứng minh tối ưu: cận dưới số thay đổi là {result.bound_changed}.")
+        by_kind = Counter(subjects[c.id].kind for c in result.changes)
+        for k in Kind:
+            if by_kind[k]:
+                lines.append(f"  {KIND_LABELS[k]}: {by_kind[k]} thay đổi")
+        by_id = {c.id: c for c in result.changes}
+        if result.changes:
+            lines.append("Danh sách thay đổi:")
+        for c in result.changes[:200]:
+            lines.append("  - " + render_change(loaded, c, by_id))
+        if len(result.changes) > 200:
+            lines.append(f"  … và {len(result.changes) - 200} thay đổi khác (xem tệp JSON)")
+        if result.ties:
+            lines.append(f"Phương án ngang nhau (cấp có thẩm quyền còn được lựa chọn): {len(result.ties)} nhóm")
+            for t in result.ties:
+                g = loaded.hierarchy.group(t.group).name if t.group else ""
+                who = ", ".join(f"{subjects[s].name} ({lv.code})" for s, lv in t.chosen[:8])
+                more = f" và {len(t.chosen) - 8} người khác" if len(t.chosen) > 8 else ""
+                lines.append(f"  - {g}: {who}{more}")
+            lines.append("  Khi ngang nhau, xeploai chọn theo khóa cố định: giữ mức cao hơn cho đối tượng "
+                         "đứng trước trong hồ sơ.")
+    if result.status == "conflict":
+        lines.append("Tập nhỏ nhất các quyết định và quy định mâu thuẫn nhau:")
+        for c in result.conflicts:
+            ref = f" [{c.rule}, {c.citation}]" if c.citation else ""
+            lines.append(f"  - {c.text}{ref}")
+    lines.extend(result.notes)
+    return lines
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from solver.io import write_text_atomic
+    from solver.solve import SolveOptions, solve
+
+    loaded = _load_or_report(args.case)
+    if loaded is None:
+        return EXIT_INVALID
+    try:
+        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers))
+    except Exception as exc:  # reported with the case name; nothing is written
+        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
+        _out("Không ghi tệp kết quả nào.")
+        return EXIT_ERROR
+    for line in solve_summary(loaded, result):
+        _out(line)
+    if args.json:
+        write_text_atomic(args.json, result.dumps(timing=args.timing))
+        _out(f"Đã ghi kết quả: {args.json}")
+    if result.status == "conflict" or result.status == "unknown":
+        return EXIT_CONFLICT
+    return EXIT_OK
+
+
+#: Subcommands: (name, help, configure-parser, handler). Other modules add theirs here.
+COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = [
+    ("check", "kiểm tra một hồ sơ và in tóm tắt", lambda p: p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx"),
+     cmd_check),
+    ("solve", "tìm phương án xếp loại thay đổi ít nhất thỏa mọi quy định", _solve_args, cmd_solve),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xeploai",
+        description="xeploai — xếp loại chất lượng tổ chức đảng, đảng viên, tập thể và cá nhân lãnh đạo "
+        "theo quy định, thay đổi ít nhất so với kết quả biểu quyết.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
+    for name, help_text, configure, handler in COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        configure(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,63 @@
+"""Conflicts: the smallest set of locks, bounds and rule instances that cannot all hold.
+
+An objective-free model guards every lock, direction bound and rule instance with an assumption
+literal; CP-SAT returns a core, which is shrunk by deletion to a minimal set, then mapped back to
+subjects, rule IDs and Vietnamese sentences.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from model.loader import LoadedCase
+from solver.encoding import Encoding, Guard
+from solver.explain import cite, describe_record
+from solver.result import ConflictItem
+
+
+def _infeasible(enc: Encoding, lits: list, time_limit: float) -> tuple[bool, list[int]]:
+    enc.model.clear_assumptions()
+    enc.model.add_assumptions(lits)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = time_limit
+    status = solver.solve(enc.model)
+    if status == cp_model.INFEASIBLE:
+        return True, list(solver.sufficient_assumptions_for_infeasibility())
+    return False, []
+
+
+def _item(loaded: LoadedCase, g: Guard, enc: Encoding) -> ConflictItem:
+    subjects = loaded.hierarchy.subjects
+    if g.kind == "lock":
+        s = subjects[g.sid]
+        return ConflictItem("lock", "lock", g.sid, f"{s.name}: cấp có thẩm quyền khóa ở mức {s.lock.official}")
+    if g.kind == "direction":
+        s = subjects[g.sid]
+        t = enc.targets[g.sid]
+        return ConflictItem("direction", "direction", g.sid,
+                            f"{s.name}: không được xếp cao hơn mức mục tiêu {t.official} (chỉ được hạ, không nâng)")
+    r = g.record
+    return ConflictItem("rule", r.rule, g.sid, describe_record(loaded, r), cite(r.rule))
+
+
+def find_conflict(loaded: LoadedCase, time_limit: float = 30.0) -> list[ConflictItem]:
+    """A minimal conflicting set (empty if the case is in fact feasible)."""
+    enc = Encoding(loaded, guarded=True)
+    index = {g.lit.index: i for i, g in enumerate(enc.guards)}
+    infeasible, core = _infeasible(enc, [g.lit for g in enc.guards], time_limit)
+    if not infeasible:
+        return []
+    necessary: list[int] = []
+    candidates = sorted(index[c] for c in core if c in index) or list(range(len(enc.guards)))
+    while candidates:  # deletion: keep an element only if the rest is feasible without it
+        e = candidates.pop(0)
+        still, core = _infeasible(enc, [enc.guards[j].lit for j in necessary + candidates], time_limit)
+        if still:
+            in_core = {index[c] for c in core if c in index}
+            if in_core:
+                candidates = [c for c in candidates if c in in_core]
+        else:
+            necessary.append(e)
+    return [_item(loaded, enc.guards[j], enc) for j in sorted(necessary)]

@@ -1,0 +1,135 @@
+"""Solve results with an explicit status, and their deterministic JSON form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.levels import Level
+
+#: ``optimal``: proven least change. ``feasible``: a verified answer, not proven least (time limit).
+#: ``conflict``: the locks and rules cannot all hold. ``invalid``: the input is wrong.
+#: ``unknown``: the time limit ran out before any answer was found.
+STATUSES = ("optimal", "feasible", "conflict", "invalid", "unknown")
+
+STATUS_LABELS = {
+    "optimal": "tối ưu (đã chứng minh thay đổi ít nhất)",
+    "feasible": "khả thi nhưng CHƯA chứng minh tối ưu (hết thời gian)",
+    "conflict": "mâu thuẫn: các quyết định khóa và quy định không thể cùng thỏa mãn",
+    "invalid": "dữ liệu đầu vào không hợp lệ",
+    "unknown": "hết thời gian mà chưa tìm được phương án",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a subject moved: the rule, its citation, the other subjects and the numbers involved."""
+
+    rule: str
+    kind: str  # "forced" | "structural" | "quota" | "objective"
+    citation: str
+    text: str
+    others: tuple[str, ...] = ()
+    numbers: tuple[tuple[str, Any], ...] = ()
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "kind": self.kind, "citation": self.citation, "text": self.text,
+                "others": list(self.others), "numbers": dict(self.numbers)}
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    before: Level
+    after: Level
+    reasons: tuple[Reason, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "from": self.before.code, "to": self.after.code,
+                "reasons": [r.to_json() for r in self.reasons]}
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Subjects of one quota group whose level differs between assignments equally good on the three
+    criteria of RULES.md §6: a choice left to the committee (``chosen`` is what the documented key picked)."""
+
+    group: str
+    subjects: tuple[str, ...]
+    chosen: tuple[tuple[str, Level], ...]
+
+    def to_json(self) -> dict:
+        return {"group": self.group, "subjects": list(self.subjects),
+                "chosen": {k: v.code for k, v in self.chosen}}
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """One member of a minimal conflicting set: a lock, a direction bound or a rule instance."""
+
+    kind: str  # "lock" | "direction" | "rule"
+    rule: str
+    subject: str | None
+    text: str
+    citation: str = ""
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "rule": self.rule, "subject": self.subject, "text": self.text,
+                "citation": self.citation}
+
+
+@dataclass
+class SolveResult:
+    """The outcome of one solve. ``proven`` is true only when every stage was proven optimal."""
+
+    case_name: str
+    status: str
+    levels: dict[str, Level] = field(default_factory=dict)
+    targets: dict[str, Level] = field(default_factory=dict)
+    changed: int | None = None
+    steps: int | None = None
+    support_cost: int | None = None
+    changes: list[Change] = field(default_factory=list)
+    ties: list[Tie] = field(default_factory=list)
+    conflicts: list[ConflictItem] = field(default_factory=list)
+    proven: bool = False
+    bound_changed: int | None = None
+    stages: list[dict] = field(default_factory=list)
+    tie_break_used: bool = False
+    notes: list[str] = field(default_factory=list)
+    wall_time: float = 0.0
+    profile: str = ""
+    options: dict = field(default_factory=dict)
+
+    @property
+    def objective(self) -> dict | None:
+        if self.changed is None:
+            return None
+        return {"changed": self.changed, "steps": self.steps}
+
+    def to_json(self, *, timing: bool = False) -> dict:
+        out = {
+            "case": self.case_name,
+            "status": self.status,
+            "proven_optimal": self.proven,
+            "profile": self.profile,
+            "options": self.options,
+            "levels": {k: v.code for k, v in sorted(self.levels.items())},
+            "targets": {k: v.code for k, v in sorted(self.targets.items())},
+            "objective": self.objective,
+            "changes": [c.to_json() for c in self.changes],
+            "ties": [t.to_json() for t in self.ties],
+            "tie_break_used": self.tie_break_used,
+            "conflicts": [c.to_json() for c in self.conflicts],
+            "stages": self.stages,
+            "notes": self.notes,
+        }
+        if self.status == "feasible":
+            out["gap"] = {"changed_lower_bound": self.bound_changed}
+        if timing:
+            out["wall_time_s"] = round(self.wall_time, 3)
+        return out
+
+    def dumps(self, *, timing: bool = False) -> str:
+        return json.dumps(self.to_json(timing=timing), ensure_ascii=False, indent=1, sort_keys=True) + "\n"

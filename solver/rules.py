@@ -1,0 +1,374 @@
+"""The rules as constraint records: one function per rule ID, registered in RULES.md order.
+
+Each function reads the case (its hierarchy, facts and options) and yields plain records
+(``Cap``, ``AtMost``, ``Needs``, ``CountTrigger``, ``Quota``, ``SmallGroup``). The CP-SAT encoding
+posts the records, the conflict finder guards each with an assumption literal, and the explanations
+cite them. The independent verifier (``solver.verify``) does not use this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from model.case import Kind, Subject
+from model.catalogue import RuleOptions
+from model.hierarchy import Hierarchy
+from model.levels import GRADE_TO_LEVEL, Level
+
+
+@dataclass(frozen=True)
+class Cap:
+    """``level(sid) ≤ level``, because of a fact (``fact`` names it, ``detail`` gives its numbers)."""
+
+    rule: str
+    sid: str
+    level: Level
+    fact: str
+    detail: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.sid}:{self.fact}"
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """``level(a) ≤ level(b)`` (S1 collective ≤ unit, S2 head ≤ collective and unit)."""
+
+    rule: str
+    a: str
+    b: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.a}<={self.b}"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """``level(sid) ≥ level`` only if every one of ``others`` is ``≥ minimum`` (S3)."""
+
+    rule: str
+    sid: str
+    level: Level
+    others: tuple[str, ...]
+    minimum: Level
+    what: str  # "members" | "sub_orgs" | "units"
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.sid}:{self.what}:{self.level.code}"
+
+
+@dataclass(frozen=True)
+class CountTrigger:
+    """``sid`` is K when more than ``percent``% of ``others`` are K (S3); with ``at_least``, when that many are K."""
+
+    rule: str
+    sid: str
+    others: tuple[str, ...]
+    what: str
+    percent: int | None = 20
+    at_least: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.sid}:{self.what}:countK"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """C1: in ``group``, ``100·#XS ≤ percent·base`` on final levels (base = #T, or #T + #XS)."""
+
+    rule: str
+    group: str
+    members: tuple[str, ...]
+    percent: int
+    base: str  # "good_only" | "good_and_above"
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.group}"
+
+
+@dataclass(frozen=True)
+class SmallGroup:
+    """C2: while the base of ``group`` is below ``threshold``, up to ``allowance`` may still be XS."""
+
+    rule: str
+    group: str
+    threshold: int
+    allowance: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.group}"
+
+
+Record = Cap | AtMost | Needs | CountTrigger | Quota | SmallGroup
+
+
+@dataclass
+class Context:
+    """What a rule function reads: the hierarchy, the options and shortcuts to subjects."""
+
+    h: Hierarchy
+    options: RuleOptions
+
+    @property
+    def subjects(self) -> dict[str, Subject]:
+        return self.h.subjects
+
+    def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
+        for s in self.h.case.subjects:
+            if s.decided and s.kind in kinds:
+                yield s
+
+    def has_level(self, sid: str) -> bool:
+        """True for subjects that carry a level: decided subjects and units."""
+        s = self.subjects[sid]
+        return s.decided or (s.kind is Kind.unit and s.level is not None)
+
+    def rated_members(self, org: str) -> tuple[str, ...]:
+        return tuple(m for m in self.h.members_of.get(org, ()) if self.subjects[m].decided)
+
+    def rated_sub_orgs(self, org: str) -> tuple[str, ...]:
+        return tuple(o for o in self.h.sub_orgs_of.get(org, ()) if self.subjects[o].decided)
+
+
+PERSONS = (Kind.member, Kind.leader)
+
+
+# ---- §3 quotas -----------------------------------------------------------------------------------
+
+def rule_C1_cap(ctx: Context) -> Iterator[Record]:
+    """C1: XS at most ``cap_percent``% of those rated T in each quota group (BMT II.B.1.3a, II.B.2.3a, II.B.3.3a, II.B.4; BĐ 5.2)."""
+    for g in ctx.h.groups:
+        yield Quota("C1", g.id, g.members, ctx.options.cap_percent, ctx.options.cap_base)
+
+
+def rule_C2_fewer_than_five(ctx: Context) -> Iterator[Record]:
+    """C2: where fewer than five are rated T, one may still be XS (BĐ 5.13)."""
+    if ctx.options.small_group_allowance <= 0:
+        return
+    for g in ctx.h.groups:
+        yield SmallGroup("C2", g.id, ctx.options.small_group_threshold, ctx.options.small_group_allowance)
+
+
+# ---- §4 structural rules -------------------------------------------------------------------------
+
+def rule_S1_collective_below_unit(ctx: Context) -> Iterator[Record]:
+    """S1: a collective is never above the organization or unit it leads (BMT II.B.3.3a)."""
+    for s in ctx.decided((Kind.collective,)):
+        if s.leads is not None and ctx.has_level(s.leads):
+            yield AtMost("S1", s.id, s.leads)
+
+
+def rule_S2_head_below_collective(ctx: Context) -> Iterator[Record]:
+    """S2: a head is never above his collective nor the unit it leads, unless transferred in (BMT II.B.4; BĐ 5.11)."""
+    for s in ctx.decided((Kind.leader,)):
+        if s.heads is None or s.facts.transferred_in_exempt:
+            continue
+        if ctx.has_level(s.heads):
+            yield AtMost("S2", s.id, s.heads)
+        led = ctx.subjects[s.heads].leads
+        if led is not None and ctx.has_level(led):
+            yield AtMost("S2", s.id, led)
+
+
+def rule_S3_org_bounded_by_members(ctx: Context) -> Iterator[Record]:
+    """S3: an organization is bounded by its members, sub-organizations and same-level units (BMT II.B.1.3)."""
+    for org in ctx.decided((Kind.party_org,)):
+        members = ctx.rated_members(org.id)
+        if members:
+            yield Needs("S3", org.id, Level.XS, members, Level.T, "members")
+            yield Needs("S3", org.id, Level.T, members, Level.HT, "members")
+            yield CountTrigger("S3", org.id, members, "members", percent=20)
+        subs = ctx.rated_sub_orgs(org.id)
+        if subs:
+            yield Needs("S3", org.id, Level.XS, subs, Level.T, "sub_orgs")
+            yield Needs("S3", org.id, Level.T, subs, Level.HT, "sub_orgs")
+            counted = []
+            for o in ctx.h.sub_orgs_of.get(org.id, ()):
+                leading = [c for c in ctx.h.collectives_leading.get(o, ()) if ctx.subjects[c].decided]
+                if leading:
+                    counted.extend(leading)
+                elif ctx.subjects[o].decided:
+                    counted.append(o)
+            yield CountTrigger("S3", org.id, tuple(counted), "sub_committees", percent=20)
+        units = tuple(u for u in org.same_level_units if ctx.has_level(u))
+        if units:
+            yield Needs("S3", org.id, Level.XS, units, Level.T, "units")
+            yield Needs("S3", org.id, Level.T, units, Level.HT, "units")
+            yield CountTrigger("S3", org.id, units, "units", percent=None, at_least=2)
+        if org.facts.standing_committee_disciplined:
+            yield Cap("S3", org.id, Level.K, "standing_committee_disciplined")
+        for c in ctx.h.collectives_leading.get(org.id, ()):
+            if ctx.subjects[c].facts.disciplined:
+                yield Cap("S3", org.id, Level.K, "leading_collective_disciplined", {"collective": c})
+
+
+def collective_members(ctx: Context, cid: str) -> list[str]:
+    """Members of a collective: the leaders who head it and the committee members of the organization it leads."""
+    out = list(ctx.h.heads_of.get(cid, ()))
+    led = ctx.subjects[cid].leads
+    if led is not None:
+        out.extend(m for m in ctx.h.members_of.get(led, ()) if ctx.subjects[m].facts.committee_member)
+    return out
+
+
+def rule_S4_collective_conduct(ctx: Context) -> Iterator[Record]:
+    """S4: a collective is bounded by its members' conduct and its unit's results (BMT II.B.3.3)."""
+    for s in ctx.decided((Kind.collective,)):
+        f = s.facts
+        if f.disciplined:
+            yield Cap("S4", s.id, Level.K, "collective_disciplined")
+        if f.disunity:
+            yield Cap("S4", s.id, Level.K, "disunity")
+        if f.degeneration:
+            yield Cap("S4", s.id, Level.K, "member_degeneration")
+        if s.leads is not None and ctx.subjects[s.leads].facts.targets_below_half:
+            yield Cap("S4", s.id, Level.K, "unit_targets_below_half", {"unit": s.leads})
+        for m in collective_members(ctx, s.id):
+            mf = ctx.subjects[m].facts
+            if mf.disciplined:
+                cap = Level.T if mf.self_remedied else Level.K
+                yield Cap("S4", s.id, cap, "member_disciplined", {"member": m, "self_remedied": mf.self_remedied})
+            if mf.degeneration:
+                yield Cap("S4", s.id, Level.K, "member_degeneration", {"member": m})
+
+
+def rule_S5_rating_order(ctx: Context) -> Iterator[Record]:
+    """S5: the order of meetings, derived from the graph; it constrains no level (BĐ 5.5; BMT II.B.5, II.B.4)."""
+    return iter(())
+
+
+# ---- §5 individual eligibility ------------------------------------------------------------------
+
+def rule_E1_civil_servant(ctx: Context) -> Iterator[Record]:
+    """E1: a party member who is a civil servant is never above his civil-servant rating (BMT II.B.2.3)."""
+    for s in ctx.decided(PERSONS):
+        r = s.facts.civil_servant_level
+        if r is not None and r < Level.XS:
+            yield Cap("E1", s.id, r, "civil_servant_level", {"level": r})
+
+
+def rule_E2_disciplined(ctx: Context) -> Iterator[Record]:
+    """E2: a member disciplined in the year is K, one violation counted once (BMT II.B.2.3d)."""
+    for s in ctx.decided(PERSONS):
+        if s.facts.disciplined:
+            yield Cap("E2", s.id, Level.K, "disciplined")
+
+
+def rule_E3_degeneration(ctx: Context) -> Iterator[Record]:
+    """E3: a member found by the competent level to have degenerated is K (BMT II.B.2.3d)."""
+    for s in ctx.decided(PERSONS):
+        if s.facts.degeneration:
+            yield Cap("E3", s.id, Level.K, "degeneration")
+
+
+def rule_E4_targets_below_half(ctx: Context) -> Iterator[Record]:
+    """E4: completing less than half of the assigned targets means K (BMT II.B.2.3d, II.B.1.3d, II.B.3.3d)."""
+    for s in ctx.decided((Kind.member, Kind.leader, Kind.party_org, Kind.collective)):
+        if s.facts.targets_below_half:
+            yield Cap("E4", s.id, Level.K, "targets_below_half")
+
+
+def rule_E5_sick_leave(ctx: Context) -> Iterator[Record]:
+    """E5: three months or more of sick leave in the year caps a person at HT (BĐ 5.8; BMT II.B.5)."""
+    for s in ctx.decided(PERSONS):
+        months = s.facts.sick_leave_months
+        if months is not None and months >= 3:
+            yield Cap("E5", s.id, Level.HT, "sick_leave_months", {"months": months})
+
+
+def criteria_cap(task: tuple[str, ...], other: tuple[str, ...]) -> Level:
+    """The highest level the E6 criteria grades allow."""
+    t = [GRADE_TO_LEVEL[g] for g in task]
+    o = [GRADE_TO_LEVEL[g] for g in other]
+    if all(x == Level.XS for x in t) and all(x >= Level.T for x in o):
+        return Level.XS
+    if all(x >= Level.T for x in t) and all(x >= Level.HT for x in o):
+        return Level.T
+    if all(x >= Level.HT for x in t + o):
+        return Level.HT
+    return Level.K
+
+
+def rule_E6_criteria(ctx: Context) -> Iterator[Record]:
+    """E6: the criteria self-grades cap the level (BMT II.B.1.3, II.B.2.3, II.B.3.3)."""
+    for s in ctx.decided((Kind.member, Kind.leader, Kind.party_org, Kind.collective)):
+        c = s.facts.criteria
+        if c is not None:
+            cap = criteria_cap(c.task, c.other)
+            if cap < Level.XS:
+                yield Cap("E6", s.id, cap, "criteria", {"task": c.task, "other": c.other})
+
+
+def rule_E7_committee_discipline(ctx: Context) -> Iterator[Record]:
+    """E7: an organization with a committee member disciplined is not XS, nor T unless self-remedied (BMT II.B.1.3a–b)."""
+    for org in ctx.decided((Kind.party_org,)):
+        if org.facts.committee_member_disciplined:
+            cap = Level.T if org.facts.self_remedied else Level.HT
+            yield Cap("E7", org.id, cap, "committee_member_disciplined")
+        for m in ctx.rated_members(org.id):
+            mf = ctx.subjects[m].facts
+            if mf.committee_member and mf.disciplined:
+                cap = Level.T if mf.self_remedied else Level.HT
+                yield Cap("E7", org.id, cap, "committee_member_disciplined", {"member": m})
+
+
+def rule_E7b_member_discipline(ctx: Context) -> Iterator[Record]:
+    """E7b: an organization with a (committee) member disciplined and not self-remedied fails HT, so K (BMT II.B.1.3c)."""
+    if not ctx.options.org_member_discipline:
+        return
+    for org in ctx.decided((Kind.party_org,)):
+        f = org.facts
+        if (f.committee_member_disciplined or f.subordinate_committee_disciplined) and not f.self_remedied:
+            yield Cap("E7b", org.id, Level.K, "committee_member_disciplined")
+        for m in ctx.rated_members(org.id):
+            mf = ctx.subjects[m].facts
+            if mf.disciplined and not mf.self_remedied:
+                yield Cap("E7b", org.id, Level.K, "member_disciplined", {"member": m})
+
+
+def rule_E8_maternity(ctx: Context) -> Iterator[Record]:
+    """E8: maternity leave is rated on the time worked: a note, never a cap (BĐ 5.8)."""
+    return iter(())
+
+
+def rule_V1_ballots(ctx: Context) -> Iterator[Record]:
+    """V1: the voted level is the highest with a strict cumulative majority; it sets targets, not constraints (BMT II.B.4.2)."""
+    return iter(())
+
+
+#: Every rule, in RULES.md order: (rule ID, function).
+RULES: list[tuple[str, Callable[[Context], Iterator[Record]]]] = [
+    ("V1", rule_V1_ballots),
+    ("C1", rule_C1_cap),
+    ("C2", rule_C2_fewer_than_five),
+    ("S1", rule_S1_collective_below_unit),
+    ("S2", rule_S2_head_below_collective),
+    ("S3", rule_S3_org_bounded_by_members),
+    ("S4", rule_S4_collective_conduct),
+    ("S5", rule_S5_rating_order),
+    ("E1", rule_E1_civil_servant),
+    ("E2", rule_E2_disciplined),
+    ("E3", rule_E3_degeneration),
+    ("E4", rule_E4_targets_below_half),
+    ("E5", rule_E5_sick_leave),
+    ("E6", rule_E6_criteria),
+    ("E7", rule_E7_committee_discipline),
+    ("E7b", rule_E7b_member_discipline),
+    ("E8", rule_E8_maternity),
+]
+
+
+def records(h: Hierarchy, options: RuleOptions) -> list[Record]:
+    """All constraint records of a case, rule by rule."""
+    ctx = Context(h, options)
+    out: list[Record] = []
+    for _rid, fn in RULES:
+        out.extend(fn(ctx))
+    return out
