@@ -27,6 +27,7 @@ class Encoding:
 
     loaded: LoadedCase
     guarded: bool = False
+    given_records: list | None = None
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     ge: dict[str, list] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
@@ -46,7 +47,8 @@ class Encoding:
                 self.ge[s.id] = lits
             elif s.kind is Kind.unit and s.level is not None:
                 self.ge[s.id] = [True] + [int(s.level) >= lv for lv in (1, 2, 3)]
-        self.records = records(self.loaded.hierarchy, self.loaded.options)
+        self.records = self.given_records if self.given_records is not None else \
+            records(self.loaded.hierarchy, self.loaded.options)
         for r in self.records:
             self._post(r)
         self._post_locks_and_direction()

@@ -12,7 +12,7 @@ from model.catalogue import load_catalogue
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.result import Change, Reason
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup
+from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, max_xs
 
 WHAT = {"members": "đảng viên", "sub_orgs": "tổ chức đảng trực thuộc", "units": "chính quyền, MTTQ, đoàn thể cùng cấp",
         "sub_committees": "tập thể cấp ủy trực thuộc"}
@@ -119,15 +119,20 @@ def quota_numbers(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels
     xs = sum(1 for m in q.members if levels[m] == Level.XS)
     t = sum(1 for m in q.members if levels[m] == Level.T)
     base = t + xs if q.base == "good_and_above" else t
-    cap = (q.percent * base) // 100
-    if small is not None and base < small.threshold:
-        cap = max(cap, small.allowance)
+    cap = max_xs(q, small, xs + t)
     return {"proposed_xs": len(proposed), "final_xs": xs, "final_t": t, "base": base, "cap": cap}
 
 
+_SUPPORT_CACHE: dict[int, dict[str, Fraction]] = {}
+
+
 def _support_key(loaded: LoadedCase, sid: str, order: dict[str, int]):
-    s = loaded.hierarchy.subjects[sid]
-    sup = s.support(Level.XS) if s.votes is not None and s.target is None else Fraction(1)
+    cache = _SUPPORT_CACHE.setdefault(id(order), {})
+    sup = cache.get(sid)
+    if sup is None:
+        s = loaded.hierarchy.subjects[sid]
+        sup = s.support(Level.XS) if s.votes is not None and s.target is None else Fraction(1)
+        cache[sid] = sup
     return (-sup, order[sid]), sup
 
 
@@ -208,10 +213,13 @@ def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str,
             for m in r.members:
                 quota_of[m] = (r, smalls.get(r.group))
     out = []
-    for sid in targets:
-        if levels[sid] != targets[sid]:
-            rs = tuple(reasons_for(loaded, sid, by_sid, quota_of, levels, targets, order)) if reasons else ()
-            out.append(Change(sid, targets[sid], levels[sid], rs))
+    try:
+        for sid in targets:
+            if levels[sid] != targets[sid]:
+                rs = tuple(reasons_for(loaded, sid, by_sid, quota_of, levels, targets, order)) if reasons else ()
+                out.append(Change(sid, targets[sid], levels[sid], rs))
+    finally:
+        _SUPPORT_CACHE.pop(id(order), None)
     return out
 
 

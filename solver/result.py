@@ -101,6 +101,7 @@ class SolveResult:
     wall_time: float = 0.0
     profile: str = ""
     options: dict = field(default_factory=dict)
+    method: str = ""
 
     @property
     def objective(self) -> dict | None:
@@ -123,6 +124,7 @@ class SolveResult:
             "tie_break_used": self.tie_break_used,
             "conflicts": [c.to_json() for c in self.conflicts],
             "stages": self.stages,
+            "method": self.method,
             "notes": self.notes,
         }
         if self.status == "feasible":

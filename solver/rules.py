@@ -106,6 +106,19 @@ class SmallGroup:
         return f"{self.rule}:{self.group}"
 
 
+def quota_ok(q: Quota, small: SmallGroup | None, xs: int, t: int) -> bool:
+    """C1 (and C2 when given) on final counts: ``xs`` rated XS and ``t`` rated T in the group."""
+    base = t + xs if q.base == "good_and_above" else t
+    if 100 * xs <= q.percent * base:
+        return True
+    return small is not None and base < small.threshold and xs <= small.allowance
+
+
+def max_xs(q: Quota, small: SmallGroup | None, pool: int) -> int:
+    """The most XS a group may keep when ``pool`` of its subjects are XS or T (moving XS to T keeps the pool)."""
+    return next(xs for xs in range(pool, -1, -1) if quota_ok(q, small, xs, pool - xs))
+
+
 Record = Cap | AtMost | Needs | CountTrigger | Quota | SmallGroup
 
 

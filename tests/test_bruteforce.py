@@ -101,7 +101,13 @@ def test_solver_equals_brute_force(drawn):
     subjects, options = drawn
     loaded = case(*subjects, options=options)
     best, optima = brute_force(loaded)
-    result = solve(loaded, SolveOptions(workers=2, time_limit=30, max_ties=50))
+    methods = ["general", "reduced"] if not options["allow_up"] else ["general"]
+    for method in methods:
+        check_against(loaded, best, optima, SolveOptions(workers=2, time_limit=30, max_ties=50, method=method))
+
+
+def check_against(loaded, best, optima, opts):
+    result = solve(loaded, opts)
     if best is None:
         assert result.status == "conflict"
         assert result.conflicts

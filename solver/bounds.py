@@ -1,0 +1,54 @@
+"""Upper bounds by propagation: the greatest assignment that satisfies every rule except the quotas.
+
+All rules other than C1/C2 are monotone upper bounds (lowering one subject can only lower the bound of
+another), so the assignments that satisfy them are closed under pointwise maximum and a greatest one
+exists: the fixpoint computed here from the targets (levels only move down), the locks and the records.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from model.levels import Level
+from model.loader import LoadedCase
+from solver.rules import AtMost, Cap, CountTrigger, Needs, Record
+
+
+def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, Level]) -> dict[str, Level]:
+    """The greatest levels (decided subjects and units) allowed by caps, structure, locks and direction."""
+    subjects = loaded.hierarchy.subjects
+    u: dict[str, int] = {}
+    for sid, t in targets.items():
+        s = subjects[sid]
+        u[sid] = int(s.lock) if s.lock is not None else int(t)
+    for s in loaded.case.subjects:
+        if s.level is not None and not s.decided:
+            u[s.id] = int(s.level)
+    watchers: dict[str, list[Record]] = {}
+    for r in records:
+        if isinstance(r, Cap):
+            u[r.sid] = min(u[r.sid], int(r.level))
+        elif isinstance(r, AtMost):
+            watchers.setdefault(r.b, []).append(r)
+        elif isinstance(r, (Needs, CountTrigger)):
+            for o in r.others:
+                watchers.setdefault(o, []).append(r)
+
+    def bound(r: Record) -> int:
+        if isinstance(r, AtMost):
+            return u[r.b]
+        if isinstance(r, Needs):
+            return int(r.level) - 1 if any(u[o] < int(r.minimum) for o in r.others) else 3
+        k = sum(1 for o in r.others if u[o] == 0)
+        hit = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
+        return 0 if hit else 3
+
+    queue = deque(r for r in records if isinstance(r, (AtMost, Needs, CountTrigger)))
+    while queue:
+        r = queue.popleft()
+        sid = r.a if isinstance(r, AtMost) else r.sid
+        b = bound(r)
+        if b < u[sid]:
+            u[sid] = b
+            queue.extend(watchers.get(sid, ()))
+    return {sid: Level(v) for sid, v in u.items()}

@@ -1,0 +1,192 @@
+"""The reduced exact model for down-only cases: one boolean per XS candidate, solved per component.
+
+When levels only move down, the assignments that satisfy every rule but the quotas have a greatest
+element (``solver.bounds``), and every least-change optimum is that element with some XS candidates
+pushed to T (pushing one also pushes, through S1/S2, whoever may not be above it). So each candidate
+gets one boolean, the quota groups are linear in them, and candidates linked by a quota group or an
+S1/S2 edge form a component that is solved on its own: the objective, the ties and the documented key
+are all separable. A component made of one quota group without edges is solved in closed form.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from model.levels import Level
+from model.loader import LoadedCase
+from solver.rules import AtMost, Quota, Record, SmallGroup, quota_ok
+from solver.staging import finish_ties, run_stages, support_weight
+
+
+class ReducedSpace:
+    """The candidates of one component as booleans ``y`` (XS kept) for the staged driver."""
+
+    def __init__(self, loaded: LoadedCase, comp: list[str], quotas: list[Quota], edges: list[AtMost],
+                 smalls: dict[str, SmallGroup], bounds: dict[str, Level], targets: dict[str, Level]):
+        self.model = cp_model.CpModel()
+        self.group_of = loaded.hierarchy.group_of
+        self.order = comp
+        self.y = {sid: self.model.new_bool_var(sid) for sid in comp}
+        subjects = loaded.hierarchy.subjects
+        for sid, y in self.y.items():
+            if subjects[sid].lock == Level.XS:
+                self.model.add(y == 1)
+        for r in edges:
+            self.model.add_implication(self.y[r.a], self.y[r.b])
+        for q in quotas:
+            _post_quota(self.model, q, smalls.get(q.group), [self.y[m] for m in q.members if m in self.y],
+                        _fixed_t(q, self.y, bounds))
+        self.weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in comp}
+        drops = [self.y[s].Not() for s in comp]
+        self.criteria = [
+            ("changed", cp_model.LinearExpr.sum(drops)),
+            ("support", cp_model.LinearExpr.weighted_sum(drops, [self.weights[s] for s in comp])),
+        ]
+        n = len(targets)
+        pos = {sid: i for i, sid in enumerate(targets)}
+        self.key = cp_model.LinearExpr.weighted_sum([self.y[s] for s in comp], [-(n - pos[s]) for s in comp])
+
+    def read(self, solver) -> dict[str, Level]:
+        return {sid: Level.XS if solver.boolean_value(y) else Level.T for sid, y in self.y.items()}
+
+    def hint(self, model, levels) -> None:
+        model.clear_hints()
+        for sid, y in self.y.items():
+            model.add_hint(y, levels[sid] == Level.XS)
+
+    def differs(self, model, sid: str, cur: int):
+        return self.y[sid].Not() if cur == 3 else self.y[sid]
+
+    def above(self, model, sid: str, cur: int):
+        return self.y[sid] if cur < 3 else None
+
+    def equal(self, sid: str, cur: int) -> list:
+        return [self.y[sid] if cur == 3 else self.y[sid].Not()]
+
+
+def _fixed_t(q: Quota, cands, bounds: dict[str, Level]) -> int:
+    return sum(1 for m in q.members if m not in cands and bounds[m] == Level.T)
+
+
+def _post_quota(model, q: Quota, small: SmallGroup | None, cand: list, fixed_t: int) -> None:
+    xs = cp_model.LinearExpr.sum(cand)
+    t = fixed_t + len(cand) - xs
+    base = t + xs if q.base == "good_and_above" else t
+    if small is None:
+        model.add(100 * xs <= q.percent * base)
+        return
+    s = model.new_bool_var("")
+    model.add(base <= small.threshold - 1).only_enforce_if(s)
+    model.add(xs <= small.allowance).only_enforce_if(s)
+    model.add(100 * xs <= q.percent * base).only_enforce_if(s.Not())
+
+
+def _components(cands: list[str], quotas: list[Quota], edges: list[AtMost]) -> list[list[str]]:
+    parent = {c: c for c in cands}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for e in edges:
+        union(e.a, e.b)
+    for q in quotas:
+        inside = [m for m in q.members if m in parent]
+        for m in inside[1:]:
+            union(inside[0], m)
+    comps: dict[str, list[str]] = {}
+    for c in cands:  # file order within and across components
+        comps.setdefault(find(c), []).append(c)
+    return list(comps.values())
+
+
+def _closed_form(loaded, comp, q, small, bounds, targets, pos):
+    """One quota group, no edges: keep the locked, then the strongest support, then the earliest listed."""
+    subjects = loaded.hierarchy.subjects
+    locked = [s for s in comp if subjects[s].lock == Level.XS]
+    free = [s for s in comp if subjects[s].lock != Level.XS]
+    fixed_t = _fixed_t(q, set(comp), bounds)
+    c = len(comp)
+    best = next((xs for xs in range(c, len(locked) - 1, -1) if quota_ok(q, small, xs, fixed_t + c - xs)), None)
+    if best is None:
+        return None, []
+    weight = {s: support_weight(loaded, s, targets[s]) for s in free}
+    ranked = sorted(free, key=lambda s: (-weight[s], pos[s]))
+    keep = best - len(locked)
+    levels = {s: Level.XS for s in locked}
+    levels.update({s: (Level.XS if i < keep else Level.T) for i, s in enumerate(ranked)})
+    ties = []
+    if 0 < keep < len(ranked) and weight[ranked[keep - 1]] == weight[ranked[keep]]:
+        w = weight[ranked[keep]]
+        ties = [s for s in comp if s in weight and weight[s] == w]
+    return levels, ties
+
+
+def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
+                  runner, opts, result) -> tuple[str, dict[str, Level] | None]:
+    """Decide every XS candidate; return (status, levels of all decided subjects)."""
+    from solver.result import Tie
+
+    cands = [sid for sid in targets if bounds[sid] == Level.XS]
+    cset = set(cands)
+    edges = [r for r in recs if isinstance(r, AtMost) and r.a in cset and r.b in cset]
+    quotas = [r for r in recs if isinstance(r, Quota) and any(m in cset for m in r.members)]
+    smalls = {r.group: r for r in recs if isinstance(r, SmallGroup)}
+    levels = {sid: bounds[sid] for sid in targets}
+    pos = {sid: i for i, sid in enumerate(targets)}
+    comp_quotas: dict[str, list[Quota]] = {}
+    comps = _components(cands, quotas, edges)
+    head = {sid: i for i, comp in enumerate(comps) for sid in comp}
+    for q in quotas:
+        comp_quotas.setdefault(head[next(m for m in q.members if m in cset)], []).append(q)
+    comp_edges: dict[int, list[AtMost]] = {}
+    for e in edges:
+        comp_edges.setdefault(head[e.a], []).append(e)
+    status = "optimal"
+    bound = sum(1 for sid in targets if bounds[sid] != targets[sid])  # forced changes, outside the model
+    stage_flags = {"changed": True, "support": True, "order": True}
+    for i, comp in enumerate(comps):
+        qs, es = comp_quotas.get(i, []), comp_edges.get(i, [])
+        if len(qs) == 1 and not es:
+            part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, targets, pos)
+            if part is None:
+                return "conflict", None
+            levels.update(part)
+            bound += sum(1 for s in comp if part[s] != Level.XS)
+            if tied:
+                result.tie_break_used = True
+                result.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
+                                       tuple((s, part[s]) for s in tied)))
+            continue
+        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, targets)
+        sub_stages: list[dict] = []
+        holder = type("Holder", (), {"stages": sub_stages, "bound_changed": None})()
+        st, part, key_bound = run_stages(space, runner, holder)
+        for s in sub_stages:
+            stage_flags[s["stage"]] = stage_flags.get(s["stage"], True) and s["proven"]
+        if st == "conflict":
+            return "conflict", None
+        bound += holder.bound_changed or 0
+        if part is None:
+            return "unknown", None
+        if st == "optimal":
+            final = finish_ties(space, key_bound, part, runner, opts, result)
+            if final is None:
+                result.notes.append("Hết thời gian khi phá thế hòa theo khóa cố định: kết quả có thể khác giữa các lần chạy.")
+                st = "feasible"
+            else:
+                part = final
+        if st != "optimal":
+            status = "feasible"
+        levels.update(part)
+    result.stages = [{"stage": k, "proven": v} for k, v in stage_flags.items()]
+    result.bound_changed = bound
+    result.ties.sort(key=lambda t: pos[t.subjects[0]])
+    return status, levels

@@ -1,0 +1,150 @@
+"""The staged lexicographic driver shared by both formulations: proven stages, ties, the documented key."""
+
+from __future__ import annotations
+
+import time
+
+from ortools.sat.python import cp_model
+
+from model.levels import Level
+from model.loader import LoadedCase
+from solver.result import Tie
+
+SCALE = 1_000_000
+
+
+def support_weight(loaded: LoadedCase, sid: str, target: Level) -> int:
+    """Support of a subject for its target, in millionths; a target without ballots weighs fully."""
+    s = loaded.hierarchy.subjects[sid]
+    if s.votes is None or s.target is not None:
+        return SCALE
+    sup = s.support(target)
+    return (sup.numerator * SCALE) // sup.denominator
+
+
+class Runner:
+    def __init__(self, opts, deadline: float):
+        self.opts = opts
+        self.deadline = deadline
+
+    def solve(self, model: cp_model.CpModel, *, lp: bool = False) -> tuple[int, cp_model.CpSolver]:
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = max(1, self.opts.workers)
+        p.random_seed = 0
+        if lp:
+            p.linearization_level = 2
+        p.max_time_in_seconds = max(0.01, self.deadline - time.monotonic())
+        status = solver.solve(model)
+        return status, solver
+
+
+def lex_greater(space, model, levels: dict[str, Level]) -> None:
+    """Post: the assignment is lexicographically greater than ``levels`` in file order."""
+    prefix = None  # literal "equal on every earlier subject" (None: trivially true)
+    options = []
+    for sid in space.order:
+        cur = int(levels[sid])
+        up = space.above(model, sid, cur)
+        if up is not None:
+            choice = model.new_bool_var("")
+            model.add_implication(choice, up)
+            if prefix is not None:
+                model.add_implication(choice, prefix)
+            options.append(choice)
+        eq = space.equal(sid, cur)
+        if eq:
+            nxt = model.new_bool_var("")
+            for t in eq:
+                model.add_implication(nxt, t)
+            if prefix is not None:
+                model.add_implication(nxt, prefix)
+            prefix = nxt
+    model.add_bool_or(options)
+
+
+def free_subjects(space, model, levels, runner, opts) -> tuple[list[str], bool]:
+    """Subjects whose level differs in some assignment equal on criteria 1–3: a canonical set.
+
+    Each round looks for an equally good assignment that moves as many not-yet-known subjects as
+    possible; the loop ends when none can move (proven), so the set does not depend on the solver's path.
+    """
+    free: set[str] = set()
+    base = model.clone()
+    base.clear_objective()
+    base.clear_hints()
+    differs = {}
+    for sid in space.order:
+        d = space.differs(base, sid, int(levels[sid]))
+        if d is not None:
+            differs[sid] = d
+    for _ in range(max(1, opts.max_ties)):
+        rest = [differs[sid] for sid in space.order if sid in differs and sid not in free]
+        if not rest:
+            return [sid for sid in space.order if sid in free], True
+        probe = base.clone()
+        probe.add(cp_model.LinearExpr.sum(rest) >= 1)
+        probe.maximize(cp_model.LinearExpr.sum(rest))
+        status, solver = runner.solve(probe)
+        if status == cp_model.INFEASIBLE:
+            return [sid for sid in space.order if sid in free], True
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        alt = space.read(solver)
+        free.update(sid for sid in space.order if alt[sid] != levels[sid])
+    return [sid for sid in space.order if sid in free], False
+
+
+def run_stages(space, runner, result) -> tuple[str, dict[str, Level] | None, object]:
+    """Run the proven stages; return (status word, levels, the criterion-4 bound constraint)."""
+    model = space.model
+    levels = None
+    key_bound = None
+    for name, expr in [*space.criteria, ("order", space.key)]:
+        model.minimize(expr)
+        status, solver = runner.solve(model, lp=True)
+        if status == cp_model.INFEASIBLE:
+            return "conflict", None, None
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return ("unknown" if levels is None else "feasible"), levels, None
+        levels = space.read(solver)
+        if name == "changed":
+            result.bound_changed = int(round(solver.best_objective_bound))
+        result.stages.append({"stage": name, "proven": status == cp_model.OPTIMAL})
+        if status != cp_model.OPTIMAL:
+            return "feasible", levels, None
+        value = int(round(solver.objective_value))
+        if name == "order":
+            key_bound = expr <= value  # kept out of the model: ties are judged on criteria 1–3
+        else:
+            model.add(expr <= value)
+        space.hint(model, levels)
+    return "optimal", levels, key_bound
+
+
+def finish_ties(space, key_bound, levels, runner, opts, result):
+    """Report ties on criteria 1–3 and make the answer unique by the documented key (criterion 4)."""
+    model = space.model
+    free, complete = free_subjects(space, model, levels, runner, opts)
+    if not complete:
+        result.notes.append("Chưa xác định hết các phương án ngang nhau trong giới hạn tìm kiếm: danh sách có thể chưa đủ.")
+    if not free:
+        return levels  # the optimum on criteria 1–3 is unique
+    result.tie_break_used = True
+    while True:  # criterion 4, then the lexicographic maximum in file order: climb until nothing is greater
+        probe = model.clone()
+        probe.clear_objective()
+        probe.add(key_bound)
+        lex_greater(space, probe, levels)
+        status, solver = runner.solve(probe)
+        if status == cp_model.INFEASIBLE:
+            break
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        levels = space.read(solver)
+    by_group: dict[str, list[str]] = {}
+    for sid in free:
+        by_group.setdefault(space.group_of.get(sid, ""), []).append(sid)
+    for gid, members in by_group.items():
+        result.ties.append(Tie(gid, tuple(members), tuple((m, levels[m]) for m in members)))
+    return levels
