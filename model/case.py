@@ -7,7 +7,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from model.ballots import NoMajority, support, voted_level
 from model.catalogue import OptionOverrides
@@ -201,13 +201,13 @@ class Subject(Strict):
             raise ValueError("mã không được có khoảng trắng ở đầu hoặc cuối")
         return v
 
-    @model_validator(mode="after")
-    def _votes_within_voters(self) -> "Subject":
-        if self.votes is not None and self.voters is not None and self.votes.total > self.voters:
-            raise ValueError(
-                f"tổng số phiếu ({self.votes.total}) lớn hơn số người tham gia biểu quyết ({self.voters})"
-            )
-        return self
+    @field_validator("voters")
+    @classmethod
+    def _votes_within_voters(cls, v: int | None, info: ValidationInfo) -> int | None:
+        votes = info.data.get("votes")
+        if v is not None and votes is not None and votes.total > v:
+            raise ValueError(f"tổng số phiếu ({votes.total}) lớn hơn số người tham gia biểu quyết ({v})")
+        return v
 
     @property
     def decided(self) -> bool:
