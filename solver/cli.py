@@ -159,6 +159,16 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
 ]
 
 
+def _register_more() -> None:
+    """Verbs that live in their own modules (imported here so that each stays small)."""
+    from solver.report_cli import cmd_report, configure_report
+
+    COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))
+
+
+_register_more()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xeploai",

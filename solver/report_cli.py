@@ -1,0 +1,72 @@
+"""The ``xeploai report`` subcommand: solve a case and write the Word report and/or the Excel results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date as Date
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def configure_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx")
+    p.add_argument("--docx", metavar="OUT", help="ghi báo cáo Word (.docx) cho Ban Thường vụ vào tệp này")
+    p.add_argument("--xlsx", metavar="OUT", help="ghi bảng kết quả Excel (.xlsx) vào tệp này")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="số luồng của bộ giải (mặc định 2)")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="giới hạn thời gian, giây (mặc định 60)")
+    p.add_argument("--no-date", action="store_true",
+                   help="không ghi ngày lập vào báo cáo Word (khi đó tệp giống hệt nhau giữa các lần chạy)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from solver.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report
+    from solver.io import write_atomic
+    from solver.report_docx import write_docx
+    from solver.report_xlsx import write_xlsx
+    from solver.result import STATUS_LABELS
+    from solver.solve import SolveOptions, solve
+
+    if not args.docx and not args.xlsx:
+        _out("Chưa chọn tệp báo cáo: hãy ghi --docx TỆP.docx và/hoặc --xlsx TỆP.xlsx.")
+        return EXIT_INVALID
+    if args.workers < 1 or args.time_limit <= 0:
+        _out("--workers phải từ 1 trở lên và --time-limit phải lớn hơn 0.")
+        return EXIT_INVALID
+    loaded = _load_or_report(args.case)
+    if loaded is None:
+        return EXIT_INVALID
+    try:
+        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers))
+    except Exception as exc:  # reported with the case name; nothing is written
+        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
+        _out("Không ghi tệp báo cáo nào.")
+        return EXIT_ERROR
+    _out(f"Hồ sơ: {loaded.case.name}")
+    _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
+    if result.changed is not None:
+        _out(f"Số đối tượng phải thay đổi: {result.changed}; tổng số bậc: {result.steps}")
+    day = None if args.no_date else Date.today().isoformat()
+    jobs = []
+    if args.docx:
+        if result.changes:
+            detail = f" ({len(result.changes)} thay đổi, mỗi thay đổi một ghi chú giải trình)"
+        elif result.conflicts:
+            detail = f" (nêu {len(result.conflicts)} mục mâu thuẫn)"
+        else:
+            detail = " (không có thay đổi)"
+        jobs.append((args.docx, lambda tmp: write_docx(loaded, result, tmp, date=day), "báo cáo Word" + detail))
+    if args.xlsx:
+        jobs.append((args.xlsx, lambda tmp: write_xlsx(loaded, result, tmp), "bảng kết quả Excel"))
+    for path, write, what in jobs:
+        try:
+            write_atomic(path, write)
+        except OSError as exc:
+            _out(f"Không ghi được {what} vào «{path}»: {exc.strerror or exc}")
+            return EXIT_ERROR
+        _out(f"Đã ghi {what}: {path}")
+    if result.status in ("conflict", "unknown"):
+        return EXIT_CONFLICT
+    return EXIT_OK

@@ -1,0 +1,194 @@
+"""The Excel results: a summary sheet, one sheet per rated kind, the quota groups, ties and conflicts."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from model.case import KIND_LABELS, Kind
+from model.levels import LEVELS_DESC
+from model.loader import LoadedCase
+from solver.quota_table import level_counts, quota_table
+from solver.report_docx import (
+    AUTHOR,
+    CONFLICT_KINDS,
+    FIXED_TIME,
+    TIE_INTRO,
+    TITLE,
+    cap_sentence,
+    citation_lines,
+    context_of,
+    deterministic_zip,
+    level_name,
+    options_rows,
+    profile_words,
+    reason_lines,
+    status_sentences,
+    tie_rows,
+)
+from solver.result import SolveResult
+
+#: One sheet per rated kind, with its sheet name (at most 31 characters, as Excel requires).
+KIND_SHEETS = {
+    Kind.party_org: "Tổ chức đảng",
+    Kind.member: "Đảng viên",
+    Kind.collective: "Tập thể lãnh đạo",
+    Kind.leader: "Cán bộ lãnh đạo",
+}
+SUBJECT_HEADERS = ["Mã", "Tên", "Thuộc", "Mức mục tiêu", "Mức cuối cùng", "Thay đổi", "Lý do", "Căn cứ", "Nhóm tỷ lệ"]
+SUBJECT_WIDTHS = [14, 32, 30, 30, 30, 10, 70, 30, 40]
+QUOTA_HEADERS = ["Nhóm tỷ lệ", "Loại đối tượng", "Số đối tượng", "Số XS mục tiêu", "Số T mục tiêu",
+                 "Tối đa XS (mục tiêu)", "Vượt trần trước rà soát", "Số XS cuối cùng", "Số T cuối cùng", "Tối đa XS",
+                 "Quy tắc giới hạn", "Tỷ lệ XS so với số T", "Tỷ lệ XS so với cả nhóm"]
+QUOTA_WIDTHS = [44, 24, 12, 12, 12, 14, 14, 12, 12, 11, 12, 14, 14]
+UNRATED = "Không xếp loại"
+NO_RESULT = "Chưa có kết quả"
+
+_BOLD = Font(bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _header(ws, headers: list[str], widths: list[int], row: int = 1) -> None:
+    for col, (text, width) in enumerate(zip(headers, widths), start=1):
+        cell = ws.cell(row=row, column=col, value=text)
+        cell.font, cell.fill = _BOLD, _HEAD_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _table_sheet(ws, headers: list[str], widths: list[int], rows: list[list], wrap: tuple[int, ...] = ()) -> None:
+    """Header row frozen, an autofilter over the data, fixed widths, wrapped text in the given columns."""
+    _header(ws, headers, widths)
+    for r in rows:
+        ws.append(r)
+    for col in wrap:
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.alignment = _WRAP
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, ws.max_row)}"
+
+
+def _summary(ws, loaded: LoadedCase, result: SolveResult) -> None:
+    ws.column_dimensions["A"].width = 34
+    for col in "BCDEFGH":
+        ws.column_dimensions[col].width = 16
+    ws.append([f"{TITLE}: {loaded.case.name}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    title, _description = profile_words(result)
+    ws.append(["Bộ quy định", title])
+    for line in status_sentences(result):
+        ws.append(["Trạng thái" if line.startswith("Trạng thái:") else "", line.removeprefix("Trạng thái: ")])
+    ws.append(["Đã chứng minh tối ưu", "Có" if result.proven else "Không"])
+    if result.changed is not None:
+        ws.append(["Số đối tượng thay đổi", result.changed])
+        ws.append(["Tổng số bậc thay đổi", result.steps])
+    ws.append(["Giới hạn tỷ lệ", cap_sentence(result)])
+    for name, value, default in options_rows(result):
+        ws.append([name, value, default])
+    ws.append([])
+    head = ws.max_row + 1
+    headers = ["Loại đối tượng", "Theo", *[lv.official for lv in LEVELS_DESC], "Tổng số xếp loại", "Số thay đổi"]
+    _header(ws, headers, [34, 16, 16, 16, 16, 16, 16, 16], row=head)
+    for row in level_counts(loaded, result):
+        label = KIND_LABELS[row["kind"]]
+        ws.append([label, "Mức mục tiêu", *[row["before"][lv] for lv in LEVELS_DESC], row["rated"], None])
+        if row["after"] is not None:
+            ws.append([label, "Mức cuối cùng", *[row["after"][lv] for lv in LEVELS_DESC], row["rated"], row["changed"]])
+    for (cell,) in ws.iter_rows(min_row=1, max_row=head - 1, min_col=2, max_col=2):
+        cell.alignment = Alignment(wrap_text=False, vertical="top")
+    ws.freeze_panes = f"A{head + 1}"
+
+
+def _subject_rows(loaded: LoadedCase, result: SolveResult, kind: Kind) -> list[list]:
+    h = loaded.hierarchy
+    changes = {c.id: c for c in result.changes}
+    rows = []
+    for s in loaded.case.subjects:
+        if s.kind is not kind:
+            continue
+        group = h.group(h.group_of[s.id]).name if s.id in h.group_of else ""
+        if s.id not in result.targets:
+            rows.append([s.id, s.name, context_of(loaded, s.id), "", UNRATED, "Không", "", "", group])
+            continue
+        target = result.targets[s.id]
+        final = result.levels.get(s.id)
+        c = changes.get(s.id)
+        rows.append([
+            s.id, s.name, context_of(loaded, s.id), level_name(target),
+            level_name(final) if final is not None else NO_RESULT,
+            ("Có" if final != target else "Không") if final is not None else "",
+            "\n".join(reason_lines(c)) if c is not None else "",
+            "\n".join(citation_lines(c)) if c is not None else "",
+            group,
+        ])
+    return rows
+
+
+def _quota_rows(loaded: LoadedCase, result: SolveResult) -> list[list]:
+    out = []
+    for q in quota_table(loaded, result):
+        out.append([
+            q["name"], KIND_LABELS[q["kind"]], q["size"], q["before_xs"], q["before_t"], q["before_cap"],
+            "Có" if q["over_before"] else "Không", q["after_xs"], q["after_t"], q["after_cap"],
+            q["after_rule"] or q["before_rule"],
+            None if q["pct_t"] is None else q["pct_t"] / 100,
+            None if q["pct_all"] is None else q["pct_all"] / 100,
+        ])
+    return out
+
+
+def build_workbook(loaded: LoadedCase, result: SolveResult) -> Workbook:
+    """The results workbook (the sheets in reading order: summary, kinds, quota groups, ties, conflicts)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    _summary(ws, loaded, result)
+    for kind, title in KIND_SHEETS.items():
+        _table_sheet(wb.create_sheet(title), SUBJECT_HEADERS, SUBJECT_WIDTHS, _subject_rows(loaded, result, kind),
+                     wrap=(7, 8))
+    qs = wb.create_sheet("Nhóm tỷ lệ")
+    _table_sheet(qs, QUOTA_HEADERS, QUOTA_WIDTHS, _quota_rows(loaded, result), wrap=(1,))
+    for col in (12, 13):
+        for (cell,) in qs.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.number_format = "0.0%"
+    if result.ties:
+        ts = wb.create_sheet("Phương án ngang nhau")
+        rows = [[r["tie"], r["group"], r["id"], r["name"], level_name(r["target"]), level_name(r["chosen"]),
+                 r["support"]] for r in tie_rows(loaded, result)]
+        _table_sheet(ts, ["STT nhóm", "Nhóm", "Mã", "Tên", "Mức mục tiêu", "Mức báo cáo chọn",
+                          "Tỷ lệ phiếu cho mức mục tiêu"], [10, 40, 14, 32, 30, 30, 16], rows)
+        ts.cell(row=ts.max_row + 2, column=1, value="Ghi chú: " + TIE_INTRO)
+    if result.conflicts:
+        cs = wb.create_sheet("Mâu thuẫn")
+        rows = [[i, CONFLICT_KINDS.get(c.kind, c.kind), c.subject or "", c.text, c.rule if c.citation else "",
+                 c.citation]
+                for i, c in enumerate(result.conflicts, start=1)]
+        _table_sheet(cs, ["STT", "Loại", "Mã đối tượng", "Nội dung", "Quy tắc", "Căn cứ"], [6, 26, 14, 80, 10, 30],
+                     rows, wrap=(4,))
+    props = wb.properties
+    props.title = f"{TITLE}: {loaded.case.name}"
+    props.creator = props.lastModifiedBy = AUTHOR
+    props.language = "vi-VN"
+    props.created = props.modified = FIXED_TIME.replace(tzinfo=None)
+    return wb
+
+
+def build_xlsx(loaded: LoadedCase, result: SolveResult) -> bytes:
+    """The results workbook as bytes, identical for identical input."""
+    wb = build_workbook(loaded, result)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()  # not save_workbook: it stamps the current time
+    return deterministic_zip(buf.getvalue())
+
+
+def write_xlsx(loaded: LoadedCase, result: SolveResult, path: str | Path) -> None:
+    """Write the results workbook to ``path``."""
+    Path(path).write_bytes(build_xlsx(loaded, result))
