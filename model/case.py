@@ -5,9 +5,9 @@ from __future__ import annotations
 import unicodedata
 from enum import Enum
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, PlainSerializer, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from model.ballots import NoMajority, support, voted_level
 from model.catalogue import OptionOverrides
@@ -34,6 +34,10 @@ class Strict(BaseModel):
     @classmethod
     def _nfc(cls, data: Any) -> Any:
         return nfc_deep(data)
+
+
+#: A level field: read from its code, written back as its code in JSON dumps.
+LevelField = Annotated[Level, PlainSerializer(lambda v: v.name, return_type=str, when_used="json")]
 
 
 def _level(value: Any) -> Any:
@@ -114,7 +118,7 @@ class Criteria(Strict):
 class Facts(Strict):
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
-    civil_servant_level: Level | None = None
+    civil_servant_level: LevelField | None = None
     disciplined: bool = False
     self_remedied: bool = False
     committee_member: bool = False
@@ -181,10 +185,10 @@ class Subject(Strict):
     same_level_units: tuple[str, ...] = ()
     votes: Votes | None = None
     voters: int | None = Field(None, ge=1, le=1_000_000)
-    proposed: Level | None = None
-    target: Level | None = None
-    level: Level | None = None
-    lock: Level | None = None
+    proposed: LevelField | None = None
+    target: LevelField | None = None
+    level: LevelField | None = None
+    lock: LevelField | None = None
     rated: bool = True
     may_rise: bool = False
     facts: Facts = Facts()
@@ -262,7 +266,7 @@ class Expect(Strict):
 
     status: str | None = None
     objective: ExpectObjective | None = None
-    levels: dict[str, Level] = {}
+    levels: dict[str, LevelField] = {}
 
     @field_validator("levels", mode="before")
     @classmethod
@@ -285,6 +289,10 @@ class Case(Strict):
 
     def by_id(self) -> dict[str, Subject]:
         return {s.id: s for s in self.subjects}
+
+    def to_data(self) -> dict:
+        """The raw JSON-like data of this case (levels as codes, defaults left out): what a loader reads back."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 __all__ = [

@@ -179,10 +179,11 @@ def validate(case: Case, file: str = "<case>") -> list[InputProblem]:
 
     parents = nx.DiGraph()
     parents.add_edges_from((s.id, s.parent) for s in case.subjects if s.parent in ids)
+    index = {s.id: i for i, s in enumerate(case.subjects)}
     for cycle in nx.simple_cycles(parents):
         path = " → ".join([*cycle, cycle[0]])
         out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {path}", sheet="subjects",
-                                field="parent", subject=cycle[0]))
+                                row=index[cycle[0]] + 1, field="parent", subject=cycle[0]))
 
     seen_group: dict[str, str] = {}
     group_ids: set[str] = set()

@@ -16,6 +16,20 @@ from model.hierarchy import Hierarchy, build, validate
 
 MAX_BYTES = 512 * 1024 * 1024
 
+#: The json module's messages, in Vietnamese.
+JSON_MESSAGES = {
+    "Expecting value": "thiếu giá trị (hoặc có ký tự lạ)",
+    "Expecting property name enclosed in double quotes": "tên trường phải đặt trong dấu ngoặc kép \"…\"",
+    "Expecting ',' delimiter": "thiếu dấu phẩy giữa hai phần tử",
+    "Expecting ':' delimiter": "thiếu dấu hai chấm sau tên trường",
+    "Unterminated string starting at": "chuỗi chưa đóng dấu ngoặc kép",
+    "Extra data": "có dữ liệu thừa sau phần JSON chính",
+    "Invalid control character at": "có ký tự điều khiển không hợp lệ trong chuỗi",
+    "Invalid \\escape": "ký tự thoát (\\) không hợp lệ",
+    "Illegal trailing comma before end of object": "dấu phẩy thừa trước dấu }",
+    "Illegal trailing comma before end of array": "dấu phẩy thừa trước dấu ]",
+}
+
 
 @dataclass
 class LoadedCase:
@@ -88,7 +102,8 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}",
+        msg = JSON_MESSAGES.get(exc.msg, "cú pháp không hợp lệ")
+        raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {msg}",
                                         row=exc.lineno)]) from None
     except RecursionError:
         raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None

@@ -11,6 +11,22 @@ from model.case import KIND_LABELS, Kind
 from model.errors import CaseInvalid
 from model.loader import LoadedCase, load_case
 
+#: argparse's own messages, in Vietnamese (argparse looks them up through its module-level ``_``).
+ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ cho kiểu %(type)s: %(value)r",
+    "expected one argument": "cần một giá trị",
+}
+argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
+
 EXIT_OK, EXIT_CONFLICT, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
 
 
@@ -159,10 +175,55 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
 ]
 
 
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx")
+    p.add_argument("id", help="mã đối tượng cần giải trình")
+    p.add_argument("--keep", metavar="MỨC", help="giữ đối tượng ở mức này (XS, T, HT, K hoặc tên đầy đủ); "
+                   "mặc định: mức mục tiêu")
+    p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian mỗi lần giải, giây")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from model.levels import parse_level
+    from solver.explain import render_change, render_why_not
+    from solver.solve import SolveOptions, solve
+    from solver.whynot import hold
+
+    loaded = _load_or_report(args.case)
+    if loaded is None:
+        return EXIT_INVALID
+    subject = loaded.hierarchy.subjects.get(args.id)
+    if subject is None or not subject.decided:
+        _out(f"Không có đối tượng được xếp loại mang mã «{args.id}» trong {args.case}.")
+        return EXIT_INVALID
+    try:
+        keep = parse_level(args.keep, lenient=True) if args.keep else None
+    except ValueError as exc:
+        _out(f"Tham số --keep: {exc}")
+        return EXIT_INVALID
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers)
+    base = solve(loaded, opts)
+    by_id = {c.id: c for c in base.changes}
+    _out(f"{subject.name} ({args.id}): mức mục tiêu {subject.target_level().official}")
+    if base.status in ("optimal", "feasible"):
+        if args.id in by_id:
+            _out("Trong phương án đã chọn: " + render_change(loaded, by_id[args.id], by_id))
+        else:
+            _out(f"Trong phương án đã chọn: giữ nguyên {base.levels[args.id].official}.")
+    else:
+        _out("Hồ sơ đang có mâu thuẫn: xem `xeploai solve`.")
+    for line in render_why_not(loaded, hold(loaded, args.id, keep, base, opts)):
+        _out(line)
+    return EXIT_OK
+
+
 def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
     from solver.report_cli import cmd_report, configure_report
 
+    COMMANDS.append(("explain", "giải trình một đối tượng: vì sao bị thay đổi, giữ lại thì tốn gì",
+                     _explain_args, cmd_explain))
     COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))
 
 

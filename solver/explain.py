@@ -185,8 +185,10 @@ def reasons_for(loaded: LoadedCase, sid: str, records_by_sid: dict[str, list[Rec
                 f"xếp thứ {rank}/{len(candidates)}")
         weaker_kept = [m for m in kept if candidates.index(m) > rank - 1]
         if weaker_kept:
-            text += (f"; {_name(loaded, weaker_kept[0])} có phiếu thấp hơn nhưng giữ XS vì hạ người đó kéo theo "
-                     "nhiều thay đổi hơn")
+            w = weaker_kept[0]
+            why = ("do cấp có thẩm quyền đã quyết định (khóa)" if loaded.hierarchy.subjects[w].lock is not None
+                   else "vì hạ người đó kéo theo nhiều thay đổi hơn")
+            text += f"; {_name(loaded, w)} có phiếu thấp hơn nhưng giữ XS {why}"
         rules = "C2" if small is not None and nums["base"] < small.threshold else "C1"
         out.append(Reason(rules, "quota", cite(rules), text, tuple(kept),
                           tuple(sorted({**nums, "rank": rank, "candidates": len(candidates)}.items()))))
@@ -238,3 +240,33 @@ def render_change(loaded: LoadedCase, change: Change, by_id: dict[str, Change] |
                 line += f" (chính {loaded.hierarchy.subjects[c.id].name} bị hạ vì: {inner})"
         parts.append(line)
     return head + (" — " + " | ".join(parts) if parts else "")
+
+
+def render_why_not(loaded: LoadedCase, w) -> list[str]:
+    """The answer of ``xeploai explain … --keep`` (a ``solver.whynot.WhyNot``), as Vietnamese lines."""
+    subjects = loaded.hierarchy.subjects
+    name = subjects[w.sid].name
+    head = f"Nếu giữ {name} ({w.sid}) ở mức {w.keep.official}:"
+    if not w.possible:
+        lines = [head + " KHÔNG THỂ — các quyết định và quy định sau mâu thuẫn nhau:"]
+        for c in w.held.conflicts:
+            ref = f" [{c.rule}, {c.citation}]" if c.citation else ""
+            lines.append(f"  - {c.text}{ref}")
+        return lines
+    extra = w.extra_changes
+    cost = "không phải thay đổi thêm ai" if extra == 0 and len(w.moved) <= 1 else (
+        f"thêm {extra} thay đổi so với phương án đã chọn" if extra else "cùng số thay đổi nhưng đổi người")
+    lines = [f"{head} CÓ THỂ, với chi phí: {cost} "
+             f"({w.base.changed} → {w.held.changed} đối tượng thay đổi, {w.base.steps} → {w.held.steps} bậc)."]
+    if w.held.status != "optimal":
+        lines.append("  (phương án này chưa được chứng minh tối ưu: hết thời gian)")
+    others = [(i, a, b) for i, a, b in w.moved if i != w.sid]
+    if others:
+        lines.append("  Những người khác phải xếp khác đi:")
+        by_id = {c.id: c for c in w.held.changes}
+        for i, a, b in others[:50]:
+            why = "; ".join(r.text for r in by_id[i].reasons) if i in by_id else ""
+            lines.append(f"  - {subjects[i].name} ({i}): {a.official} → {b.official}" + (f" — {why}" if why else ""))
+        if len(others) > 50:
+            lines.append(f"  … và {len(others) - 50} người khác")
+    return lines
