@@ -25,6 +25,27 @@ def nfc_deep(value: Any) -> Any:
     return value
 
 
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def nfc_shallow(value: Any) -> Any:
+    """NFC-normalize the strings of one model's raw dict: its keys, string values, and the strings of its
+    lists and plain dicts. Nested models normalize their own fields, so each string is seen once."""
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if isinstance(v, str):
+            v = _nfc(v)
+        elif isinstance(v, (list, tuple)):
+            v = [_nfc(x) if isinstance(x, str) else x for x in v]
+        elif isinstance(v, dict):
+            v = {(_nfc(a) if isinstance(a, str) else a): (_nfc(b) if isinstance(b, str) else b) for a, b in v.items()}
+        out[_nfc(k) if isinstance(k, str) else k] = v
+    return out
+
+
 class Strict(BaseModel):
     """Base of every case model: unknown keys rejected, frozen, strings NFC on the way in."""
 
@@ -32,8 +53,10 @@ class Strict(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _nfc(cls, data: Any) -> Any:
-        return nfc_deep(data)
+    def _nfc(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context and info.context.get("nfc_done"):
+            return data  # the loader normalized the whole input once
+        return nfc_shallow(data)
 
 
 #: A level field: read from its code, written back as its code in JSON dumps.
@@ -142,12 +165,7 @@ class Facts(Strict):
 
     def set_fields(self) -> list[str]:
         """Names of the facts that are set (true, or a value)."""
-        out = []
-        for name in type(self).model_fields:
-            v = getattr(self, name)
-            if v not in (None, False):
-                out.append(name)
-        return out
+        return [k for k, v in self.__dict__.items() if v is not None and v is not False]
 
 
 #: Which facts each kind may carry; anything else is an input error.

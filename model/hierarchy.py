@@ -158,7 +158,7 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
         elif s.lock is not None:
             err("lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
     allowed = FACTS_BY_KIND[k]
-    for name in s.facts.set_fields():
+    for name in (s.facts.set_fields() if "facts" in s.model_fields_set else ()):
         if name not in allowed:
             err(f"facts.{name}", f"dữ kiện này không áp dụng cho {k.label.lower()}")
     return out
@@ -177,13 +177,22 @@ def validate(case: Case, file: str = "<case>") -> list[InputProblem]:
     for i, s in enumerate(case.subjects):
         out.extend(_subject_problems(file, i, s, ids))
 
-    parents = nx.DiGraph()
-    parents.add_edges_from((s.id, s.parent) for s in case.subjects if s.parent in ids)
     index = {s.id: i for i, s in enumerate(case.subjects)}
-    for cycle in nx.simple_cycles(parents):
-        path = " → ".join([*cycle, cycle[0]])
-        out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {path}", sheet="subjects",
-                                row=index[cycle[0]] + 1, field="parent", subject=cycle[0]))
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in ids:
+        path = []
+        cur = start
+        while cur in ids and state.get(cur) is None:
+            state[cur] = 1
+            path.append(cur)
+            cur = ids[cur].parent
+        if cur in ids and state.get(cur) == 1:  # walked back onto the current path: a cycle
+            cycle = path[path.index(cur):]
+            text = " → ".join([*cycle, cycle[0]])
+            out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {text}", sheet="subjects",
+                                    row=index[cycle[0]] + 1, field="parent", subject=cycle[0]))
+        for p in path:
+            state[p] = 2
 
     seen_group: dict[str, str] = {}
     group_ids: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,17 @@ def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, 
     return None, None, ".".join(str(p) for p in loc) or None, None
 
 
-def parse_case(data: Any, file: str = "<case>") -> LoadedCase:
-    """Validate raw JSON-like data as a case; raise ``CaseInvalid`` with every problem found."""
+def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> LoadedCase:
+    """Validate raw JSON-like data as a case; raise ``CaseInvalid`` with every problem found.
+
+    Strings are NFC-normalized on the way in (``nfc_done`` says the caller already did it).
+    """
     if not isinstance(data, dict):
         raise CaseInvalid([InputProblem(file, "tệp phải chứa một đối tượng JSON {…} ở cấp cao nhất")])
-    data = nfc_deep(data)
+    if not nfc_done:
+        data = nfc_deep(data)
     try:
-        case = Case.model_validate(data)
+        case = Case.model_validate(data, context={"nfc_done": True})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -99,8 +104,10 @@ def read_json(path: str | Path) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
+    text = unicodedata.normalize("NFC", text)  # real files mix NFC and NFD: one pass over the text
     try:
-        return json.loads(text)
+        data = json.loads(text)
+        return nfc_deep(data) if "\\u" in text else data  # escapes may hide NFD
     except json.JSONDecodeError as exc:
         msg = JSON_MESSAGES.get(exc.msg, "cú pháp không hợp lệ")
         raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {msg}",
@@ -116,4 +123,4 @@ def load_case(path: str | Path) -> LoadedCase:
         from model.excel import read_workbook  # imported lazily: openpyxl only when needed
 
         return parse_case(read_workbook(p), str(path))
-    return parse_case(read_json(p), str(path))
+    return parse_case(read_json(p), str(path), nfc_done=True)
