@@ -29,7 +29,6 @@ class Hierarchy:
 
     case: Case
     subjects: dict[str, Subject]
-    graph: nx.DiGraph
     groups: list[QuotaGroup]
     group_of: dict[str, str]
     members_of: dict[str, list[str]] = field(default_factory=dict)
@@ -49,6 +48,24 @@ class Hierarchy:
             cur = self.subjects[cur].parent
         return out
 
+    @property
+    def graph(self) -> nx.DiGraph:
+        """Every subject as a node; edges contains / leads / heads / same_level (built on first use)."""
+        if self._graph is None:
+            g = nx.DiGraph()
+            for s in self.case.subjects:
+                g.add_node(s.id, kind=s.kind.value)
+                if s.parent is not None:
+                    g.add_edge(s.parent, s.id, rel="contains")
+                if s.leads is not None:
+                    g.add_edge(s.id, s.leads, rel="leads")
+                if s.heads is not None:
+                    g.add_edge(s.id, s.heads, rel="heads")
+                for u in s.same_level_units:
+                    g.add_edge(s.id, u, rel="same_level")
+            self._graph = g
+        return self._graph
+
     def rating_order(self) -> list[list[str]]:
         """S5: meetings in stages; every subject's prerequisites sit in an earlier stage."""
         return [sorted(stage) for stage in nx.topological_generations(_order_graph(self))]
@@ -58,6 +75,7 @@ class Hierarchy:
 
     def __post_init__(self) -> None:
         self._groups_by_id = {g.id: g for g in self.groups}
+        self._graph: nx.DiGraph | None = None
 
 
 def _order_graph(h: Hierarchy) -> nx.DiGraph:
@@ -269,25 +287,18 @@ def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
 def build(case: Case) -> Hierarchy:
     """The hierarchy of a validated case (call ``validate`` first; errors there make this undefined)."""
     subjects = case.by_id()
-    graph = nx.DiGraph()
     members_of: dict[str, list[str]] = defaultdict(list)
     sub_orgs_of: dict[str, list[str]] = defaultdict(list)
     collectives_leading: dict[str, list[str]] = defaultdict(list)
     heads_of: dict[str, list[str]] = defaultdict(list)
     for s in case.subjects:
-        graph.add_node(s.id, kind=s.kind.value)
         if s.parent is not None:
-            graph.add_edge(s.parent, s.id, rel="contains")
             (members_of if s.kind is Kind.member else sub_orgs_of)[s.parent].append(s.id)
         if s.leads is not None:
-            graph.add_edge(s.id, s.leads, rel="leads")
             collectives_leading[s.leads].append(s.id)
         if s.heads is not None:
-            graph.add_edge(s.id, s.heads, rel="heads")
             heads_of[s.heads].append(s.id)
-        for u in s.same_level_units:
-            graph.add_edge(s.id, u, rel="same_level")
     groups = derive_groups(case, subjects)
     group_of = {m: g.id for g in groups for m in g.members}
-    return Hierarchy(case, subjects, graph, groups, group_of, dict(members_of), dict(sub_orgs_of),
+    return Hierarchy(case, subjects, groups, group_of, dict(members_of), dict(sub_orgs_of),
                      dict(collectives_leading), dict(heads_of))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from pydantic import ValidationError
 
 from model.case import Case, nfc_deep
 from model.catalogue import RuleOptions, UnknownProfile, resolve_options
+from model.levels import Level
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.hierarchy import Hierarchy, build, validate
 
@@ -41,6 +45,11 @@ class LoadedCase:
     options: RuleOptions
     warnings: list[InputProblem]
     source: str
+
+    @cached_property
+    def targets(self) -> dict[str, Level]:
+        """The target of every decided subject, in file order (computed once: V1 counting is not free)."""
+        return {s.id: s.target_level() for s in self.case.subjects if s.decided}
 
 
 def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, str | None]:
@@ -116,8 +125,27 @@ def read_json(path: str | Path) -> Any:
         raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None
 
 
+@contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector while a large case is built (it rescans every new object, which
+    tripled the load time of a 300k-member case), then freeze what was built out of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
+
+
 def load_case(path: str | Path) -> LoadedCase:
     """Load a case from a .json file, or from a workbook (.xlsx) through the Excel importer."""
+    with no_gc():
+        return _load_case(path)
+
+
+def _load_case(path: str | Path) -> LoadedCase:
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         from model.excel import read_workbook  # imported lazily: openpyxl only when needed

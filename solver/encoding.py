@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 from model.case import Kind
 from model.levels import Level
 from model.loader import LoadedCase
+from solver.staging import Model
 from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, records
 
 @dataclass
@@ -28,7 +29,7 @@ class Encoding:
     loaded: LoadedCase
     guarded: bool = False
     given_records: list | None = None
-    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    model: cp_model.CpModel = field(default_factory=lambda: Model())
     ge: dict[str, list] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     targets: dict[str, Level] = field(default_factory=dict)

@@ -1,13 +1,12 @@
 """Explanations: a ``Reason`` record per change, and every Vietnamese sentence generated in one place.
 
-The CLI, the app and the reports all call ``describe_record`` / ``reasons_for`` / ``render_change``,
+The CLI, the app and the reports all call ``describe_record`` / ``explain_changes`` / ``render_change``,
 so they say the same words.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-
+from model.ballots import ballots_at_or_above, denominator
 from model.catalogue import load_catalogue
 from model.levels import Level
 from model.loader import LoadedCase
@@ -123,106 +122,117 @@ def quota_numbers(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels
     return {"proposed_xs": len(proposed), "final_xs": xs, "final_t": t, "base": base, "cap": cap}
 
 
-_SUPPORT_CACHE: dict[int, dict[str, Fraction]] = {}
-
-
-def _support_key(loaded: LoadedCase, sid: str, order: dict[str, int]):
-    cache = _SUPPORT_CACHE.setdefault(id(order), {})
-    sup = cache.get(sid)
-    if sup is None:
-        s = loaded.hierarchy.subjects[sid]
-        sup = s.support(Level.XS) if s.votes is not None and s.target is None else Fraction(1)
-        cache[sid] = sup
-    return (-sup, order[sid]), sup
-
-
-def reasons_for(loaded: LoadedCase, sid: str, records_by_sid: dict[str, list[Record]], quota_of: dict,
-                levels: dict[str, Level], targets: dict[str, Level], order: dict[str, int]) -> list[Reason]:
-    """The reasons that explain why ``sid`` ends at its final level rather than its target."""
+def ballot_share(loaded: LoadedCase, sid: str, level: Level) -> str | None:
+    """The raw share of ballots at ``level`` or above, as the committee counts it (e.g. "9/15")."""
     s = loaded.hierarchy.subjects[sid]
-    f, t = levels[sid], targets[sid]
-    out: list[Reason] = []
-    if s.lock is not None:
-        out.append(Reason("lock", "lock", "", f"cấp có thẩm quyền đã quyết định (khóa) mức {s.lock.official}"))
-        return out
-    if f > t:
-        return [Reason("allow_up", "objective", "", "được phép nâng mức theo phương án")]
-    for r in records_by_sid.get(sid, []):
-        if isinstance(r, Cap) and r.level == f:
-            out.append(Reason(r.rule, "forced", cite(r.rule), fact_sentence(loaded, r),
-                              tuple(v for k, v in r.detail.items() if k in ("member", "unit", "collective")),
-                              tuple(sorted((k, str(v)) for k, v in r.detail.items()))))
-        elif isinstance(r, AtMost) and r.a == sid:
-            other = _final(loaded, levels, r.b)
-            if other == f:
-                out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels), (r.b,),
-                                  (("other_level", other.code),)))
-        elif isinstance(r, Needs) and r.sid == sid and int(r.level) == int(f) + 1:
-            failing = tuple(o for o in r.others if _final(loaded, levels, o) < r.minimum)
-            if failing:
-                out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels), failing,
-                                  (("failing", len(failing)), ("total", len(r.others)))))
-        elif isinstance(r, CountTrigger) and r.sid == sid and f == Level.K:
-            k = sum(1 for o in r.others if _final(loaded, levels, o) == Level.K)
-            active = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
-            if active:
+    if s.votes is None or s.target is not None:
+        return None
+    tally = s.votes.as_dict()
+    return f"{ballots_at_or_above(tally, level)}/{denominator(tally, s.voters)}"
+
+
+class _Explainer:
+    """Finds the binding records of each change; caches each quota group's ranking once."""
+
+    def __init__(self, loaded, records, levels, targets, weights):
+        self.loaded, self.levels, self.targets = loaded, levels, targets
+        self.order = {sid: i for i, sid in enumerate(targets)}
+        self.weights = weights
+        self.by_sid: dict[str, list[Record]] = {}
+        smalls = {r.group: r for r in records if isinstance(r, SmallGroup)}
+        self.quota_of: dict[str, tuple[Quota, SmallGroup | None]] = {}
+        for r in records:
+            if isinstance(r, Cap):
+                self.by_sid.setdefault(r.sid, []).append(r)
+            elif isinstance(r, AtMost):
+                self.by_sid.setdefault(r.a, []).append(r)
+            elif isinstance(r, (Needs, CountTrigger)):
+                self.by_sid.setdefault(r.sid, []).append(r)
+            elif isinstance(r, Quota):
+                for m in r.members:
+                    self.quota_of[m] = (r, smalls.get(r.group))
+        self._ranking: dict[str, tuple[list[str], dict[str, int], dict]] = {}
+
+    def ranking(self, q: Quota, small: SmallGroup | None):
+        """XS candidates of a group by the solver's support weight (then file order), and the group's numbers."""
+        if q.group not in self._ranking:
+            cands = sorted((m for m in q.members if self.targets[m] == Level.XS),
+                           key=lambda m: (-self.weights[m], self.order[m]))
+            nums = quota_numbers(self.loaded, q, small, self.levels, self.targets)
+            self._ranking[q.group] = (cands, {m: i for i, m in enumerate(cands)}, nums)
+        return self._ranking[q.group]
+
+    def reasons(self, sid: str) -> list[Reason]:
+        """The reasons that explain why ``sid`` ends at its final level rather than its target."""
+        loaded, levels = self.loaded, self.levels
+        s = loaded.hierarchy.subjects[sid]
+        f, t = levels[sid], self.targets[sid]
+        out: list[Reason] = []
+        if s.lock is not None:
+            return [Reason("lock", "lock", "", f"cấp có thẩm quyền đã quyết định (khóa) mức {s.lock.official}")]
+        if f > t:
+            return [Reason("allow_up", "objective", "", "được phép nâng mức theo phương án")]
+        for r in self.by_sid.get(sid, []):
+            if isinstance(r, Cap) and r.level == f:
+                out.append(Reason(r.rule, "forced", cite(r.rule), fact_sentence(loaded, r),
+                                  tuple(v for k, v in r.detail.items() if k in ("member", "unit", "collective")),
+                                  tuple(sorted((k, str(v)) for k, v in r.detail.items()))))
+            elif isinstance(r, AtMost) and r.a == sid:
+                other = _final(loaded, levels, r.b)
+                if other == f:
+                    out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels), (r.b,),
+                                      (("other_level", other.code),)))
+            elif isinstance(r, Needs) and r.sid == sid and int(r.level) == int(f) + 1:
+                failing = tuple(o for o in r.others if _final(loaded, levels, o) < r.minimum)
+                if failing:
+                    out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels),
+                                      failing, (("failing", len(failing)), ("total", len(r.others)))))
+            elif isinstance(r, CountTrigger) and r.sid == sid and f == Level.K:
                 failing = tuple(o for o in r.others if _final(loaded, levels, o) == Level.K)
-                out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels), failing,
-                                  (("k", k), ("total", len(r.others)))))
-    if not out and t == Level.XS and f == Level.T and sid in quota_of:
-        q, small = quota_of[sid]
-        nums = quota_numbers(loaded, q, small, levels, targets)
-        candidates = sorted((m for m in q.members if targets[m] == Level.XS),
-                            key=lambda m: _support_key(loaded, m, order)[0])
-        rank = candidates.index(sid) + 1
-        sup = _support_key(loaded, sid, order)[1]
-        kept = [m for m in candidates if levels[m] == Level.XS]
+                k = len(failing)
+                active = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
+                if active:
+                    out.append(Reason(r.rule, "structural", cite(r.rule), describe_record(loaded, r, levels),
+                                      failing, (("k", k), ("total", len(r.others)))))
+        if not out and t == Level.XS and f == Level.T and sid in self.quota_of:
+            out.append(self.quota_reason(sid))
+        if not out:
+            out.append(Reason("objective", "objective", "", "được chọn để tổng thay đổi là ít nhất"))
+        return out
+
+    def quota_reason(self, sid: str) -> Reason:
+        loaded, levels = self.loaded, self.levels
+        q, small = self.quota_of[sid]
+        cands, index, nums = self.ranking(q, small)
+        rank = index[sid] + 1
         g = loaded.hierarchy.group(q.group)
         text = (f"nhóm: {g.name} — {nums['proposed_xs']} đề nghị XS, {nums['final_t']} xếp loại T, tối đa "
-                f"{nums['cap']} XS; xếp thứ {rank}/{len(candidates)} theo tỷ lệ phiếu XS "
-                f"{sup.numerator}/{sup.denominator}" if s.votes is not None and s.target is None else
-                f"nhóm: {g.name} — {nums['proposed_xs']} đề nghị XS, {nums['final_t']} xếp loại T, tối đa {nums['cap']} XS; "
-                f"xếp thứ {rank}/{len(candidates)}")
-        weaker_kept = [m for m in kept if candidates.index(m) > rank - 1]
-        if weaker_kept:
-            w = weaker_kept[0]
-            why = ("do cấp có thẩm quyền đã quyết định (khóa)" if loaded.hierarchy.subjects[w].lock is not None
+                f"{nums['cap']} XS; xếp thứ {rank}/{len(cands)}")
+        share = ballot_share(loaded, sid, Level.XS)
+        if share is not None:
+            text += f" theo tỷ lệ phiếu XS {share}"
+        weaker_kept = next((m for m in cands[rank:] if levels[m] == Level.XS), None)
+        if weaker_kept is not None:
+            why = ("do cấp có thẩm quyền đã quyết định (khóa)" if loaded.hierarchy.subjects[weaker_kept].lock is not None
                    else "vì hạ người đó kéo theo nhiều thay đổi hơn")
-            text += f"; {_name(loaded, w)} có phiếu thấp hơn nhưng giữ XS {why}"
-        rules = "C2" if small is not None and nums["base"] < small.threshold else "C1"
-        out.append(Reason(rules, "quota", cite(rules), text, tuple(kept),
-                          tuple(sorted({**nums, "rank": rank, "candidates": len(candidates)}.items()))))
-    if not out:
-        out.append(Reason("objective", "objective", "", "được chọn để tổng thay đổi là ít nhất"))
-    return out
+            text += f"; {_name(loaded, weaker_kept)} có phiếu thấp hơn nhưng giữ XS {why}"
+        rule = "C2" if small is not None and nums["base"] < small.threshold else "C1"
+        kept = tuple(m for m in cands if levels[m] == Level.XS)
+        return Reason(rule, "quota", cite(rule), text, kept,
+                      tuple(sorted({**nums, "rank": rank, "candidates": len(cands)}.items())))
 
 
 def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str, Level],
-                    targets: dict[str, Level], reasons: bool = True) -> list[Change]:
+                    targets: dict[str, Level], reasons: bool = True,
+                    weights: dict[str, int] | None = None) -> list[Change]:
     """A ``Change`` for every subject whose final level differs from its target, in file order."""
-    order = {sid: i for i, sid in enumerate(targets)}
-    by_sid: dict[str, list[Record]] = {}
-    smalls = {r.group: r for r in records if isinstance(r, SmallGroup)}
-    quota_of = {}
-    for r in records:
-        if isinstance(r, Cap):
-            by_sid.setdefault(r.sid, []).append(r)
-        elif isinstance(r, AtMost):
-            by_sid.setdefault(r.a, []).append(r)
-        elif isinstance(r, (Needs, CountTrigger)):
-            by_sid.setdefault(r.sid, []).append(r)
-        elif isinstance(r, Quota):
-            for m in r.members:
-                quota_of[m] = (r, smalls.get(r.group))
-    out = []
-    try:
-        for sid in targets:
-            if levels[sid] != targets[sid]:
-                rs = tuple(reasons_for(loaded, sid, by_sid, quota_of, levels, targets, order)) if reasons else ()
-                out.append(Change(sid, targets[sid], levels[sid], rs))
-    finally:
-        _SUPPORT_CACHE.pop(id(order), None)
-    return out
+    from solver.staging import support_weight
+
+    if weights is None:
+        weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
+    ex = _Explainer(loaded, records, levels, targets, weights)
+    return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ())
+            for sid in targets if levels[sid] != targets[sid]]
 
 
 def render_change(loaded: LoadedCase, change: Change, by_id: dict[str, Change] | None = None, depth: int = 0) -> str:

@@ -15,15 +15,16 @@ from ortools.sat.python import cp_model
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.rules import AtMost, Quota, Record, SmallGroup, quota_ok
-from solver.staging import finish_ties, run_stages, support_weight
+from solver.staging import Model, finish_ties, run_stages
 
 
 class ReducedSpace:
     """The candidates of one component as booleans ``y`` (XS kept) for the staged driver."""
 
     def __init__(self, loaded: LoadedCase, comp: list[str], quotas: list[Quota], edges: list[AtMost],
-                 smalls: dict[str, SmallGroup], bounds: dict[str, Level], targets: dict[str, Level]):
-        self.model = cp_model.CpModel()
+                 smalls: dict[str, SmallGroup], bounds: dict[str, Level], weights: dict[str, int],
+                 pos: dict[str, int]):
+        self.model = Model()
         self.group_of = loaded.hierarchy.group_of
         self.order = comp
         self.y = {sid: self.model.new_bool_var(sid) for sid in comp}
@@ -36,14 +37,13 @@ class ReducedSpace:
         for q in quotas:
             _post_quota(self.model, q, smalls.get(q.group), [self.y[m] for m in q.members if m in self.y],
                         _fixed_t(q, self.y, bounds))
-        self.weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in comp}
+        self.weights = weights
         drops = [self.y[s].Not() for s in comp]
         self.criteria = [
             ("changed", cp_model.LinearExpr.sum(drops)),
             ("support", cp_model.LinearExpr.weighted_sum(drops, [self.weights[s] for s in comp])),
         ]
-        n = len(targets)
-        pos = {sid: i for i, sid in enumerate(targets)}
+        n = len(pos)
         self.key = cp_model.LinearExpr.weighted_sum([self.y[s] for s in comp], [-(n - pos[s]) for s in comp])
 
     def read(self, solver) -> dict[str, Level]:
@@ -107,7 +107,7 @@ def _components(cands: list[str], quotas: list[Quota], edges: list[AtMost]) -> l
     return list(comps.values())
 
 
-def _closed_form(loaded, comp, q, small, bounds, targets, pos):
+def _closed_form(loaded, comp, q, small, bounds, weight, pos):
     """One quota group, no edges: keep the locked, then the strongest support, then the earliest listed."""
     subjects = loaded.hierarchy.subjects
     locked = [s for s in comp if subjects[s].lock == Level.XS]
@@ -117,7 +117,6 @@ def _closed_form(loaded, comp, q, small, bounds, targets, pos):
     best = next((xs for xs in range(c, len(locked) - 1, -1) if quota_ok(q, small, xs, fixed_t + c - xs)), None)
     if best is None:
         return None, []
-    weight = {s: support_weight(loaded, s, targets[s]) for s in free}
     ranked = sorted(free, key=lambda s: (-weight[s], pos[s]))
     keep = best - len(locked)
     levels = {s: Level.XS for s in locked}
@@ -125,12 +124,12 @@ def _closed_form(loaded, comp, q, small, bounds, targets, pos):
     ties = []
     if 0 < keep < len(ranked) and weight[ranked[keep - 1]] == weight[ranked[keep]]:
         w = weight[ranked[keep]]
-        ties = [s for s in comp if s in weight and weight[s] == w]
+        ties = [s for s in free if weight[s] == w]
     return levels, ties
 
 
 def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
-                  runner, opts, result) -> tuple[str, dict[str, Level] | None]:
+                  weights: dict[str, int], runner, opts, result) -> tuple[str, dict[str, Level] | None]:
     """Decide every XS candidate; return (status, levels of all decided subjects)."""
     from solver.result import Tie
 
@@ -155,7 +154,7 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
     for i, comp in enumerate(comps):
         qs, es = comp_quotas.get(i, []), comp_edges.get(i, [])
         if len(qs) == 1 and not es:
-            part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, targets, pos)
+            part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, weights, pos)
             if part is None:
                 return "conflict", None
             levels.update(part)
@@ -165,7 +164,9 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
                 result.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
                                        tuple((s, part[s]) for s in tied)))
             continue
-        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, targets)
+        # each component is its own model: CP-SAT proves a component at once, while one model holding
+        # many independent components did not prove the support stage in 60 s (50k members)
+        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
         sub_stages: list[dict] = []
         holder = type("Holder", (), {"stages": sub_stages, "bound_changed": None})()
         st, part, key_bound = run_stages(space, runner, holder)

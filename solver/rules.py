@@ -133,10 +133,16 @@ class Context:
     def subjects(self) -> dict[str, Subject]:
         return self.h.subjects
 
-    def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
+    def __post_init__(self) -> None:
+        self._by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
         for s in self.h.case.subjects:
-            if s.decided and s.kind in kinds:
-                yield s
+            if s.decided:
+                self._by_kind[s.kind].append(s)
+
+    def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
+        """Decided subjects of these kinds, in file order within each kind."""
+        for k in kinds:
+            yield from self._by_kind[k]
 
     def has_level(self, sid: str) -> bool:
         """True for subjects that carry a level: decided subjects and units."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from model.levels import Level
-from model.loader import LoadedCase
+from model.loader import LoadedCase, no_gc
 from solver.bounds import upper_bounds
 from solver.encoding import Encoding
 from solver.reduced import solve_reduced
@@ -55,7 +55,7 @@ def reducible(loaded: LoadedCase) -> bool:
 class GeneralSpace:
     """Every decided subject's level as order literals ``ge[sid][L]`` (``solver.encoding``)."""
 
-    def __init__(self, loaded: LoadedCase, recs):
+    def __init__(self, loaded: LoadedCase, recs, weights: dict[str, int]):
         self.enc = Encoding(loaded, given_records=recs)
         self.group_of = loaded.hierarchy.group_of
         self.model = self.enc.model
@@ -63,7 +63,7 @@ class GeneralSpace:
         self.targets = self.enc.targets
         changed = self.enc.changed_terms()
         self.changed_lits = changed
-        self.weights = {sid: support_weight(loaded, sid, self.targets[sid]) for sid in self.order}
+        self.weights = weights
         lits = [c for c in changed.values() if c is not False]
         self.criteria = [
             ("changed", cp_model.LinearExpr.sum(lits)),
@@ -104,6 +104,11 @@ class GeneralSpace:
 
 def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResult:
     """Find the least-change assignment of a validated case, verify it, and explain it."""
+    with no_gc():
+        return _solve(loaded, opts)
+
+
+def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
     from solver.conflicts import find_conflict
     from solver.explain import explain_changes
     from solver.verify import verify
@@ -111,7 +116,8 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResul
     start = time.monotonic()
     runner = Runner(opts, start + opts.time_limit)
     recs = records(loaded.hierarchy, loaded.options)
-    targets = {s.id: s.target_level() for s in loaded.case.subjects if s.decided}
+    targets = loaded.targets
+    weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
     method = opts.method
     if method == "auto":
         method = "reduced" if reducible(loaded) else "general"
@@ -126,9 +132,9 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResul
         if any(subjects[s].lock is not None and bounds[s] < subjects[s].lock for s in targets):
             status, levels = "conflict", None
         else:
-            status, levels = solve_reduced(loaded, recs, bounds, targets, runner, opts, result)
+            status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result)
     else:
-        space = GeneralSpace(loaded, recs)
+        space = GeneralSpace(loaded, recs, weights)
         status, levels, key_bound = run_stages(space, runner, result)
         if status == "optimal":
             final = finish_ties(space, key_bound, levels, runner, opts, result)
@@ -149,7 +155,6 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResul
     result.status = status
     result.proven = status == "optimal"
     result.levels = levels
-    weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
     result.changed = sum(1 for sid in targets if levels[sid] != targets[sid])
     result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in targets)
     result.support_cost = sum(weights[sid] for sid in targets if levels[sid] != targets[sid])
@@ -159,6 +164,6 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResul
             f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
             f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10])
         )
-    result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain)
+    result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights)
     result.wall_time = time.monotonic() - start
     return result

@@ -1,0 +1,82 @@
+"""Province-scale benchmark (issue 9): time and peak memory of check and solve, and the ratios.
+
+Usage: python benchmarks/bench_scale.py [--sizes 10000,50000,150000,300000] [--seed 1] [--workers 2]
+Each measurement runs the real CLI in a fresh process (``python -m solver check|solve``) on a case made by
+``model.generate.generate_case``; peak memory is the child's maximum resident set size. Prints a table and the
+ratios the issue asks for (solve ÷ check, growth per member). No assertion: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.generate import dumps_case, generate_case  # noqa: E402
+
+
+def run(cmd: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS MiB, exit code, stdout) of one command in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    out = proc.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,50000,150000,300000")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--time-limit", type=float, default=120)
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"# workers {args.workers}, seed {args.seed}, time limit {args.time_limit:g} s")
+    header = ("members", "subjects", "check s", "solve s", "solve/check", "peak MiB", "status", "changed", "µs/member")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            case_path = Path(tmp) / f"case_{n}.json"
+            out_path = Path(tmp) / f"out_{n}.json"
+            data = generate_case(n, args.seed)
+            case_path.write_text(dumps_case(data), encoding="utf-8")
+            check_s, _, check_rc, _ = run([sys.executable, "-m", "solver", "check", str(case_path)])
+            solve_s, peak, rc, text = run([sys.executable, "-m", "solver", "solve", str(case_path), "--json",
+                                           str(out_path), "--workers", str(args.workers),
+                                           "--time-limit", str(args.time_limit)])
+            result = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else {}
+            status = result.get("status", f"exit {rc}")
+            if result.get("status") == "optimal" and not result.get("proven_optimal"):
+                status = "optimal?"  # never happens: the JSON says proven only when proven
+            changed = (result.get("objective") or {}).get("changed", "")
+            row = (n, len(data["subjects"]), f"{check_s:.2f}", f"{solve_s:.2f}", f"{solve_s / check_s:.2f}",
+                   f"{peak:.0f}", status, changed, f"{1e6 * solve_s / n:.1f}")
+            rows.append(row)
+            print("| " + " | ".join(str(x) for x in row) + " |", flush=True)
+            if check_rc != 0:
+                print(f"# check exited {check_rc}")
+    if len(rows) >= 2:
+        first, last = rows[0], rows[-1]
+        growth = (float(last[3]) / float(first[3])) / (last[0] / first[0])
+        print(f"# growth of solve time relative to linear, {first[0]} → {last[0]} members: {growth:.2f}× "
+              "(1.0 = linear)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
