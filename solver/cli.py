@@ -220,10 +220,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
+    from solver.generate_cli import cmd_generate, configure_generate
     from solver.report_cli import cmd_report, configure_report
 
     COMMANDS.append(("explain", "giải trình một đối tượng: vì sao bị thay đổi, giữ lại thì tốn gì",
                      _explain_args, cmd_explain))
+    COMMANDS.append(("generate", "tạo hồ sơ mô phỏng có đủ các cấp, tất định theo hạt giống",
+                     configure_generate, cmd_generate))
     COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))
 
 
