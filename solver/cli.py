@@ -106,7 +106,8 @@ def _solve_args(p: argparse.ArgumentParser) -> None:
 
 def solve_summary(loaded: LoadedCase, result) -> list[str]:
     """The Vietnamese summary that ``solve`` prints."""
-    from solver.explain import render_change
+    from model.levels import Level
+    from solver.explain import ballot_share, render_change
     from solver.result import STATUS_LABELS
 
     subjects = loaded.hierarchy.subjects
@@ -130,7 +131,8 @@ def solve_summary(loaded: LoadedCase, result) -> list[str]:
             lines.append(f"Phương án ngang nhau (cấp có thẩm quyền còn được lựa chọn): {len(result.ties)} nhóm")
             for t in result.ties:
                 g = loaded.hierarchy.group(t.group).name if t.group else ""
-                who = ", ".join(f"{subjects[s].name} ({lv.code})" for s, lv in t.chosen[:8])
+                who = ", ".join(f"{subjects[s].name} ({lv.code}" + (f", phiếu XS {ballot_share(loaded, s, Level.XS)})"
+                                if ballot_share(loaded, s, Level.XS) else ")") for s, lv in t.chosen[:8])
                 more = f" và {len(t.chosen) - 8} người khác" if len(t.chosen) > 8 else ""
                 lines.append(f"  - {g}: {who}{more}")
             lines.append("  Khi ngang nhau, xeploai chọn theo khóa cố định: giữ mức cao hơn cho đối tượng "

@@ -17,8 +17,21 @@ WHAT = {"members": "đảng viên", "sub_orgs": "tổ chức đảng trực thu�
         "sub_committees": "tập thể cấp ủy trực thuộc"}
 
 
-def cite(rule: str) -> str:
-    return load_catalogue().rule(rule).cite
+#: Where the BMT guide states a rule for each kind (II.B.1 organizations, II.B.2 members, II.B.3 collectives,
+#: II.B.4 leaders): a reason cites the section of the subject's own kind when the rule has one.
+KIND_SECTIONS = {"party_org": "II.B.1", "member": "II.B.2", "collective": "II.B.3", "leader": "II.B.4"}
+
+
+def cite(rule: str, kind: str | None = None) -> str:
+    """The citation labels of a rule; with ``kind``, the BMT sections of that kind (and every BĐ one)."""
+    r = load_catalogue().rule(rule)
+    if kind is None:
+        return r.cite
+    prefix = KIND_SECTIONS.get(kind, "")
+    own = [c.label for c in r.citations if c.source != "BMT" or c.section.startswith(prefix)]
+    if not any(c.source == "BMT" and c.section.startswith(prefix) for c in r.citations):
+        return r.cite
+    return "; ".join(dict.fromkeys(own))
 
 
 def _final(loaded: LoadedCase, levels: dict[str, Level] | None, sid: str) -> Level | None:
@@ -174,7 +187,7 @@ class _Explainer:
             return [Reason("allow_up", "objective", "", "được phép nâng mức theo phương án")]
         for r in self.by_sid.get(sid, []):
             if isinstance(r, Cap) and r.level == f:
-                out.append(Reason(r.rule, "forced", cite(r.rule), fact_sentence(loaded, r),
+                out.append(Reason(r.rule, "forced", cite(r.rule, s.kind.value), fact_sentence(loaded, r),
                                   tuple(v for k, v in r.detail.items() if k in ("member", "unit", "collective")),
                                   tuple(sorted((k, str(v)) for k, v in r.detail.items()))))
             elif isinstance(r, AtMost) and r.a == sid:
@@ -218,7 +231,7 @@ class _Explainer:
             text += f"; {_name(loaded, weaker_kept)} có phiếu thấp hơn nhưng giữ XS {why}"
         rule = "C2" if small is not None and nums["base"] < small.threshold else "C1"
         kept = tuple(m for m in cands if levels[m] == Level.XS)
-        return Reason(rule, "quota", cite(rule), text, kept,
+        return Reason(rule, "quota", cite(rule, loaded.hierarchy.subjects[sid].kind.value), text, kept,
                       tuple(sorted({**nums, "rank": rank, "candidates": len(cands)}.items())))
 
 
