@@ -138,7 +138,8 @@ class Encoding:
             self.model.add_implication(s, lit)
         self.model.add(base <= small.threshold - 1).only_enforce_if(s)
         self.model.add(xs <= small.allowance).only_enforce_if(s)
-        self.model.add(100 * xs <= q.percent * base).only_enforce_if([s.Not(), *g1])
+        # valid for both branches (s ⇒ xs ≤ allowance) and much tighter in the LP than an enforced constraint
+        self.model.add(100 * xs <= q.percent * base + 100 * small.allowance * s).only_enforce_if(g1)
 
     def may_rise(self, sid: str) -> bool:
         s = self.loaded.hierarchy.subjects[sid]

@@ -78,7 +78,8 @@ def _post_quota(model, q: Quota, small: SmallGroup | None, cand: list, fixed_t: 
     s = model.new_bool_var("")
     model.add(base <= small.threshold - 1).only_enforce_if(s)
     model.add(xs <= small.allowance).only_enforce_if(s)
-    model.add(100 * xs <= q.percent * base).only_enforce_if(s.Not())
+    # valid for both branches (s ⇒ xs ≤ allowance) and much tighter in the LP than an enforced constraint
+    model.add(100 * xs <= q.percent * base + 100 * small.allowance * s)
 
 
 def _components(cands: list[str], quotas: list[Quota], edges: list[AtMost]) -> list[list[str]]:
