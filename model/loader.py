@@ -148,7 +148,7 @@ def load_case(path: str | Path) -> LoadedCase:
 def _load_case(path: str | Path) -> LoadedCase:
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        from model.excel import read_workbook  # imported lazily: openpyxl only when needed
+        from model.excel import load_workbook_case  # imported lazily: openpyxl only when needed
 
-        return parse_case(read_workbook(p), str(path))
+        return load_workbook_case(p, str(path))
     return parse_case(read_json(p), str(path), nfc_done=True)

@@ -222,11 +222,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
+    from solver.excel_cli import cmd_import, cmd_template, configure_import, configure_template
     from solver.generate_cli import cmd_generate, configure_generate
     from solver.report_cli import cmd_report, configure_report
 
     COMMANDS.append(("explain", "giải trình một đối tượng: vì sao bị thay đổi, giữ lại thì tốn gì",
                      _explain_args, cmd_explain))
+    COMMANDS.append(("template", "ghi mẫu bảng tính Excel, hoặc một hồ sơ vào bảng tính (--from)",
+                     configure_template, cmd_template))
+    COMMANDS.append(("import", "nhập bảng tính Excel thành hồ sơ JSON", configure_import, cmd_import))
     COMMANDS.append(("generate", "tạo hồ sơ mô phỏng có đủ các cấp, tất định theo hạt giống",
                      configure_generate, cmd_generate))
     COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))

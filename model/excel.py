@@ -1,0 +1,1278 @@
+"""Reading the committee's workbook (.xlsx) into the case format, with every error at its sheet, row and column.
+
+The workbook has one sheet per kind of subject (Tổ chức đảng, Đảng viên, Tập thể lãnh đạo, Cán bộ
+lãnh đạo, Đơn vị), a sheet of explicit quota groups (Nhóm tỷ lệ), a sheet of settings (Tùy chọn) and,
+optionally, the expected results of a test case (Kết quả mong đợi). Columns are found by their
+Vietnamese header, in any order; cells accept what people really type (level names, abbreviations or
+codes in any case, numbers stored as text or as 15.0, Có/Không/x, NFD text, stray spaces). The sheet
+and column layout defined here is shared with the writer, ``model.excel_template``.
+
+Reading gives the raw case data (the dict shape of the JSON case format, validated afterwards by
+``model.loader.parse_case``) and the *origins* of each subject and group: the sheet, the Excel row and
+the columns it came from, so that validation problems can be moved from "subjects, row n" to the real
+place in the workbook (:func:`relocate`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from model.case import FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, Facts, Kind, Tier
+from model.catalogue import OptionSpec, load_catalogue
+from model.errors import CaseInvalid, InputProblem
+from model.levels import LEVELS_DESC, Level, parse_level
+
+MAX_BYTES = 512 * 1024 * 1024
+
+# ---------------------------------------------------------------------------------------------
+# Text folding: the forms in which headers, sheet names and typed values are compared
+# ---------------------------------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def clean_text(value: str) -> str:
+    """NFC, invisible characters removed, surrounding spaces (including non-breaking) stripped."""
+    return unicodedata.normalize("NFC", value).translate(_INVISIBLE).strip()
+
+
+def loose_key(text: str) -> str:
+    """Lower case, no diacritics (đ → d), letters and digits only: "Phiếu  Tốt" and "phieu tot" meet."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+# ---------------------------------------------------------------------------------------------
+# The workbook layout (shared with model.excel_template)
+# ---------------------------------------------------------------------------------------------
+
+SHEET_GUIDE = "Hướng dẫn"
+SHEET_GROUPS = "Nhóm tỷ lệ"
+SHEET_SETTINGS = "Tùy chọn"
+SHEET_EXPECT = "Kết quả mong đợi"
+
+#: The sheet of each kind of subject, in the order of the workbook.
+KIND_SHEETS: dict[Kind, str] = {
+    Kind.party_org: "Tổ chức đảng",
+    Kind.member: "Đảng viên",
+    Kind.collective: "Tập thể lãnh đạo",
+    Kind.leader: "Cán bộ lãnh đạo",
+    Kind.unit: "Đơn vị",
+}
+
+#: Every sheet of the template, in order (the expected-results sheet is written only for test cases).
+SHEET_ORDER = (SHEET_GUIDE, *KIND_SHEETS.values(), SHEET_GROUPS, SHEET_SETTINGS, SHEET_EXPECT)
+#: Sheets an imported workbook must have (the guide and the expected results are optional).
+REQUIRED_SHEETS = (*KIND_SHEETS.values(), SHEET_GROUPS, SHEET_SETTINGS)
+
+#: Other names accepted for the sheets (compared loosely).
+_SHEET_ALIASES: dict[str, tuple[str, ...]] = {
+    **{sheet: (KIND_LABELS[k], k.value) for k, sheet in KIND_SHEETS.items()},
+    SHEET_GROUPS: ("Nhóm", "groups"),
+    SHEET_SETTINGS: ("Tùy chỉnh", "Thiết lập", "options"),
+    SHEET_EXPECT: ("expect",),
+    SHEET_GUIDE: ("Hướng dẫn sử dụng",),
+}
+
+YES = "Có"
+NO = "Không"
+
+#: Headers of columns that people keep for themselves; they are read past, never imported.
+IGNORED_HEADERS = ("STT", "TT", "Số thứ tự", "Ghi chú")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a subject sheet: the case field it fills, its header, how its cells are read."""
+
+    field: str
+    header: str
+    type: str  # id name text ref refs count voters order months level tier bool unrated grades kind raw
+    help: str
+    aliases: tuple[str, ...] = ()
+    width: float = 14
+    #: Written in every template; the others only when the case written uses them.
+    standard: bool = True
+
+
+def _votes_columns() -> list[Column]:
+    return [
+        Column("votes.XS", "Phiếu XS", "count", "Số phiếu xếp loại Xuất sắc (Hoàn thành xuất sắc nhiệm vụ).",
+               ("Phiếu Xuất sắc", "Phiếu HTXSNV"), 10),
+        Column("votes.T", "Phiếu Tốt", "count", "Số phiếu xếp loại Tốt (Hoàn thành tốt nhiệm vụ).",
+               ("Phiếu T", "Phiếu HTTNV"), 10),
+        Column("votes.TB", "Phiếu Trung bình", "count", "Số phiếu xếp loại Trung bình (Hoàn thành nhiệm vụ).",
+               ("Phiếu TB", "Phiếu HTNV"), 10),
+        Column("votes.K", "Phiếu Kém", "count", "Số phiếu xếp loại Kém (Không hoàn thành nhiệm vụ).",
+               ("Phiếu K", "Phiếu KHTNV"), 10),
+        Column("voters", "Số người biểu quyết", "voters",
+               "Số người tham gia biểu quyết; để trống thì lấy tổng số phiếu.",
+               ("Số người tham gia biểu quyết", "Số người tham gia"), 12),
+    ]
+
+
+def _rating_columns() -> list[Column]:
+    return [
+        Column("proposed", "Mức đề xuất", "level",
+               "Mức do cá nhân, tập thể tự nhận hoặc đề xuất; dùng khi không có phiếu.", (), 28),
+        Column("target", "Mức mục tiêu", "level",
+               "Mức đã công bố (khi xếp loại lại) hoặc do cấp có thẩm quyền đề nghị; nếu có thì dùng thay "
+               "cho mức theo phiếu.", (), 28),
+        Column("lock", "Khóa mức", "level",
+               "Mức cấp có thẩm quyền đã quyết định: bộ giải không được thay đổi.", ("Mức đã khóa",), 28),
+        Column("rated", "Không xếp loại", "unrated",
+               f"«{YES}»: có tên trong danh sách nhưng không xếp loại (mới dưới 6 tháng, được miễn sinh hoạt…).",
+               (), 12),
+        Column("may_rise", "Được nâng mức", "bool",
+               f"«{YES}»: cho phép nâng cao hơn mức mục tiêu (mặc định chỉ được hạ).", (), 12),
+    ]
+
+
+_FACT_COLUMNS: dict[str, list[Column]] = {
+    "civil_servant_level": [Column(
+        "facts.civil_servant_level", "Xếp loại công chức", "level",
+        "Mức xếp loại công chức, viên chức trong năm (E1); để trống nếu không phải công chức, viên chức.",
+        ("Xếp loại công chức, viên chức",), 28)],
+    "disciplined": [Column("facts.disciplined", "Bị kỷ luật", "bool",
+                           f"«{YES}»: bị kỷ luật trong năm (E2; với tập thể: tập thể hoặc thành viên, S4).",
+                           (), 11)],
+    "self_remedied": [Column("facts.self_remedied", "Tự phát hiện, khắc phục", "bool",
+                             f"«{YES}»: vi phạm đã được tự phát hiện, khắc phục (E7, S4).", (), 13)],
+    "committee_member": [Column("facts.committee_member", "Là cấp ủy viên", "bool",
+                                f"«{YES}»: là cấp ủy viên của tổ chức đảng mình sinh hoạt (E7).", (), 11)],
+    "degeneration": [Column("facts.degeneration", "Suy thoái", "bool",
+                            f"«{YES}»: cấp có thẩm quyền kết luận có biểu hiện suy thoái, “tự diễn biến”, "
+                            "“tự chuyển hóa” (E3).", ("Suy thoái, tự diễn biến, tự chuyển hóa",), 10)],
+    "targets_below_half": [Column("facts.targets_below_half", "Dưới 50% chỉ tiêu", "bool",
+                                  f"«{YES}»: hoàn thành dưới 50% chỉ tiêu, nhiệm vụ (E4).",
+                                  ("Hoàn thành dưới 50% chỉ tiêu",), 11)],
+    "sick_leave_months": [Column("facts.sick_leave_months", "Số tháng nghỉ ốm", "months",
+                                 "Số tháng nghỉ ốm trong năm; từ 3 tháng trở lên thì tối đa Hoàn thành nhiệm vụ (E5).",
+                                 ("Nghỉ ốm (tháng)",), 10)],
+    "transferred_in_exempt": [Column("facts.transferred_in_exempt", "Mới chuyển đến", "bool",
+                                     f"«{YES}»: mới chuyển đến, không liên quan đến kết quả của đơn vị: không bị "
+                                     "giới hạn bởi mức của tập thể, đơn vị (BĐ 5.11).", (), 11)],
+    "maternity_leave": [Column("facts.maternity_leave", "Nghỉ thai sản", "bool",
+                               f"«{YES}»: nghỉ thai sản; xếp loại theo thời gian thực tế làm việc (E8, chỉ ghi nhận).",
+                               (), 10)],
+    "criteria": [
+        Column("facts.criteria.task", "Tiêu chí nhiệm vụ (tự đánh giá)", "grades",
+               "Mức tự đánh giá từng tiêu chí về thực hiện nhiệm vụ, cách nhau bằng dấu phẩy: XS, T, TB hoặc K (E6).",
+               ("Tiêu chí nhiệm vụ",), 16),
+        Column("facts.criteria.other", "Tiêu chí khác (tự đánh giá)", "grades",
+               "Mức tự đánh giá các tiêu chí còn lại, cách nhau bằng dấu phẩy: XS, T, TB hoặc K (E6).",
+               ("Tiêu chí khác",), 16),
+    ],
+    "committee_member_disciplined": [Column(
+        "facts.committee_member_disciplined", "Cấp ủy viên bị kỷ luật", "bool",
+        f"«{YES}»: có cấp ủy viên của chính tổ chức này bị kỷ luật trong năm (E7, E7b).", (), 12)],
+    "subordinate_committee_disciplined": [Column(
+        "facts.subordinate_committee_disciplined", "Cấp ủy viên cấp dưới bị kỷ luật", "bool",
+        f"«{YES}»: có cấp ủy viên của cấp ủy trực thuộc bị kỷ luật trong năm (E7b).", (), 13)],
+    "standing_committee_disciplined": [Column(
+        "facts.standing_committee_disciplined", "Ban Thường vụ bị kỷ luật", "bool",
+        f"«{YES}»: Ban Thường vụ bị kỷ luật trong năm: tổ chức đảng Không hoàn thành nhiệm vụ (S3).", (), 12)],
+    "disunity": [Column("facts.disunity", "Mất đoàn kết", "bool",
+                        f"«{YES}»: cấp có thẩm quyền kết luận nội bộ mất đoàn kết (S4).", (), 10)],
+}
+
+_ORDER = Column("order", "Thứ tự trong hồ sơ", "order",
+                "Không bắt buộc. Vị trí của đối tượng trong hồ sơ (1, 2, 3…, không trùng nhau, tính chung mọi "
+                "trang): khi các phương án ngang nhau, đối tượng đứng trước được giữ mức cao hơn. Để trống thì "
+                "theo thứ tự các trang rồi thứ tự dòng.", (), 12, standard=False)
+
+
+def _category(standard: bool) -> Column:
+    return Column("category", "Nhóm", "text",
+                  "Nhóm chức danh để tính tỷ lệ: các tập thể (cán bộ) cùng nhóm tính chung giới hạn "
+                  "Hoàn thành xuất sắc nhiệm vụ (ví dụ: chi_uy, bi_thu_chi_bo).",
+                  ("Nhóm chức danh", "Nhóm tính tỷ lệ"), 16, standard)
+
+
+def _fact_columns(kind: Kind) -> list[Column]:
+    return [c for name in Facts.model_fields if name in FACTS_BY_KIND[kind] for c in _FACT_COLUMNS[name]]
+
+
+def _id(kind: Kind) -> Column:
+    return Column("id", "Mã", "id", "Mã duy nhất trong cả hồ sơ (mọi trang), dùng để tham chiếu giữa các trang.",
+                  ("Mã số", "Mã đối tượng", "ID"), 12)
+
+
+def _name(person: bool) -> Column:
+    if person:
+        return Column("name", "Họ và tên", "name", "Họ và tên.", ("Họ tên", "Tên"), 26)
+    return Column("name", "Tên", "name", "Tên đầy đủ.",
+                  ("Tên tổ chức", "Tên tập thể", "Tên đơn vị", "Tên gọi"), 32)
+
+
+def _parent(help_text: str) -> Column:
+    return Column("parent", "Thuộc (mã tổ chức đảng)", "ref", help_text,
+                  ("Thuộc", "Mã tổ chức đảng cấp trên", "Cấp trên (mã)"), 16)
+
+
+def _subject_columns(kind: Kind) -> tuple[Column, ...]:
+    """Every column a sheet of ``kind`` may have, in the order the template writes them."""
+    votes, rating, facts = _votes_columns(), _rating_columns(), _fact_columns(kind)
+    if kind is Kind.party_org:
+        cols = [
+            _id(kind), _name(False),
+            _parent("Mã của đảng bộ cấp trên trực tiếp; để trống nếu là cấp cao nhất trong hồ sơ."),
+            Column("tier", "Cấp", "tier",
+                   "Cấp trên cơ sở, Tổ chức cơ sở đảng (TCCSĐ) hoặc Chi bộ trực thuộc / đảng bộ bộ phận.",
+                   ("Cấp tổ chức",), 30),
+            *votes, *rating,
+            Column("same_level_units", "Chính quyền, đoàn thể cùng cấp (mã)", "refs",
+                   "Mã các đơn vị (trang «Đơn vị»): chính quyền, MTTQ, đoàn thể cùng cấp, cách nhau bằng dấu "
+                   "phẩy (S3).", ("Đơn vị cùng cấp (mã)",), 20),
+            *facts, _category(False),
+        ]
+    elif kind is Kind.member:
+        cols = [
+            _id(kind), _name(True),
+            _parent("Mã của chi bộ (tổ chức đảng) nơi đảng viên sinh hoạt."),
+            *votes, *rating, *facts, _category(False),
+        ]
+    elif kind is Kind.collective:
+        cols = [
+            _id(kind), _name(False),
+            Column("leads", "Lãnh đạo (mã)", "ref",
+                   "Mã tổ chức đảng hoặc đơn vị mà tập thể lãnh đạo, quản lý (S1).",
+                   ("Lãnh đạo (mã tổ chức, đơn vị)", "Tổ chức, đơn vị lãnh đạo (mã)"), 14),
+            _category(True), *votes, *rating, *facts,
+        ]
+    elif kind is Kind.leader:
+        cols = [
+            _id(kind), _name(True),
+            Column("heads", "Đứng đầu (mã tập thể)", "ref",
+                   "Mã tập thể lãnh đạo mà cán bộ đứng đầu (S2).", ("Đứng đầu",), 14),
+            _category(True), *votes, *rating, *facts,
+        ]
+    else:
+        cols = [
+            _id(kind), _name(False),
+            Column("level", "Xếp loại", "level",
+                   "Mức xếp loại đã có của cơ quan, đơn vị (chính quyền, MTTQ, đoàn thể): dữ liệu đầu vào.",
+                   ("Mức xếp loại", "Mức"), 28),
+            *facts,
+            _category(False),
+            replace(_rating_columns()[3], standard=False),
+        ]
+    return (*cols, _ORDER)
+
+
+SUBJECT_COLUMNS: dict[Kind, tuple[Column, ...]] = {k: _subject_columns(k) for k in Kind}
+
+GROUP_COLUMNS: tuple[Column, ...] = (
+    Column("id", "Mã nhóm", "id", "Mã của nhóm tỷ lệ; nhiều dòng cùng mã là các thành viên của cùng một nhóm.",
+           ("Mã",), 14),
+    Column("name", "Tên nhóm", "name", "Tên của nhóm (ghi ở dòng đầu của nhóm là đủ).", ("Tên",), 36),
+    Column("kind", "Loại đối tượng", "kind",
+           "Không bắt buộc: loại của các thành viên (tên trang), để kiểm tra.", ("Loại",), 20),
+    Column("members", "Thành viên (mã)", "refs",
+           "Mã đối tượng thuộc nhóm: mỗi dòng một mã, hoặc nhiều mã cách nhau bằng dấu phẩy.",
+           ("Thành viên", "Mã thành viên"), 20),
+)
+
+SETTING_COLUMNS: tuple[Column, ...] = (
+    Column("key", "Mục", "text", "Tên mục thiết lập (không sửa).", (), 44),
+    Column("value", "Giá trị", "raw", "Giá trị; để trống là theo mặc định.", (), 26),
+    Column("help", "Giải thích", "raw", "Giải thích (không được đọc khi nhập).", (), 90),
+)
+
+EXPECT_COLUMNS: tuple[Column, ...] = (
+    Column("id", "Mã", "id", "Mã đối tượng.", (), 14),
+    Column("level", "Mức mong đợi", "level", "Mức mà lời giải phải cho.", (), 30),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings sheet: the case field it fills, its label, how its value is read."""
+
+    field: str
+    label: str
+    type: str  # text, name, profile, int, bool, enum, count
+    help: str
+    aliases: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    #: Written only when the case has an ``expect`` block.
+    expect: bool = False
+
+
+def _option_setting(spec: OptionSpec) -> Setting:
+    default = {True: YES, False: NO}.get(spec.default, spec.default) if spec.type == "bool" else spec.default
+    help_text = f"{spec.help} Để trống: theo bộ quy định (mặc định {default})."
+    return Setting(f"options.{spec.name}", spec.title, spec.type, help_text, (spec.name,), spec.minimum,
+                   spec.maximum, tuple(spec.choices))
+
+
+def settings() -> tuple[Setting, ...]:
+    """The rows of the settings sheet, in order: the case's name, profile, description, rule options, expectations."""
+    catalogue = load_catalogue()
+    profiles = ", ".join(catalogue.profile_ids)
+    return (
+        Setting("name", "Tên hồ sơ", "name", "Tên của đợt xếp loại; để trống thì lấy tên tệp.", ("Tên",)),
+        Setting("profile", "Bộ quy định", "profile",
+                f"Mã bộ quy định áp dụng: {profiles}. Để trống: {catalogue.default_profile.id}.",
+                ("profile",), choices=catalogue.profile_ids),
+        Setting("description", "Mô tả", "text", "Ghi chú về hồ sơ (không bắt buộc).", ("description",)),
+        *(_option_setting(spec) for spec in catalogue.options),
+        Setting("expect.status", "Trạng thái mong đợi", "text",
+                "Dùng cho hồ sơ kiểm thử: trạng thái lời giải phải có (optimal, conflict…).", ("status",),
+                expect=True),
+        Setting("expect.objective.changed", "Số đối tượng thay đổi mong đợi", "count",
+                "Dùng cho hồ sơ kiểm thử: số đối tượng phải thay đổi mức.", (), 0, expect=True),
+        Setting("expect.objective.steps", "Số bậc thay đổi mong đợi", "count",
+                "Dùng cho hồ sơ kiểm thử: tổng số bậc thay đổi.", (), 0, expect=True),
+    )
+
+
+TIER_SPELLINGS: dict[Tier, tuple[str, ...]] = {
+    Tier.upper: ("upper", "cấp trên cơ sở", "trên cơ sở", "đảng bộ cấp trên cơ sở"),
+    Tier.grassroots: ("grassroots", "TCCSĐ", "cơ sở", "cấp cơ sở", "tổ chức cơ sở đảng", "đảng bộ cơ sở",
+                      "chi bộ cơ sở"),
+    Tier.branch: ("branch", "chi bộ trực thuộc", "đảng bộ bộ phận", "trực thuộc", "chi bộ trực thuộc / đảng bộ bộ phận",
+                  "chi bộ trực thuộc đảng ủy cơ sở"),
+}
+_TIERS = {loose_key(s): t for t, spellings in TIER_SPELLINGS.items() for s in (*spellings, TIER_LABELS[t])}
+
+_KINDS = {loose_key(s): k for k in Kind for s in (KIND_SHEETS[k], KIND_LABELS[k], k.value)}
+
+_TRUE = {loose_key(s) for s in (YES, "x", "true", "đúng", "yes", "y", "1", "v", "✓", "✔")} | {"✓", "✔"}
+_FALSE = {loose_key(s) for s in (NO, "false", "sai", "no", "n", "0", "-")} | {"", "-"}
+
+_GRADES = {
+    **{loose_key(s): "XS" for s in ("XS", "Xuất sắc", "HTXSNV")},
+    **{loose_key(s): "T" for s in ("T", "Tốt", "HTTNV")},
+    **{loose_key(s): "TB" for s in ("TB", "Trung bình", "HTNV")},
+    **{loose_key(s): "K" for s in ("K", "Kém", "KHTNV")},
+}
+_LEVELS_LOOSE = {loose_key(s): lv for lv in Level for s in (lv.code, lv.official, lv.abbreviation)}
+
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!"})
+
+# ---------------------------------------------------------------------------------------------
+# Origins: where each subject and group of the raw data came from
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The sheet and Excel row a subject, a group or a setting came from, and its columns (field → label)."""
+
+    sheet: str
+    row: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    #: For a quota group: the row of each member id.
+    member_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Origins:
+    """Where the raw data of a workbook came from, index by index."""
+
+    subjects: list[Origin] = field(default_factory=list)
+    groups: list[Origin] = field(default_factory=list)
+    settings: dict[str, Origin] = field(default_factory=dict)
+    by_id: dict[str, Origin] = field(default_factory=dict)
+
+
+def column_label(index: int, header: str) -> str:
+    """How a column is named in messages: its letter and its header, e.g. "F (Phiếu Tốt)"."""
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(index)} ({header})" if header else get_column_letter(index)
+
+
+def _field_column(fld: str | None, columns: dict[str, str]) -> str | None:
+    """The column label of a case field path (the longest known prefix), or the span of a field's columns."""
+    if not fld:
+        return None
+    parts = fld.split(".")
+    for n in range(len(parts), 0, -1):
+        label = columns.get(".".join(parts[:n]))
+        if label is not None:
+            return label
+    inside = [label for f, label in columns.items() if f.startswith(fld + ".")]
+    if inside:
+        first, last = inside[0].split(" ")[0], inside[-1].split(" ")[0]
+        return first if first == last else f"{first}–{last}"
+    return None
+
+
+_QUOTED = re.compile(r"«([^»]+)»")
+
+
+def relocate(problems: list[InputProblem], origins: Origins) -> list[InputProblem]:
+    """Move validation problems ("subjects"/"groups" row n, or a top-level field) to their sheet, row and column."""
+    out = []
+    for p in problems:
+        origin: Origin | None = None
+        if p.sheet == "subjects":
+            if p.row is not None and 1 <= p.row <= len(origins.subjects):
+                origin = origins.subjects[p.row - 1]
+            elif p.subject is not None:
+                origin = origins.by_id.get(p.subject)
+        elif p.sheet == "groups":
+            if p.row is not None and 1 <= p.row <= len(origins.groups):
+                origin = origins.groups[p.row - 1]
+        elif p.sheet is None and p.field:
+            top = p.field.split(".")[0]
+            origin = origins.settings.get(p.field) or origins.settings.get(top)
+            if origin is None and top in ("options", "expect"):
+                origin = Origin(SHEET_SETTINGS)
+        if origin is None:
+            out.append(p)
+            continue
+        row = origin.row
+        if p.sheet == "groups" and p.field == "members":
+            for quoted in _QUOTED.findall(p.message):
+                if quoted in origin.member_rows:
+                    row = origin.member_rows[quoted]
+                    break
+        column = _field_column(p.field, origin.columns) or p.column
+        out.append(replace(p, sheet=origin.sheet, row=row, column=column))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening the file
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    """One sheet's cells: values (cached results for formulas) and where a formula has no cached value."""
+
+    title: str
+    rows: list[tuple[Any, ...]]
+    uncached: set[tuple[int, int]]
+
+
+def _open(path: Path, file: str) -> list[_Sheet]:
+    """Every sheet of the workbook, or ``CaseInvalid`` naming why the file is not a readable .xlsx."""
+
+    def fail(message: str) -> CaseInvalid:
+        return CaseInvalid([InputProblem(file, message)])
+
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise fail(f"không mở được tệp: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise fail("đây là một thư mục, không phải tệp bảng tính")
+    if size > MAX_BYTES:
+        raise fail(f"tệp quá lớn ({size} byte, tối đa {MAX_BYTES})")
+    if size == 0:
+        raise fail("tệp rỗng (0 byte), không phải bảng tính .xlsx")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise fail("đây là bảng tính Excel 97–2003 (.xls) hoặc tệp bị mã hóa bằng mật khẩu; hãy mở bằng "
+                   "Excel và lưu lại dưới dạng «Excel Workbook (.xlsx)», không đặt mật khẩu")
+    if not zipfile.is_zipfile(path):
+        raise fail("tệp không phải bảng tính .xlsx (không đúng định dạng zip của Excel); có thể tệp bị hỏng "
+                   "hoặc chỉ được đổi đuôi thành .xlsx")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise fail(f"tệp zip bị hỏng, không đọc được: {exc}") from None
+    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+        raise fail("tệp là tệp zip nhưng không phải bảng tính .xlsx (không có xl/workbook.xml)")
+
+    import openpyxl
+
+    try:
+        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds of errors on a damaged file
+        raise fail(f"không đọc được bảng tính (tệp hỏng hoặc không phải .xlsx): {type(exc).__name__}: {exc}") from None
+    sheets = []
+    try:
+        for ws in values_book.worksheets:
+            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            uncached: set[tuple[int, int]] = set()
+            fws = formula_book[ws.title]
+            for r, cells in enumerate(fws.iter_rows(), start=1):
+                for c, cell in enumerate(cells, start=1):
+                    if getattr(cell, "data_type", None) == "f":
+                        value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
+                        if value is None:
+                            uncached.add((r, c))
+            sheets.append(_Sheet(ws.title, rows, uncached))
+    except Exception as exc:  # a damaged sheet inside a readable archive
+        raise fail(f"không đọc được nội dung bảng tính (tệp hỏng): {type(exc).__name__}: {exc}") from None
+    finally:
+        values_book.close()
+        formula_book.close()
+    return sheets
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+# ---------------------------------------------------------------------------------------------
+
+
+class _Bad(ValueError):
+    """A cell that cannot be read; the message is Vietnamese and shown as is."""
+
+
+def _shown(value: Any) -> str:
+    """A value quoted for a message (long text cut short)."""
+    if isinstance(value, str):
+        return f"«{value}»" if len(value) <= 60 else f"«{value[:57]}…»"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not clean_text(value))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        raise _Bad(f"phải là chữ, nhận được giá trị đúng/sai {value}")
+    if isinstance(value, (datetime, date, time, timedelta)):
+        raise _Bad(f"phải là chữ, nhận được ngày giờ {value}; hãy định dạng ô là Văn bản (Text)")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return clean_text(value)
+    raise _Bad(f"giá trị không đọc được: {value!r}")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Bad(f"phải là số nguyên, nhận được giá trị đúng/sai {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise _Bad(f"phải là số nguyên, nhận được {_shown(value)}")
+    if isinstance(value, str):
+        text = re.sub(r"\s+", "", clean_text(value))
+        m = re.fullmatch(r"([+-]?\d+)(?:[.,]0*)?", text)
+        if m:
+            return int(m.group(1))
+        raise _Bad(f"phải là số nguyên, nhận được {_shown(clean_text(value))}")
+    if isinstance(value, (datetime, date, time, timedelta)):
+        raise _Bad(f"phải là số nguyên, nhận được ngày giờ {value}")
+    raise _Bad(f"phải là số nguyên, nhận được {value!r}")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or isinstance(value, (datetime, date, time, timedelta)):
+        raise _Bad(f"phải là số, nhận được {value}")
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Bad("phải là số hữu hạn")
+        return value
+    if isinstance(value, str):
+        text = re.sub(r"\s+", "", clean_text(value)).replace(",", ".")
+        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+            number = float(text)
+            return int(number) if number.is_integer() else number
+        raise _Bad(f"phải là số, nhận được {_shown(clean_text(value))}")
+    raise _Bad(f"phải là số, nhận được {value!r}")
+
+
+def read_level(value: Any) -> Level:
+    """A level as people type it: code, abbreviation or official name, any case, with or without diacritics."""
+    text = _text(value)
+    try:
+        return parse_level(text, lenient=True)
+    except ValueError:
+        pass
+    level = _LEVELS_LOOSE.get(loose_key(text))
+    if level is None:
+        names = "; ".join(lv.official for lv in LEVELS_DESC)
+        raise _Bad(f"mức xếp loại không hợp lệ {_shown(text)}; dùng tên đầy đủ ({names}), "
+                   "viết tắt (HTXSNV, HTTNV, HTNV, KHTNV) hoặc mã (XS, T, HT, K)")
+    return level
+
+
+def read_bool(value: Any) -> bool:
+    """Có/Không, x, true/false, 1/0 and Excel's own TRUE/FALSE; blank is False."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = clean_text(value)
+        key = loose_key(text) or text
+        if key in _TRUE or text in _TRUE:
+            return True
+        if key in _FALSE or text in _FALSE:
+            return False
+        raise _Bad(f"phải là «{YES}» hoặc «{NO}» (hoặc x, để trống), nhận được {_shown(text)}")
+    raise _Bad(f"phải là «{YES}» hoặc «{NO}», nhận được {_shown(value)}")
+
+
+def read_tier(value: Any) -> Tier:
+    text = _text(value)
+    tier = _TIERS.get(loose_key(text))
+    if tier is None:
+        names = ", ".join(f"«{TIER_LABELS[t]}»" for t in Tier)
+        raise _Bad(f"cấp không hợp lệ {_shown(text)}; dùng {names} (hoặc TCCSĐ, cơ sở, chi bộ trực thuộc)")
+    return tier
+
+
+def read_kind(value: Any) -> Kind:
+    text = _text(value)
+    kind = _KINDS.get(loose_key(text))
+    if kind is None:
+        names = ", ".join(f"«{s}»" for s in KIND_SHEETS.values())
+        raise _Bad(f"loại đối tượng không hợp lệ {_shown(text)}; dùng {names}")
+    return kind
+
+
+def split_ids(value: Any) -> list[str]:
+    """Ids in one cell: one per line, or separated by commas or semicolons."""
+    text = _text(value)
+    parts = text.split("\n") if "\n" in text else re.split(r"[,;]", text)
+    return [clean_text(p) for p in parts if clean_text(p)]
+
+
+def read_grades(value: Any) -> list[str]:
+    text = _text(value)
+    out = []
+    for part in re.split(r"[,;\n]", text):
+        part = clean_text(part)
+        if not part:
+            continue
+        grade = _GRADES.get(loose_key(part))
+        if grade is None and " " in part:
+            words = [_GRADES.get(loose_key(w)) for w in part.split()]
+            if all(words):
+                out.extend(words)
+                continue
+        if grade is None:
+            raise _Bad(f"cấp độ tiêu chí không hợp lệ {_shown(part)}; dùng XS, T, TB hoặc K, cách nhau bằng dấu phẩy")
+        out.append(grade)
+    return out
+
+
+def _ranged(n: int, low: int | None, high: int | None, what: str = "") -> int:
+    if low is not None and n < low:
+        if low == 0:
+            raise _Bad(f"{what}không được âm, nhận được {n}")
+        raise _Bad(f"{what}phải lớn hơn hoặc bằng {low}, nhận được {n}")
+    if high is not None and n > high:
+        raise _Bad(f"{what}phải nhỏ hơn hoặc bằng {high}, nhận được {n}")
+    return n
+
+
+def read_cell(col: Column, value: Any) -> Any:
+    """The case value of a non-blank cell of ``col`` (raises ``_Bad`` with a Vietnamese message)."""
+    t = col.type
+    if t in ("id", "ref"):
+        text = _text(value)
+        if len(text) > 200:
+            raise _Bad(f"mã quá dài ({len(text)} ký tự, tối đa 200)")
+        return text
+    if t in ("name", "text"):
+        text = _text(value)
+        if len(text) > 500:
+            raise _Bad(f"quá dài ({len(text)} ký tự, tối đa 500)")
+        return text
+    if t == "refs":
+        return split_ids(value)
+    if t == "count":
+        return _ranged(_integer(value), 0, 1_000_000, "số phiếu ")
+    if t == "voters":
+        return _ranged(_integer(value), 1, 1_000_000, "số người biểu quyết ")
+    if t == "order":
+        return _ranged(_integer(value), 1, None, "thứ tự ")
+    if t == "months":
+        months = _number(value)
+        if not 0 <= months <= 12:
+            raise _Bad(f"số tháng phải từ 0 đến 12, nhận được {_shown(months)}")
+        return months
+    if t == "level":
+        return read_level(value).code
+    if t == "tier":
+        return read_tier(value).value
+    if t in ("bool", "unrated"):
+        return read_bool(value)
+    if t == "grades":
+        return read_grades(value)
+    if t == "kind":
+        return read_kind(value).value
+    if t == "raw":
+        return clean_text(value) if isinstance(value, str) else value
+    raise _Bad(f"kiểu cột không rõ: {t}")  # pragma: no cover - the layout above names every type
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    """One data row of a sheet: its Excel row number and the readable cells by field."""
+
+    number: int
+    cells: dict[str, Any]
+    bad: set[str]
+
+
+class _Reader:
+    """Collects every problem of a workbook while turning its sheets into raw case data."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[InputProblem] = []
+        self.structure_ok = True  # no missing sheet or header problem: the data is complete
+
+    def error(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None,
+              fld: str | None = None, subject: str | None = None) -> None:
+        self.problems.append(InputProblem(self.file, message, sheet=sheet, row=row, column=column, field=fld,
+                                          subject=subject))
+
+    # -- sheets ------------------------------------------------------------------------------
+
+    def match_sheets(self, sheets: list[_Sheet]) -> dict[str, _Sheet]:
+        known = {}
+        for name in SHEET_ORDER:
+            for spelling in (name, *_SHEET_ALIASES.get(name, ())):
+                known.setdefault(loose_key(spelling), name)
+        found: dict[str, _Sheet] = {}
+        for sheet in sheets:
+            name = known.get(loose_key(sheet.title))
+            if name is None and all(is_blank(v) for row in sheet.rows for v in row):
+                continue  # an empty extra sheet (Excel's "Sheet1") holds nothing to import
+            if name is None:
+                names = ", ".join(f"«{n}»" for n in SHEET_ORDER)
+                self.error(f"trang «{sheet.title}» không thuộc mẫu của xeploai; các trang được nhận: {names}. "
+                           "Hãy đổi lại đúng tên trang hoặc xóa trang này.", sheet=sheet.title)
+            elif name in found:
+                self.error(f"trang «{sheet.title}» trùng với trang «{found[name].title}» (cùng là trang «{name}»)",
+                           sheet=sheet.title)
+                self.structure_ok = False
+            else:
+                found[name] = sheet
+        for name in REQUIRED_SHEETS:
+            if name not in found:
+                self.error(f"thiếu trang «{name}» (trang phải có, kể cả khi để trống)", sheet=name)
+                self.structure_ok = False
+        return found
+
+    # -- headers and rows --------------------------------------------------------------------
+
+    def header(self, sheet: _Sheet, columns: tuple[Column, ...],
+               required: tuple[str, ...]) -> tuple[int, dict[int, Column]] | None:
+        """(header row index, column index → Column), or None for an empty sheet.
+
+        The header is the first non-blank row, or a later one among the first ten that names the
+        first column (so that a title above the table is read past).
+        """
+        rows = sheet.rows
+        marks = {loose_key(s) for s in (columns[0].header, *columns[0].aliases)}
+        start = None
+        for i, row in enumerate(rows[:10]):
+            if any(not is_blank(v) for v in row):
+                if start is None:
+                    start = i
+                if any(isinstance(v, str) and loose_key(v) in marks for v in row):
+                    start = i
+                    break
+        if start is None:
+            return None
+        spellings: dict[str, Column] = {}
+        for col in columns:
+            for s in (col.header, *col.aliases):
+                spellings.setdefault(loose_key(s), col)
+        ignored = {loose_key(s) for s in IGNORED_HEADERS}
+        mapping: dict[int, Column] = {}
+        seen: dict[str, int] = {}
+        for c, value in enumerate(rows[start], start=1):
+            if is_blank(value):
+                continue
+            text = clean_text(value) if isinstance(value, str) else str(value)
+            key = loose_key(text)
+            if key in ignored:
+                continue
+            col = spellings.get(key)
+            if col is None:
+                known = ", ".join(f"«{k.header}»" for k in columns)
+                self.error(f"tiêu đề cột {_shown(text)} không có trong mẫu của trang này; các cột được nhận: {known} "
+                           f"(các cột {', '.join(IGNORED_HEADERS)} được bỏ qua)",
+                           sheet=sheet.title, row=start + 1, column=column_label(c, text))
+                self.structure_ok = False
+            elif col.field in seen:
+                self.error(f"cột «{col.header}» có hai lần (đã có ở cột {column_label(seen[col.field], col.header)})",
+                           sheet=sheet.title, row=start + 1, column=column_label(c, text))
+                self.structure_ok = False
+            else:
+                seen[col.field] = c
+                mapping[c] = col
+        for col in columns:
+            if col.field in required and col.field not in seen:
+                self.error(f"thiếu cột «{col.header}»", sheet=sheet.title, row=start + 1)
+                self.structure_ok = False
+        return start, mapping
+
+    def rows(self, sheet: _Sheet, start: int, mapping: dict[int, Column]) -> list[_Row]:
+        out = []
+        for i in range(start + 1, len(sheet.rows)):
+            number = i + 1
+            raw = sheet.rows[i]
+            uncached = [c for c in mapping if (number, c) in sheet.uncached]
+            if all(is_blank(v) for v in raw) and not uncached:
+                continue
+            cells: dict[str, Any] = {}
+            bad: set[str] = set()
+            for c, value in enumerate(raw, start=1):
+                col = mapping.get(c)
+                if col is not None and (number, c) in sheet.uncached:
+                    self.error("ô có công thức nhưng chưa có giá trị đã tính; hãy mở tệp bằng Excel (hoặc "
+                               "LibreOffice) để tính lại rồi lưu, hoặc nhập giá trị thay cho công thức",
+                               sheet=sheet.title, row=number, column=column_label(c, col.header), fld=col.field)
+                    bad.add(col.field)
+                    continue
+                if is_blank(value):
+                    continue
+                if col is None:
+                    header_cell = sheet.rows[start][c - 1] if c <= len(sheet.rows[start]) else None
+                    if is_blank(header_cell):
+                        self.error(f"ô có dữ liệu ({_shown(value)}) ở cột không có tiêu đề; hãy thêm tiêu đề hoặc "
+                                   "xóa dữ liệu", sheet=sheet.title, row=number, column=column_label(c, ""))
+                    continue
+                if isinstance(value, str) and clean_text(value) in EXCEL_ERRORS:
+                    self.error(f"ô chứa lỗi công thức {clean_text(value)}", sheet=sheet.title, row=number,
+                               column=column_label(c, col.header), fld=col.field)
+                    bad.add(col.field)
+                    continue
+                try:
+                    cells[col.field] = read_cell(col, value)
+                except _Bad as exc:
+                    self.error(str(exc), sheet=sheet.title, row=number, column=column_label(c, col.header),
+                               fld=col.field)
+                    bad.add(col.field)
+            if cells or bad:
+                out.append(_Row(number, cells, bad))
+        return out
+
+    # -- subjects ----------------------------------------------------------------------------
+
+    def subjects(self, found: dict[str, _Sheet]) -> tuple[list[dict], list[Origin], dict[int, set[str]]]:
+        entries = []  # (order or None, sheet index, row number, subject dict, origin, bad fields)
+        orders: dict[int, tuple[str, int]] = {}
+        for sheet_index, (kind, name) in enumerate(KIND_SHEETS.items()):
+            sheet = found.get(name)
+            if sheet is None:
+                continue
+            head = self.header(sheet, SUBJECT_COLUMNS[kind], ("id", "name"))
+            if head is None:
+                continue
+            start, mapping = head
+            labels = {col.field: column_label(c, col.header) for c, col in mapping.items()}
+            for row in self.rows(sheet, start, mapping):
+                subject = self.subject(kind, sheet.title, row, labels)
+                if subject is None:
+                    continue
+                order = row.cells.get("order")
+                if order is not None:
+                    if order in orders:
+                        where_sheet, where_row = orders[order]
+                        self.error(f"thứ tự {order} trùng với trang «{where_sheet}» dòng {where_row}",
+                                   sheet=sheet.title, row=row.number, column=labels.get("order"), fld="order",
+                                   subject=subject["id"])
+                        row.bad.add("order")
+                        order = None
+                    else:
+                        orders[order] = (sheet.title, row.number)
+                origin = Origin(sheet.title, row.number, labels)
+                entries.append((order, sheet_index, row.number, subject, origin, row.bad))
+        entries.sort(key=lambda e: (e[0] is None, e[0] or 0, e[1], e[2]))
+        subjects = [e[3] for e in entries]
+        origins = [e[4] for e in entries]
+        bad = {i: e[5] for i, e in enumerate(entries) if e[5]}
+        return subjects, origins, bad
+
+    def subject(self, kind: Kind, sheet: str, row: _Row, labels: dict[str, str]) -> dict | None:
+        cells = row.cells
+        sid = cells.get("id")
+        if sid is None:
+            if "id" not in row.bad:
+                self.error("thiếu mã: mỗi dòng có dữ liệu phải có mã", sheet=sheet, row=row.number,
+                           column=labels.get("id"), fld="id")
+            return None
+        out: dict[str, Any] = {"id": sid}
+        name = cells.get("name")
+        if name is None:
+            if "name" not in row.bad:
+                self.error("thiếu tên", sheet=sheet, row=row.number, column=labels.get("name"), fld="name",
+                           subject=sid)
+            row.bad.add("name")
+            name = sid
+        out["name"] = name
+        out["kind"] = kind.value
+        for key in ("parent", "tier", "leads", "heads", "category"):
+            if key in cells:
+                out[key] = cells[key]
+        if cells.get("same_level_units"):
+            out["same_level_units"] = cells["same_level_units"]
+        votes = {k.split(".")[1]: v for k, v in cells.items() if k.startswith("votes.")}
+        if votes:
+            out["votes"] = {k: votes[k] for k in ("XS", "T", "TB", "K") if k in votes}
+        if "voters" in cells:
+            total = sum(votes.values())
+            if votes and total > cells["voters"]:
+                self.error(f"tổng số phiếu ({total}) lớn hơn số người biểu quyết ({cells['voters']})",
+                           sheet=sheet, row=row.number, column=labels.get("voters"), fld="voters", subject=sid)
+                row.bad.add("voters")
+            else:
+                out["voters"] = cells["voters"]
+        for key in ("proposed", "target", "level", "lock"):
+            if key in cells:
+                out[key] = cells[key]
+        if cells.get("rated") is True:
+            out["rated"] = False
+        if cells.get("may_rise") is True:
+            out["may_rise"] = True
+        facts: dict[str, Any] = {}
+        criteria: dict[str, list[str]] = {}
+        for key, value in cells.items():
+            if not key.startswith("facts."):
+                continue
+            name_ = key.split(".", 1)[1]
+            if name_.startswith("criteria."):
+                if value:
+                    criteria[name_.split(".")[1]] = value
+            elif value is not False:
+                facts[name_] = value
+        if criteria:
+            facts["criteria"] = criteria
+        if facts:
+            out["facts"] = facts
+        return out
+
+    # -- groups, settings, expectations ------------------------------------------------------
+
+    def groups(self, sheet: _Sheet | None, kinds: dict[str, str]) -> tuple[list[dict], list[Origin]]:
+        if sheet is None:
+            return [], []
+        head = self.header(sheet, GROUP_COLUMNS, ("id", "members"))
+        if head is None:
+            return [], []
+        start, mapping = head
+        labels = {col.field: column_label(c, col.header) for c, col in mapping.items()}
+        groups: dict[str, dict] = {}
+        rows_of: dict[str, int] = {}
+        member_rows: dict[str, dict[str, int]] = {}
+        named_at: dict[str, int] = {}
+        kind_of: dict[str, tuple[str, int]] = {}
+        current: str | None = None
+        for row in self.rows(sheet, start, mapping):
+            gid = row.cells.get("id")
+            if gid is None:
+                if "id" in row.bad:
+                    current = None
+                    continue
+                if current is None or "name" in row.cells:
+                    self.error("thiếu mã nhóm (dòng không nối tiếp một nhóm ở trên)", sheet=sheet.title,
+                               row=row.number, column=labels.get("id"), fld="id")
+                    continue
+                gid = current  # continuation of the group above (e.g. merged cells)
+            current = gid
+            group = groups.get(gid)
+            if group is None:
+                group = groups[gid] = {"id": gid, "name": None, "members": []}
+                rows_of[gid] = row.number
+                member_rows[gid] = {}
+            name = row.cells.get("name")
+            if name is not None:
+                if group["name"] is None:
+                    group["name"] = name
+                    named_at[gid] = row.number
+                elif name != group["name"]:
+                    self.error(f"tên nhóm «{name}» khác tên đã ghi ở dòng {named_at[gid]} («{group['name']}»)",
+                               sheet=sheet.title, row=row.number, column=labels.get("name"), fld="name", subject=gid)
+            kind = row.cells.get("kind")
+            if kind is not None:
+                if gid in kind_of and kind_of[gid][0] != kind:
+                    self.error(f"loại đối tượng khác loại đã ghi ở dòng {kind_of[gid][1]}", sheet=sheet.title,
+                               row=row.number, column=labels.get("kind"), fld="kind", subject=gid)
+                else:
+                    kind_of.setdefault(gid, (kind, row.number))
+            elif gid in kind_of:
+                kind = kind_of[gid][0]  # stated once for the group, checked on every member row
+            for m in row.cells.get("members", []):
+                group["members"].append(m)
+                member_rows[gid].setdefault(m, row.number)
+                actual = kinds.get(m)
+                if kind is not None and actual is not None and actual != kind:
+                    self.error(f"«{m}» là {Kind(actual).label.lower()}, không phải «{KIND_SHEETS[Kind(kind)]}» như "
+                               "cột loại đối tượng ghi", sheet=sheet.title, row=row.number,
+                               column=labels.get("members"), fld="members", subject=gid)
+        out, origins = [], []
+        for gid, group in groups.items():
+            if group["name"] is None:
+                self.error("thiếu tên nhóm", sheet=sheet.title, row=rows_of[gid], column=labels.get("name"),
+                           fld="name", subject=gid)
+                group["name"] = gid
+            out.append(group)
+            origins.append(Origin(sheet.title, rows_of[gid], labels, member_rows[gid]))
+        return out, origins
+
+    def settings(self, sheet: _Sheet | None, data: dict[str, Any], origins: dict[str, Origin]) -> bool:
+        """Fill name, profile, description, options and expectations; True if an expectation was given."""
+        if sheet is None:
+            return False
+        head = self.header(sheet, SETTING_COLUMNS, ("key", "value"))
+        if head is None:
+            return False
+        start, mapping = head
+        labels = {col.field: column_label(c, col.header) for c, col in mapping.items()}
+        if "value" not in labels or "key" not in labels:
+            return False
+        known: dict[str, Setting] = {}
+        for s in settings():
+            for spelling in (s.label, *s.aliases):
+                known.setdefault(loose_key(spelling), s)
+        seen: dict[str, int] = {}
+        expect = False
+        for row in self.rows(sheet, start, mapping):
+            key = row.cells.get("key")
+            if key is None:
+                if "value" in row.cells:
+                    self.error("có giá trị nhưng thiếu tên mục", sheet=sheet.title, row=row.number,
+                               column=labels.get("key"))
+                continue
+            setting = known.get(loose_key(key))
+            if setting is None:
+                names = ", ".join(f"«{s.label}»" for s in settings())
+                self.error(f"mục {_shown(key)} không có trong mẫu; các mục được nhận: {names}", sheet=sheet.title,
+                           row=row.number, column=labels.get("key"))
+                continue
+            if setting.field in seen:
+                self.error(f"mục «{setting.label}» ghi hai lần (đã có ở dòng {seen[setting.field]})",
+                           sheet=sheet.title, row=row.number, column=labels.get("key"), fld=setting.field)
+                continue
+            seen[setting.field] = row.number
+            origins[setting.field] = Origin(sheet.title, row.number, {setting.field: labels["value"]})
+            if "value" not in row.cells:
+                continue
+            raw = row.cells["value"]
+            try:
+                value = _setting_value(setting, raw)
+            except _Bad as exc:
+                self.error(str(exc), sheet=sheet.title, row=row.number, column=labels["value"], fld=setting.field)
+                continue
+            if value is None:
+                continue
+            expect = expect or setting.expect
+            _put(data, setting.field, value)
+        return expect
+
+    def expectations(self, sheet: _Sheet | None) -> dict[str, str]:
+        if sheet is None:
+            return {}
+        head = self.header(sheet, EXPECT_COLUMNS, ("id", "level"))
+        if head is None:
+            return {}
+        start, mapping = head
+        labels = {col.field: column_label(c, col.header) for c, col in mapping.items()}
+        out: dict[str, str] = {}
+        where: dict[str, int] = {}
+        for row in self.rows(sheet, start, mapping):
+            sid, level = row.cells.get("id"), row.cells.get("level")
+            if sid is None:
+                if "id" not in row.bad:
+                    self.error("thiếu mã", sheet=sheet.title, row=row.number, column=labels.get("id"), fld="id")
+                continue
+            if sid in where:
+                self.error(f"mã «{sid}» ghi hai lần (đã có ở dòng {where[sid]})", sheet=sheet.title,
+                           row=row.number, column=labels.get("id"), fld="id")
+                continue
+            where[sid] = row.number
+            if level is None:
+                if "level" not in row.bad:
+                    self.error("thiếu mức mong đợi", sheet=sheet.title, row=row.number, column=labels.get("level"),
+                               fld="level")
+                continue
+            out[sid] = level
+        return out
+
+
+def _setting_value(setting: Setting, raw: Any) -> Any:
+    """The case value of a settings cell (its text was already read); None leaves the default."""
+    t = setting.type
+    if t in ("name", "text", "profile"):
+        text = _text(raw)
+        if len(text) > 10_000:
+            raise _Bad(f"quá dài ({len(text)} ký tự)")
+        return text
+    if t in ("int", "count"):
+        n = _integer(raw)
+        return _ranged(n, setting.minimum if setting.minimum is not None else (0 if t == "count" else None),
+                       setting.maximum)
+    if t == "bool":
+        return read_bool(raw)
+    if t == "enum":
+        for choice in setting.choices:
+            if loose_key(choice) == loose_key(_text(raw)):
+                return choice
+        raise _Bad(f"giá trị không hợp lệ {_shown(raw)}; cho phép: {', '.join(setting.choices)}")
+    raise _Bad(f"kiểu mục không rõ: {t}")  # pragma: no cover
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for p in parts[:-1]:
+        data = data.setdefault(p, {})
+    data[parts[-1]] = value
+
+
+_TARGET_FAMILY = {"votes", "voters", "proposed", "target"}
+
+
+def _family(fld: str | None) -> str:
+    if not fld:
+        return ""
+    top = fld.split(".")[0]
+    if top in _TARGET_FAMILY:
+        return "target"
+    if top == "facts":
+        return ".".join(fld.split(".")[:2])
+    return top
+
+
+def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tuple[dict[str, Any], Origins]:
+    """The raw case data of a workbook and where each part came from; ``CaseInvalid`` lists every problem.
+
+    When a cell is wrong, the rest of the workbook is still validated (with that cell left out), so
+    that one import lists every error: duplicated ids, unknown references and the like included.
+    """
+    p = Path(path)
+    file = str(path) if file is None else file
+    reader = _Reader(file)
+    sheets = _open(p, file)
+    found = reader.match_sheets(sheets)
+    subjects, subject_origins, bad_rows = reader.subjects(found)
+    kinds = {s["id"]: s["kind"] for s in subjects}
+    groups, group_origins = reader.groups(found.get(SHEET_GROUPS), kinds)
+    data: dict[str, Any] = {}
+    origins = Origins(subject_origins, group_origins)
+    has_expect = reader.settings(found.get(SHEET_SETTINGS), data, origins.settings)
+    expected_levels = reader.expectations(found.get(SHEET_EXPECT))
+    for origin, s in zip(subject_origins, subjects):
+        origins.by_id.setdefault(s["id"], origin)
+
+    case: dict[str, Any] = {"name": data.get("name") or (clean_text(p.stem) or "Hồ sơ")}
+    if "profile" in data:
+        case["profile"] = data["profile"]
+    if "description" in data:
+        case["description"] = data["description"]
+    if data.get("options"):
+        case["options"] = data["options"]
+    case["subjects"] = subjects
+    if groups:
+        case["groups"] = groups
+    expect = data.get("expect", {})
+    objective = expect.get("objective")
+    if objective is not None and len(objective) == 1:
+        missing = "expect.objective.steps" if "changed" in objective else "expect.objective.changed"
+        label = next(s.label for s in settings() if s.field == missing)
+        present = next(iter(objective))
+        where = origins.settings.get(f"expect.objective.{present}")
+        reader.error(f"ghi mục này thì phải ghi cả mục «{label}»", sheet=SHEET_SETTINGS,
+                     row=where.row if where else None, fld=f"expect.objective.{present}")
+        expect.pop("objective")
+    if has_expect or expected_levels:
+        case["expect"] = {**expect, "levels": expected_levels}
+
+    if reader.problems:
+        problems = list(reader.problems)
+        if reader.structure_ok:
+            problems.extend(_follow_up(case, file, origins, bad_rows))
+        raise CaseInvalid(sort_problems(problems))
+    return case, origins
+
+
+def _column_index(column: str | None) -> int:
+    from openpyxl.utils import column_index_from_string
+
+    m = re.match(r"([A-Z]{1,3})\b", column or "")
+    return column_index_from_string(m.group(1)) if m else 0
+
+
+def sort_problems(problems: list[InputProblem]) -> list[InputProblem]:
+    """Problems in reading order: the file itself, then sheet by sheet (template order), row, column."""
+    order = {loose_key(name): i for i, name in enumerate(SHEET_ORDER)}
+
+    def key(p: InputProblem) -> tuple:
+        if p.sheet is None:
+            return (0, 0, 0, 0)
+        return (1, order.get(loose_key(p.sheet), -1), p.row or 0, _column_index(p.column))
+
+    return sorted(problems, key=key)
+
+
+def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict[int, set[str]]) -> list[InputProblem]:
+    """Validation problems of the readable rest of a workbook, minus those caused by a cell already reported."""
+    from model.loader import parse_case  # the loader imports this module lazily
+
+    try:
+        parse_case(case, file)
+    except CaseInvalid as exc:
+        found = exc.problems + exc.warnings
+    else:
+        return []
+    kept = []
+    for p in found:
+        if p.sheet == "subjects" and p.row is not None and (p.row - 1) in bad_rows:
+            families = {_family(f) for f in bad_rows[p.row - 1]}
+            if _family(p.field) in families or p.field is None:
+                continue
+        kept.append(p)
+    return relocate(kept, origins)
+
+
+def read_workbook(path: str | Path) -> dict[str, Any]:
+    """The raw case data of a workbook (the JSON case format), for ``model.loader.parse_case``."""
+    return read_workbook_with_origins(path)[0]
+
+
+def validate_workbook_data(data: dict[str, Any], origins: Origins, file: str):
+    """``parse_case`` of a workbook's data, its problems and warnings moved to their sheet, row and column."""
+    from model.loader import parse_case
+
+    try:
+        loaded = parse_case(data, file)
+    except CaseInvalid as exc:
+        raise CaseInvalid(sort_problems(relocate(exc.problems + exc.warnings, origins))) from None
+    loaded.warnings = sort_problems(relocate(loaded.warnings, origins))
+    return loaded
+
+
+def load_workbook_case(path: str | Path, file: str | None = None):
+    """Read and validate a workbook: a ``LoadedCase`` whose problems and warnings point into the workbook."""
+    file = str(path) if file is None else file
+    data, origins = read_workbook_with_origins(path, file)
+    return validate_workbook_data(data, origins, file)
+
+
+__all__ = [
+    "Column", "EXPECT_COLUMNS", "GROUP_COLUMNS", "IGNORED_HEADERS", "KIND_SHEETS", "Origin", "Origins",
+    "REQUIRED_SHEETS", "SETTING_COLUMNS", "SHEET_EXPECT", "SHEET_GROUPS", "SHEET_GUIDE", "SHEET_ORDER",
+    "SHEET_SETTINGS", "SUBJECT_COLUMNS", "Setting", "TIER_SPELLINGS", "YES", "NO", "clean_text", "column_label",
+    "load_workbook_case", "loose_key", "read_bool", "read_level", "read_workbook", "read_workbook_with_origins",
+    "relocate", "settings", "sort_problems", "validate_workbook_data",
+]
