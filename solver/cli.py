@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from model.case import KIND_LABELS, Kind
 from model.errors import CaseInvalid
-from model.loader import LoadedCase, load_case
+from model.loader import LoadedCase
 
 #: argparse's own messages, in Vietnamese (argparse looks them up through its module-level ``_``).
 ARGPARSE_VI = {
@@ -35,8 +35,10 @@ def _out(text: str = "") -> None:
 
 
 def _load_or_report(path: str) -> LoadedCase | None:
+    from solver.compare import load_any  # a what-if file (key "whatif") is applied to its base
+
     try:
-        loaded = load_case(path)
+        loaded = load_any(path)
     except CaseInvalid as exc:
         _out(f"Hồ sơ không hợp lệ: {path} ({len(exc.problems)} lỗi)")
         for p in exc.problems:
@@ -224,6 +226,7 @@ def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
     from solver.excel_cli import cmd_import, cmd_template, configure_import, configure_template
     from solver.generate_cli import cmd_generate, configure_generate
+    from solver.whatif_cli import cmd_compare, configure_compare
     from solver.report_cli import cmd_report, configure_report
 
     COMMANDS.append(("explain", "giải trình một đối tượng: vì sao bị thay đổi, giữ lại thì tốn gì",
@@ -231,6 +234,8 @@ def _register_more() -> None:
     COMMANDS.append(("template", "ghi mẫu bảng tính Excel, hoặc một hồ sơ vào bảng tính (--from)",
                      configure_template, cmd_template))
     COMMANDS.append(("import", "nhập bảng tính Excel thành hồ sơ JSON", configure_import, cmd_import))
+    COMMANDS.append(("compare", "so sánh phương án gốc với một giả định (tệp what-if): ai xếp loại khác đi và vì sao",
+                     configure_compare, cmd_compare))
     COMMANDS.append(("generate", "tạo hồ sơ mô phỏng có đủ các cấp, tất định theo hạt giống",
                      configure_generate, cmd_generate))
     COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))
