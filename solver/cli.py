@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -27,11 +26,8 @@ ARGPARSE_VI = {
 }
 argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
 
-EXIT_OK, EXIT_CONFLICT, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, report_invalid
+from solver.console import out as _out
 
 
 def _load_or_report(path: str) -> LoadedCase | None:
@@ -40,11 +36,7 @@ def _load_or_report(path: str) -> LoadedCase | None:
     try:
         loaded = load_any(path)
     except CaseInvalid as exc:
-        _out(f"Hồ sơ không hợp lệ: {path} ({len(exc.problems)} lỗi)")
-        for p in exc.problems:
-            _out(f"  {p}")
-        for p in exc.warnings:
-            _out(f"  {p}")
+        report_invalid(path, exc)
         return None
     return loaded
 

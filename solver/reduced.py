@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.rules import AtMost, Quota, Record, SmallGroup, quota_ok
-from solver.staging import Model, finish_ties, run_stages
+from solver.staging import Model, solve_space
 
 
 class ReducedSpace:
@@ -62,6 +62,17 @@ class ReducedSpace:
 
     def equal(self, sid: str, cur: int) -> list:
         return [self.y[sid] if cur == 3 else self.y[sid].Not()]
+
+
+class SolveResultStub:
+    """What the staged driver writes about one component, merged into the case's result afterwards."""
+
+    def __init__(self) -> None:
+        self.stages: list[dict] = []
+        self.bound_changed: int | None = None
+        self.ties: list = []
+        self.notes: list[str] = []
+        self.tie_break_used = False
 
 
 def _fixed_t(q: Quota, cands, bounds: dict[str, Level]) -> int:
@@ -168,23 +179,18 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
         # each component is its own model: CP-SAT proves a component at once, while one model holding
         # many independent components did not prove the support stage in 60 s (50k members)
         space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
-        sub_stages: list[dict] = []
-        holder = type("Holder", (), {"stages": sub_stages, "bound_changed": None})()
-        st, part, key_bound = run_stages(space, runner, holder)
-        for s in sub_stages:
+        holder = SolveResultStub()
+        st, part = solve_space(space, runner, opts, holder)
+        result.ties.extend(holder.ties)
+        result.notes.extend(holder.notes)
+        result.tie_break_used |= holder.tie_break_used
+        for s in holder.stages:
             stage_flags[s["stage"]] = stage_flags.get(s["stage"], True) and s["proven"]
         if st == "conflict":
             return "conflict", None
-        bound += holder.bound_changed or 0
         if part is None:
             return "unknown", None
-        if st == "optimal":
-            final = finish_ties(space, key_bound, part, runner, opts, result)
-            if final is None:
-                result.notes.append("Hết thời gian khi phá thế hòa theo khóa cố định: kết quả có thể khác giữa các lần chạy.")
-                st = "feasible"
-            else:
-                part = final
+        bound += holder.bound_changed or 0
         if st != "optimal":
             status = "feasible"
         levels.update(part)

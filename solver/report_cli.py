@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date as Date
 
 
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+from solver.console import out as _out
 
 
 def configure_report(p: argparse.ArgumentParser) -> None:

@@ -29,7 +29,7 @@ from solver.encoding import Encoding
 from solver.reduced import solve_reduced
 from solver.result import SolveResult
 from solver.rules import records
-from solver.staging import Runner, finish_ties, run_stages, support_weight
+from solver.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight"]
 
@@ -134,15 +134,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
         else:
             status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result)
     else:
-        space = GeneralSpace(loaded, recs, weights)
-        status, levels, key_bound = run_stages(space, runner, result)
-        if status == "optimal":
-            final = finish_ties(space, key_bound, levels, runner, opts, result)
-            if final is None:
-                result.notes.append("Hết thời gian khi phá thế hòa theo khóa cố định: kết quả có thể khác giữa các lần chạy.")
-                status = "feasible"
-            else:
-                levels = final
+        status, levels = solve_space(GeneralSpace(loaded, recs, weights), runner, opts, result)
     if status == "conflict":
         result.status = "conflict"
         result.conflicts = find_conflict(loaded, time_limit=max(1.0, runner.deadline - time.monotonic()))

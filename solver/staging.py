@@ -166,3 +166,16 @@ def finish_ties(space, key_bound, levels, runner, opts, result):
     for gid, members in by_group.items():
         result.ties.append(Tie(gid, tuple(members), tuple((m, levels[m]) for m in members)))
     return levels
+
+
+def solve_space(space, runner, opts, result) -> tuple[str, dict[str, Level] | None]:
+    """The proven stages, then the ties and the documented key: (status, levels) of one model."""
+    status, levels, key_bound = run_stages(space, runner, result)
+    if status == "optimal":
+        final = finish_ties(space, key_bound, levels, runner, opts, result)
+        if final is None:
+            result.notes.append("Hết thời gian khi phá thế hòa theo khóa cố định: kết quả có thể khác giữa các lần chạy.")
+            status = "feasible"
+        else:
+            levels = final
+    return status, levels

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from model.errors import CaseInvalid
 from model.loader import read_json
 from model.whatif import is_whatif_data
 
-# The exit codes of solver.cli (not imported from there: solver.cli imports this module).
-EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 2, 3
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _report(path: str, exc: CaseInvalid) -> None:
-    _out(f"Hồ sơ không hợp lệ: {path} ({len(exc.problems)} lỗi)")
-    for p in exc.problems:
-        _out(f"  {p}")
-    for p in exc.warnings:
-        _out(f"  {p}")
+from solver.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.console import out as _out
+from solver.console import report_invalid as _report
 
 
 def configure_compare(p: argparse.ArgumentParser) -> None:
