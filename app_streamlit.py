@@ -1,7 +1,37 @@
-"""xeploai — the Streamlit app (placeholder page until the app issue lands)."""
+"""xeploai — the Streamlit app: the only entry point; the pages live in ``app_pages/``, one thin view each."""
 
 import streamlit as st
 
-st.set_page_config(page_title="xeploai — Xếp loại chất lượng", layout="wide")
-st.title("xeploai — Xếp loại chất lượng hằng năm")
-st.info("Giao diện đang được xây dựng. Hiện dùng dòng lệnh: `xeploai check` và `xeploai solve`.")
+from app_pages import shared
+
+st.set_page_config(page_title="xeploai — Xếp loại chất lượng", layout="wide", initial_sidebar_state="expanded")
+
+pages = [
+    st.Page("app_pages/du_lieu.py", title="Dữ liệu", url_path="du-lieu", default=True),
+    st.Page("app_pages/ket_qua.py", title="Kết quả", url_path="ket-qua"),
+    st.Page("app_pages/nhom_ty_le.py", title="Nhóm tỷ lệ", url_path="nhom-ty-le"),
+    st.Page("app_pages/so_do.py", title="Sơ đồ", url_path="so-do"),
+    st.Page("app_pages/gia_dinh.py", title="Giả định", url_path="gia-dinh"),
+    st.Page("app_pages/giai_trinh.py", title="Giải trình", url_path="giai-trinh"),
+    st.Page("app_pages/bao_cao.py", title="Báo cáo", url_path="bao-cao"),
+    st.Page("app_pages/quy_dinh.py", title="Quy định", url_path="quy-dinh"),
+]
+page = st.navigation(pages)
+st.markdown(shared.UPLOADER_CSS, unsafe_allow_html=True)
+
+with st.sidebar:
+    st.markdown("**xeploai** — xếp loại chất lượng hằng năm: thay đổi ít nhất, có giải trình.")
+    case = shared.current_case()
+    if case is None:
+        st.caption("Chưa nạp hồ sơ.")
+    else:
+        st.caption(f"Hồ sơ đang dùng: {shared.md(shared.loaded_case(*case).case.name)} ({shared.md(case[1])})")
+    with st.expander("Thiết lập bộ giải"):
+        st.number_input("Thời gian tối đa (giây)", min_value=1.0, max_value=3600.0, step=10.0,
+                        value=shared.DEFAULT_TIME_LIMIT, key="solve_time_limit",
+                        help="Hết thời gian mà chưa chứng minh được tối ưu thì kết quả ghi rõ là chưa chứng minh.")
+        st.number_input("Số luồng tính toán", min_value=1, max_value=16, step=1, value=shared.DEFAULT_WORKERS,
+                        key="solve_workers")
+    st.caption("Mọi dữ liệu chỉ xử lý trên máy này, không gửi đi đâu.")
+
+page.run()

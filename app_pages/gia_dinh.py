@@ -1,0 +1,220 @@
+"""Page «Giả định»: lock a level, change rule options, edit votes and facts; re-solve and compare with the base."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import shared
+from model.catalogue import load_catalogue
+from model.errors import CaseInvalid
+from model.levels import Level
+from solver import appcore
+from solver.report_docx import option_words
+
+LEVEL_CODES = ["XS", "T", "HT", "K"]
+
+st.title("Giả định")
+text, name, loaded, result = shared.require_result()
+subjects = loaded.hierarchy.subjects
+catalogue = load_catalogue()
+state = st.session_state
+if "wi_delta" not in state:
+    state["wi_delta"] = appcore.empty_delta("", name)
+delta = state["wi_delta"]
+
+
+def clear_widgets() -> None:
+    """Forget the page's widget values, so that they are read again from the delta."""
+    for key in [k for k in state if isinstance(k, str) and k.startswith("wi_")
+                and k not in ("wi_delta", "wi_solved", "wi_upload_seen")]:
+        del state[key]
+
+
+def reset() -> None:
+    state["wi_delta"] = appcore.empty_delta("", name)
+    state.pop("wi_solved", None)
+    clear_widgets()
+
+
+def add_lock() -> None:
+    sid, level = state.get("wi_lock_subject"), state.get("wi_lock_level")
+    if sid and level:
+        state["wi_delta"]["lock"][sid] = level
+
+
+def remove_lock(sid: str) -> None:
+    state["wi_delta"]["lock"].pop(sid, None)
+
+
+def profile_changed() -> None:
+    state["wi_delta"]["options"] = {}
+    for spec in catalogue.options:
+        state.pop(f"wi_opt_{spec.name}", None)
+
+
+def load_whatif_file() -> None:
+    upload = state.get("wi_upload")
+    if upload is None:
+        return
+    try:
+        data = json.loads(upload.getvalue().decode("utf-8-sig"))
+        new = appcore.delta_from_file(data, upload.name)
+        appcore.apply_delta(shared.case_data(text), new, upload.name)  # every id must be a subject of this case
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        state["wi_upload_error"] = [f"{upload.name}: tệp không phải JSON hợp lệ (UTF-8)"]
+        return
+    except CaseInvalid as exc:
+        state["wi_upload_error"] = [str(p) for p in exc.problems]
+        return
+    state.pop("wi_upload_error", None)
+    new["base"] = name
+    state["wi_delta"] = new
+    state.pop("wi_solved", None)
+    clear_widgets()
+
+
+st.write("Một giả định là một thay đổi nhỏ đặt lên hồ sơ gốc (không sửa hồ sơ gốc). Mọi điều bạn nhập ở đây được "
+         "giữ lại khi chuyển trang; bấm «Giải với giả định» để xem phương án mới khác phương án gốc ở đâu.")
+
+if "wi_question" not in state:
+    state["wi_question"] = delta["whatif"]
+delta["whatif"] = st.text_input("Câu hỏi giả định", key="wi_question",
+                                placeholder="Ví dụ: Nếu giữ Chi bộ Khối phố 1 ở mức Hoàn thành tốt nhiệm vụ thì sao?")
+
+# ---- locks -----------------------------------------------------------------------------------------
+st.subheader("Khóa mức")
+c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+lock_query = c1.text_input("Tìm đối tượng (tên hoặc mã)", key="wi_lock_query")
+choices = appcore.subject_choices(loaded, result, lock_query)
+c1.selectbox("Đối tượng", choices, key="wi_lock_subject",
+             format_func=lambda sid: appcore.subject_label(loaded, result, sid))
+c2.selectbox("Khóa ở mức", LEVEL_CODES, key="wi_lock_level", format_func=lambda c: Level[c].official)
+c3.button("Khóa mức", key="wi_lock_add", on_click=add_lock, disabled=not choices)
+for sid, code in sorted(delta["lock"].items()):
+    l1, l2 = st.columns([5, 1], vertical_alignment="center")
+    l1.markdown(f"Khóa **{shared.md(subjects[sid].name)}** ({shared.md(sid)}) ở mức {Level[code].official}")
+    l2.button("Bỏ", key=f"wi_lock_remove_{sid}", on_click=remove_lock, args=(sid,))
+base_locks = [s for s in loaded.case.subjects if s.lock is not None]
+if base_locks:
+    with st.expander(f"Mức đã khóa trong hồ sơ gốc ({len(base_locks)}): bỏ khóa trong giả định"):
+        shown = base_locks[:100]
+        unlock = [sid for sid in delta["unlock"] if sid not in {s.id for s in shown}]
+        for s in shown:
+            key = f"wi_unlock_{s.id}"
+            if key not in state:
+                state[key] = s.id in delta["unlock"]
+            if st.checkbox(f"Bỏ khóa {s.name} ({s.id}) — đang khóa {s.lock.official}", key=key):
+                unlock.append(s.id)
+        delta["unlock"] = unlock
+
+# ---- options ---------------------------------------------------------------------------------------
+st.subheader("Tùy chọn quy tắc")
+base_profile = loaded.case.profile or catalogue.default_profile.id
+if "wi_profile" not in state:
+    state["wi_profile"] = delta["profile"] or base_profile
+profile = st.selectbox("Bộ quy định", list(catalogue.profile_ids), key="wi_profile", on_change=profile_changed,
+                       format_func=lambda p: catalogue.profile(p).title)
+delta["profile"] = profile if profile != base_profile else None
+values = appcore.option_values(loaded, delta)
+chosen = {}
+o1, o2 = st.columns(2)
+for i, spec in enumerate(catalogue.options):
+    key = f"wi_opt_{spec.name}"
+    if key not in state:
+        state[key] = values[spec.name]
+    box = o1 if i % 2 == 0 else o2
+    if spec.type == "bool":
+        chosen[spec.name] = box.toggle(spec.title, key=key, help=spec.help)
+    elif spec.type == "int":
+        chosen[spec.name] = int(box.number_input(spec.title, min_value=spec.minimum, max_value=spec.maximum, step=1,
+                                                 key=key, help=spec.help))
+    else:
+        chosen[spec.name] = box.selectbox(spec.title, list(spec.choices), key=key, help=spec.help,
+                                          format_func=lambda c, n=spec.name: option_words(n, c, values))
+delta["options"] = appcore.options_delta(loaded, delta["profile"], chosen)
+
+# ---- votes and facts -------------------------------------------------------------------------------
+st.subheader("Phiếu biểu quyết và dữ kiện")
+scopes = dict(appcore.editor_scopes(loaded))
+e1, e2 = st.columns([3, 2])
+scope = e1.selectbox("Phạm vi", list(scopes), key="wi_scope", format_func=scopes.get)
+edit_query = e2.text_input("Hoặc tìm trong cả hồ sơ (tên, mã)", key="wi_edit_query")
+ids = appcore.scope_ids(loaded, scope, edit_query)
+frame = pd.DataFrame(appcore.editor_rows(loaded, ids, delta),
+                     columns=["id", "name", "kind", "target", "voters", *appcore.VOTE_KEYS, *appcore.EDITABLE_FACTS])
+votes_column = {k: st.column_config.NumberColumn(f"Phiếu {k}", min_value=0, step=1, format="%d")
+                for k in appcore.VOTE_KEYS}
+edited = st.data_editor(
+    frame, key=f"wi_editor::{scope}::{edit_query}", hide_index=True, num_rows="fixed", width="stretch",
+    disabled=["id", "name", "kind", "target", "voters"],
+    column_config={
+        "id": st.column_config.TextColumn("Mã"), "name": st.column_config.TextColumn("Tên", width="medium"),
+        "kind": st.column_config.TextColumn("Loại"), "target": st.column_config.TextColumn("Mức mục tiêu gốc"),
+        "voters": st.column_config.NumberColumn("Số người biểu quyết", format="%d"),
+        **votes_column,
+        "disciplined": st.column_config.CheckboxColumn(appcore.EDITABLE_FACTS["disciplined"]),
+        "self_remedied": st.column_config.CheckboxColumn(appcore.EDITABLE_FACTS["self_remedied"]),
+        "degeneration": st.column_config.CheckboxColumn(appcore.EDITABLE_FACTS["degeneration"]),
+        "targets_below_half": st.column_config.CheckboxColumn(appcore.EDITABLE_FACTS["targets_below_half"]),
+        "sick_leave_months": st.column_config.NumberColumn(appcore.EDITABLE_FACTS["sick_leave_months"],
+                                                           min_value=0.0, max_value=12.0, step=0.5),
+        "civil_servant_level": st.column_config.SelectboxColumn(appcore.EDITABLE_FACTS["civil_servant_level"],
+                                                                options=LEVEL_CODES),
+    },
+)
+folded = appcore.harvest_edits(loaded, edited.to_dict("records"), delta)
+delta["votes"], delta["facts"] = folded["votes"], folded["facts"]
+st.caption(f"{len(ids)} đối tượng trong bảng. Đã sửa phiếu của {len(delta['votes'])} và dữ kiện của "
+           f"{len(delta['facts'])} đối tượng trong toàn hồ sơ.")
+
+# ---- solve, save, load -----------------------------------------------------------------------------
+st.divider()
+for warning in appcore.delta_warnings(shared.case_data(text), delta):
+    st.warning(warning)
+b1, b2, b3, _ = st.columns([1, 1, 1, 2])
+if b1.button("Giải với giả định", key="wi_solve", type="primary", disabled=not appcore.delta_changes_something(delta)):
+    state["wi_solved"] = json.dumps(delta, ensure_ascii=False, sort_keys=True)
+b2.download_button("Tải tệp giả định (.json)", appcore.whatif_text(delta), key="wi_download", on_click="ignore",
+                   file_name=f"{shared.file_stem(name)}_gia_dinh.json", mime="application/json")
+b3.button("Xóa mọi giả định", key="wi_reset", on_click=reset)
+with st.expander("Mở tệp giả định đã lưu"):
+    st.file_uploader("Tệp giả định (.json)", type=["json"], key="wi_upload", on_change=load_whatif_file)
+    for line in state.get("wi_upload_error", []):
+        st.error(line)
+
+solved = state.get("wi_solved")
+if solved:
+    snapshot = json.loads(solved)
+    st.subheader("So với phương án gốc")
+    if snapshot != json.loads(json.dumps(delta, ensure_ascii=False, sort_keys=True)):
+        st.info("Giả định đã được sửa sau lần giải này: bấm «Giải với giả định» để cập nhật kết quả dưới đây.")
+    try:
+        what_text, what_name = shared.whatif_case(text, name, solved)
+        what_loaded = shared.loaded_case(what_text, what_name)
+    except CaseInvalid as exc:
+        st.error("Giả định làm hồ sơ không hợp lệ:")
+        st.markdown("\n".join(f"- {shared.md(str(p))}" for p in exc.problems))
+    else:
+        what_result = shared.result_of(what_text, what_name)
+        diff = appcore.difference_rows(loaded, result, what_loaded, what_result)
+        shared.status_box(what_result)
+        d1, d2, d3 = st.columns(3)
+        d1.metric("Thay đổi so với mục tiêu — gốc", "—" if result.changed is None else result.changed)
+        d2.metric("Thay đổi so với mục tiêu — giả định", "—" if what_result.changed is None else what_result.changed,
+                  delta=None if what_result.changed is None or result.changed is None
+                  else what_result.changed - result.changed, delta_color="inverse")
+        d3.metric("Số đối tượng xếp khác phương án gốc", len(diff["moves"]) if diff["comparable"] else "—")
+        if diff["options_changed"]:
+            st.dataframe(diff["options_changed"], hide_index=True, width="stretch")
+        if diff["conflicts"]:
+            st.markdown("**Các quyết định và quy định mâu thuẫn nhau**")
+            st.markdown("\n".join(f"- {shared.md(c['Nội dung'])}" for c in diff["conflicts"]))
+        if diff["moves"]:
+            st.markdown("**Những đối tượng xếp loại khác phương án gốc**")
+            st.dataframe(diff["moves"], hide_index=True, width="stretch")
+        elif diff["comparable"]:
+            st.write("Không đối tượng nào xếp loại khác phương án gốc.")
+        if diff["quota"]:
+            st.markdown("**Nhóm tỷ lệ có số liệu khác**")
+            st.dataframe(diff["quota"], hide_index=True, width="stretch")

@@ -1,0 +1,189 @@
+"""What every page of the app shares: the cached wrappers around ``solver.appcore``, session state, small widgets."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from model.levels import Level
+from model.loader import LoadedCase
+from solver import appcore
+from solver.report_docx import build_docx
+from solver.report_xlsx import build_xlsx
+from solver.result import SolveResult
+
+PAGE_DATA = "app_pages/du_lieu.py"
+PAGE_RESULTS = "app_pages/ket_qua.py"
+
+#: Session-state keys that belong to a loaded case and are dropped when another case is loaded.
+CASE_KEY = "case"
+PER_CASE_KEYS = ("wi_delta", "wi_solved", "why_keep_request", "tree_root", "tree_branch", "why_subject",
+                 "why_query", "res_change_page")
+
+#: The placeholder of a multiselect (Streamlit's own is English).
+CHOOSE = "Chọn (để trống: tất cả)"
+
+#: Streamlit's file uploader has English texts that no parameter changes: Vietnamese ones are drawn over them.
+UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "hoặc kéo thả tệp vào đây (tối đa 200 MB)"; font-size: 0.875rem; }
+</style>"""
+
+DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_WORKERS = 2
+
+
+# ---- caches: everything is keyed on the case's JSON text (and the solve settings) --------------------
+
+
+@st.cache_resource(max_entries=6, show_spinner="Đang đọc hồ sơ…")
+def loaded_case(text: str, name: str) -> LoadedCase:
+    """A parsed case, shared read-only between reruns and sessions (never copied: it can be large)."""
+    return appcore.parse_text(text, name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def solved(text: str, name: str, time_limit: float, workers: int) -> SolveResult:
+    return appcore.solve_case(loaded_case(text, name), time_limit, workers)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def keep_cost(text: str, name: str, sid: str, keep: str, time_limit: float, workers: int) -> dict:
+    base = solved(text, name, time_limit, workers)
+    return appcore.keep_cost(loaded_case(text, name), base, sid, Level[keep], time_limit, workers)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def docx_bytes(text: str, name: str, time_limit: float, workers: int, date: str | None) -> bytes:
+    return build_docx(loaded_case(text, name), solved(text, name, time_limit, workers), date=date)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def xlsx_bytes(text: str, name: str, time_limit: float, workers: int) -> bytes:
+    return build_xlsx(loaded_case(text, name), solved(text, name, time_limit, workers))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def case_data(text: str) -> dict:
+    """The raw data of a case (shared read-only: ``appcore.apply_delta`` works on a copy)."""
+    return json.loads(text)
+
+
+@st.cache_data(max_entries=16, show_spinner="Đang áp dụng giả định…")
+def whatif_case(text: str, name: str, delta_json: str) -> tuple[str, str]:
+    """(JSON text, name) of the case a what-if delta makes of a base case; ``CaseInvalid`` when it is wrong."""
+    data = appcore.apply_delta(case_data(text), json.loads(delta_json))
+    what_text, what_name = appcore.case_text(data), f"{name} (giả định)"
+    loaded_case(what_text, what_name)  # validate now: the error belongs to the what-if
+    return what_text, what_name
+
+
+@st.cache_data(max_entries=4, show_spinner="Đang đọc danh sách hồ sơ mẫu…")
+def scenarios() -> list[dict]:
+    return sorted(appcore.list_scenarios(), key=lambda s: (s["subjects"], s["file"]))
+
+
+# ---- session state ---------------------------------------------------------------------------------
+
+
+def set_case(text: str, name: str) -> None:
+    """Make a case the current one; what belonged to the previous case (what-if edits…) is dropped."""
+    for key in PER_CASE_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state[CASE_KEY] = {"text": text, "name": name}
+
+
+def current_case() -> tuple[str, str] | None:
+    case = st.session_state.get(CASE_KEY)
+    return (case["text"], case["name"]) if case else None
+
+
+def settings() -> tuple[float, int]:
+    """The solve settings chosen in the sidebar (time limit in seconds, workers)."""
+    return (float(st.session_state.get("solve_time_limit", DEFAULT_TIME_LIMIT)),
+            int(st.session_state.get("solve_workers", DEFAULT_WORKERS)))
+
+
+def require_case() -> tuple[str, str, LoadedCase]:
+    """The current case, or a pointer to the data page and a stop."""
+    case = current_case()
+    if case is None:
+        st.info("Chưa có hồ sơ nào được nạp. Hãy chọn một hồ sơ mẫu hoặc tải tệp lên ở trang «Dữ liệu».")
+        st.page_link(PAGE_DATA, label="Mở trang Dữ liệu")
+        st.stop()
+    text, name = case
+    return text, name, loaded_case(text, name)
+
+
+def result_of(text: str, name: str) -> SolveResult:
+    """The solve of a case under the current settings, with a spinner while the solver works."""
+    time_limit, workers = settings()
+    with st.spinner(f"Đang tìm phương án thay đổi ít nhất (tối đa {time_limit:g} giây)…"):
+        try:
+            return solved(text, name, time_limit, workers)
+        except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
+            st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ cho người phát triển.")
+            st.stop()
+
+
+def require_result() -> tuple[str, str, LoadedCase, SolveResult]:
+    text, name, loaded = require_case()
+    return text, name, loaded, result_of(text, name)
+
+
+def file_stem(name: str) -> str:
+    return Path(name).stem or "ho_so"
+
+
+# ---- small pieces of screen ------------------------------------------------------------------------
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|$~"})
+
+
+def md(text: str) -> str:
+    """Plain text made safe for st.markdown (no accidental emphasis, links, LaTeX or tables)."""
+    return text.translate(_MD_SPECIAL)
+
+
+def level_legend() -> None:
+    """The colours of the levels, as a one-line legend."""
+    items = [(lv, appcore.LEVEL_COLORS[lv]) for lv in (Level.XS, Level.T, Level.HT, Level.K)]
+    spans = "".join(
+        f'<span style="display:inline-block;margin-right:1.2em"><span style="display:inline-block;width:0.9em;'
+        f'height:0.9em;background:{color};border-radius:2px;vertical-align:middle;margin-right:0.35em"></span>'
+        f"{html.escape(lv.code)} — {html.escape(lv.official)}</span>" for lv, color in items)
+    spans += (f'<span style="display:inline-block"><span style="display:inline-block;width:0.9em;height:0.9em;'
+              f'background:{appcore.UNRATED_COLOR};border-radius:2px;vertical-align:middle;margin-right:0.35em">'
+              "</span>không xếp loại</span>")
+    st.markdown(f'<div style="font-size:0.9em">{spans}</div>', unsafe_allow_html=True)
+
+
+def status_box(result: SolveResult) -> None:
+    """The status headline in a coloured box, then its sentences."""
+    view = appcore.status_view(result)
+    box = {"success": st.success, "warning": st.warning, "error": st.error}[view["tone"]]
+    box(view["headline"])
+    st.markdown("\n".join(f"- {md(s)}" for s in view["sentences"]))
+
+
+def change_block(item: dict) -> None:
+    """One change: its sentence (``solver.explain.render_change``) with the name in bold, rules as a caption."""
+    sentence = item["sentence"]
+    head = item["name"]
+    rest = sentence[len(head):] if sentence.startswith(head) else " " + sentence
+    st.markdown(f"**{md(head)}**{md(rest)}")
+    cites = dict.fromkeys(f"{r['rule']} — {r['citation']}" if r["citation"] else r["rule"] for r in item["reasons"])
+    parts = [item["kind_label"], item["context"], f"{item['before']} → {item['after']}", "; ".join(cites)]
+    st.caption(md(" · ".join(p for p in parts if p)))
+
+
+def table_height(rows: int, cap: int = 420) -> int:
+    """A dataframe height that fits ``rows`` rows (no empty band under a short table), at most ``cap``."""
+    return min(cap, 38 + 35 * max(rows, 1) + 2)
