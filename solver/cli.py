@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -153,10 +155,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
         _out("Không ghi tệp kết quả nào.")
         return EXIT_ERROR
+    if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
+        write_text_atomic(args.json, result.dumps(timing=args.timing))
     for line in solve_summary(loaded, result):
         _out(line)
     if args.json:
-        write_text_atomic(args.json, result.dumps(timing=args.timing))
         _out(f"Đã ghi kết quả: {args.json}")
     if result.status == "conflict" or result.status == "unknown":
         return EXIT_CONFLICT
@@ -253,4 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
