@@ -156,7 +156,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _out("Không ghi tệp kết quả nào.")
         return EXIT_ERROR
     if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
-        write_text_atomic(args.json, result.dumps(timing=args.timing))
+        try:
+            write_text_atomic(args.json, result.dumps(timing=args.timing))
+        except OSError as exc:
+            _out(f"Không ghi được kết quả vào «{args.json}»: {exc.strerror or exc}")
+            return EXIT_ERROR
     for line in solve_summary(loaded, result):
         _out(line)
     if args.json:

@@ -64,6 +64,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             _out(f"Không ghi được {what} vào «{path}»: {exc.strerror or exc}")
             return EXIT_ERROR
+        except Exception as exc:  # a writer failed on the content: say so, nothing half-written stays
+            _out(f"Lỗi khi lập {what} của hồ sơ «{loaded.case.name}»: {exc}. Không ghi tệp «{path}».")
+            return EXIT_ERROR
         _out(f"Đã ghi {what}: {path}")
     if result.status in ("conflict", "unknown"):
         return EXIT_CONFLICT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 
 from ortools.sat.python import cp_model
@@ -53,7 +55,13 @@ class Runner:
         if lp:
             p.linearization_level = 2
         p.max_time_in_seconds = max(0.01, self.deadline - time.monotonic())
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGINT) if main else None
         status = solver.solve(model)
+        if main and previous is not None:
+            # CP-SAT leaves SIGINT at SIG_DFL after a solve: a later Ctrl-C would kill the process before
+            # an atomic write could remove its temporary file. Put Python's handler back.
+            signal.signal(signal.SIGINT, previous)
         return status, solver
 
 
