@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -142,15 +143,31 @@ def solve_summary(loaded: LoadedCase, result) -> list[str]:
     return lines
 
 
+def progress_printer():
+    """Progress lines on the terminal's error stream (never on stdout, never in a log that is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"[{time.monotonic() - start:6.1f} giây] {text}\n")
+        sys.stderr.flush()
+
+    return say
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from solver.io import write_text_atomic
     from solver.solve import SolveOptions, solve
 
+    progress = progress_printer()
+    if progress:
+        progress("Đang đọc và kiểm tra hồ sơ…")
     loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
     try:
-        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers))
+        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress))
     except Exception as exc:  # reported with the case name; nothing is written
         _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
         _out("Không ghi tệp kết quả nào.")

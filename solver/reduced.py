@@ -163,7 +163,10 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
     status = "optimal"
     bound = sum(1 for sid in targets if bounds[sid] != targets[sid])  # forced changes, outside the model
     stage_flags = {"changed": True, "support": True, "order": True}
+    step = max(1, len(comps) // 10)
     for i, comp in enumerate(comps):
+        if i % step == 0:
+            opts.say(f"Đang giải: {i}/{len(comps)} nhóm liên thông ({len(cands)} đối tượng đề nghị XS)…")
         qs, es = comp_quotas.get(i, []), comp_edges.get(i, [])
         if len(qs) == 1 and not es:
             part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, weights, pos)

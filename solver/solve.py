@@ -18,6 +18,7 @@ Two exact formulations share the driver. The *general* model decides every level
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -45,6 +46,11 @@ class SolveOptions:
     max_ties: int = 50
     explain: bool = True
     method: str = "auto"  # "auto" | "general" | "reduced"
+    progress: Callable[[str], None] | None = None  # told, in Vietnamese, what a long solve is doing
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
 
 def reducible(loaded: LoadedCase) -> bool:
@@ -127,6 +133,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
                          profile=loaded.case.profile or "bmt-2018",
                          options=loaded.options.model_dump(mode="json"), method=method)
     if method == "reduced":
+        opts.say("Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…")
         bounds = upper_bounds(loaded, recs, targets)
         subjects = loaded.hierarchy.subjects
         if any(subjects[s].lock is not None and bounds[s] < subjects[s].lock for s in targets):
@@ -134,6 +141,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
         else:
             status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result)
     else:
+        opts.say("Đang giải mô hình tổng quát (cho phép nâng mức)…")
         status, levels = solve_space(GeneralSpace(loaded, recs, weights), runner, opts, result)
     if status == "conflict":
         result.status = "conflict"
@@ -150,12 +158,14 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
     result.changed = sum(1 for sid in targets if levels[sid] != targets[sid])
     result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in targets)
     result.support_cost = sum(weights[sid] for sid in targets if levels[sid] != targets[sid])
+    opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
     violations = verify(loaded, levels)
     if violations:
         raise VerifierFailure(
             f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
             f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10])
         )
+    opts.say("Đang lập giải trình cho từng thay đổi…")
     result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights)
     result.wall_time = time.monotonic() - start
     return result

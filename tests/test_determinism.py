@@ -33,3 +33,11 @@ def test_ties_are_reported_when_supports_are_equal():
     result = solve(tie_heavy())
     assert result.status == "optimal"
     assert result.ties and result.tie_break_used
+
+
+def test_progress_is_reported_in_vietnamese_and_changes_nothing():
+    loaded = load_case(EXAMPLES / "01_cap_20_percent.json")
+    said = []
+    with_progress = solve(loaded, SolveOptions(progress=said.append)).dumps()
+    assert with_progress == solve(loaded).dumps()
+    assert any("Đang giải" in s for s in said) and any("kiểm tra độc lập" in s for s in said)
