@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,8 @@ class InputProblem:
         if self.subject:
             where.append(f"đối tượng «{self.subject}»")
         head = "Cảnh báo" if self.warning else "Lỗi"
-        return f"{head} — {', '.join(where)}: {self.message}"
+        line = unicodedata.normalize("NFC", f"{head} — {', '.join(where)}: {self.message}")
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate must not crash a print
 
 
 class CaseInvalid(Exception):
@@ -44,8 +46,9 @@ class CaseInvalid(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _fmt(v: Any) -> str:
-    return repr(v) if not isinstance(v, str) else f"«{v}»"
+def _fmt(v: Any, limit: int = 60) -> str:
+    text = repr(v) if not isinstance(v, str) else f"«{v}»"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def pydantic_message(err: dict[str, Any]) -> str:

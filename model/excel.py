@@ -458,6 +458,11 @@ class _Sheet:
     uncached: set[tuple[int, int]]
 
 
+#: Refused above these: the unpacked size of the archive, and the cells a sheet declares.
+MAX_UNPACKED = 1 << 30
+MAX_CELLS = 50_000_000
+
+
 def _open(path: Path, file: str) -> list[_Sheet]:
     """Every sheet of the workbook, or ``CaseInvalid`` naming why the file is not a readable .xlsx."""
 
@@ -484,11 +489,20 @@ def _open(path: Path, file: str) -> list[_Sheet]:
                    "hoặc chỉ được đổi đuôi thành .xlsx")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            infos = archive.infolist()
+            names = {i.filename for i in infos}
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise fail(f"tệp zip bị hỏng, không đọc được: {exc}") from None
     if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
         raise fail("tệp là tệp zip nhưng không phải bảng tính .xlsx (không có xl/workbook.xml)")
+    if any(n.startswith("xl/externalLinks/") for n in names):
+        raise fail("bảng tính có liên kết tới tệp khác (external links): số liệu của nó lấy từ nơi khác; hãy "
+                   "sao chép giá trị (Paste Values) rồi xóa liên kết (Data → Edit Links → Break Link)")
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > MAX_UNPACKED or any(i.file_size > 10 * 2**20 and i.file_size > 100 * max(1, i.compress_size)
+                                      for i in infos):
+        raise fail("bảng tính có nội dung giải nén quá lớn hoặc nén bất thường (có thể là tệp độc hại); "
+                   "không đọc")
 
     import openpyxl
 
@@ -500,6 +514,10 @@ def _open(path: Path, file: str) -> list[_Sheet]:
     sheets = []
     try:
         for ws in values_book.worksheets:
+            if (ws.max_row or 0) * (ws.max_column or 0) > MAX_CELLS:
+                raise CaseInvalid([InputProblem(file, f"trang khai báo quá nhiều ô ({ws.max_row} dòng × "
+                                                      f"{ws.max_column} cột); hãy xóa các dòng, cột trống thừa",
+                                                sheet=ws.title)])
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             uncached: set[tuple[int, int]] = set()
             fws = formula_book[ws.title]
@@ -510,6 +528,8 @@ def _open(path: Path, file: str) -> list[_Sheet]:
                         if value is None:
                             uncached.add((r, c))
             sheets.append(_Sheet(ws.title, rows, uncached))
+    except CaseInvalid:
+        raise
     except Exception as exc:  # a damaged sheet inside a readable archive
         raise fail(f"không đọc được nội dung bảng tính (tệp hỏng): {type(exc).__name__}: {exc}") from None
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,10 +75,16 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
     """
     if not isinstance(data, dict):
         raise CaseInvalid([InputProblem(file, "tệp phải chứa một đối tượng JSON {…} ở cấp cao nhất")])
-    if not nfc_done:
-        data = nfc_deep(data)
     try:
+        if not nfc_done:
+            data = nfc_deep(data)
+            hidden = BAD_CHARS.search(json.dumps(data, ensure_ascii=False, default=str))
+            if hidden:
+                raise CaseInvalid([InputProblem(file, "có ký tự điều khiển hoặc ký tự không hợp lệ "
+                                                      f"U+{ord(hidden.group()):04X} trong dữ liệu")])
         case = Case.model_validate(data, context={"nfc_done": True})
+    except RecursionError:
+        raise CaseInvalid([InputProblem(file, "dữ liệu lồng nhau quá sâu")]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -86,6 +93,8 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
                                          subject=sid))
         raise CaseInvalid(problems) from None
     problems = validate(case, file)
+    if not any(s.decided for s in case.subjects):
+        problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     options = None
     try:
         options = resolve_options(case.profile, case.options)
@@ -113,16 +122,62 @@ def read_json(path: str | Path) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
+    return parse_json_text(text, name)
+
+
+#: Characters refused in any text: C0/C1 controls except tab, line feed and carriage return, lone surrogates,
+#: and the noncharacters U+FFFE/U+FFFF. The Excel and Word writers cannot store them, and no name needs them.
+BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _bad_char_problem(name: str, text: str, m: re.Match) -> InputProblem:
+    line = text.count("\n", 0, m.start()) + 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    return InputProblem(name, f"có ký tự điều khiển hoặc ký tự không hợp lệ U+{ord(m.group()):04X} ở dòng {line}, "
+                              f"cột {col}", row=line)
+
+
+def parse_json_text(text: str, name: str) -> Any:
+    """Parse the text of a JSON case strictly, NFC-normalized, with Vietnamese errors (shared by every reader)."""
     text = unicodedata.normalize("NFC", text)  # real files mix NFC and NFD: one pass over the text
+    bad = BAD_CHARS.search(text)
+    if bad:
+        raise CaseInvalid([_bad_char_problem(name, text, bad)])
     try:
-        data = json.loads(text)
-        return nfc_deep(data) if "\\u" in text else data  # escapes may hide NFD
+        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        if "\\u" in text:  # escapes may hide NFD or forbidden characters
+            data = nfc_deep(data)
+            hidden = BAD_CHARS.search(json.dumps(data, ensure_ascii=False))
+            if hidden:
+                raise CaseInvalid([InputProblem(name, f"có ký tự điều khiển hoặc ký tự không hợp lệ "
+                                                      f"U+{ord(hidden.group()):04X} (viết dạng \\u trong JSON)")])
+        return data
     except json.JSONDecodeError as exc:
         msg = JSON_MESSAGES.get(exc.msg, "cú pháp không hợp lệ")
         raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {msg}",
                                         row=exc.lineno)]) from None
+    except _DuplicateKey as exc:
+        raise CaseInvalid([InputProblem(name, f"trường «{exc.key}» được ghi hai lần trong cùng một đối tượng: "
+                                              "không biết giữ giá trị nào", field=exc.key)]) from None
     except RecursionError:
         raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None
+    except ValueError:  # e.g. an integer of more than 4300 digits
+        raise CaseInvalid([InputProblem(name, "có số quá lớn (quá 4300 chữ số)")]) from None
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from model.case import KIND_LABELS, Kind, Tier, Votes, nfc_deep
 from model.catalogue import OptionOverrides, UnknownProfile, load_catalogue, resolve_options
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import LEVELS_DESC, Level, parse_level
-from model.loader import JSON_MESSAGES, LoadedCase, load_case, parse_case
+from model.loader import LoadedCase, load_case, parse_case, parse_json_text
 from solver.explain import render_change, render_why_not
 from solver.quota_table import level_counts, quota_table
 from solver.report_docx import option_words, percent_words, status_sentences
@@ -91,14 +91,7 @@ def _whatif_given(name: str) -> CaseInvalid:
 
 def parse_text(text: str, name: str) -> LoadedCase:
     """A case from its JSON text; ``CaseInvalid`` (in Vietnamese, naming ``name``) when it is not valid."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = JSON_MESSAGES.get(exc.msg, "cú pháp không hợp lệ")
-        raise CaseInvalid([InputProblem(name, f"JSON sai cú pháp ở dòng {exc.lineno}, cột {exc.colno}: {msg}",
-                                        row=exc.lineno)]) from None
-    except RecursionError:
-        raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None
+    data = parse_json_text(text, name)
     if isinstance(data, dict) and "whatif" in data:
         raise _whatif_given(name)
     try:

@@ -125,26 +125,7 @@ CORPUS: dict[str, str] = {
 }
 
 #: Known bugs, each with the exact fix (see the report of issue 8); the tests turn green when it lands.
-BUGS = {
-    "huge_int_digits.json": "model/loader.py read_json: json.loads raises ValueError (not JSONDecodeError) for an "
-                            "integer of more than 4300 digits; catch ValueError after JSONDecodeError → CaseInvalid "
-                            "'số quá lớn (quá 4300 chữ số)'",
-    "lone_surrogate.json": "a lone surrogate escape (\\ud800) is quoted into the message; printing it raises "
-                           "UnicodeEncodeError: escape it in model/errors.py (InputProblem.__str__: "
-                           ".encode('utf-8', 'backslashreplace').decode('utf-8')) and make solver/cli.py _out never "
-                           "raise on unencodable text",
-    "control_characters.json": "model/case.py accepts NUL, BEL, ESC and U+FFFE in ids and names; the Excel and Word "
-                               "writers then crash (IllegalCharacterError / lxml ValueError): reject C0/C1 control "
-                               "characters (except tab and newline), surrogates and noncharacters in every string",
-    "duplicate_keys.json": "model/loader.py read_json keeps the last of two equal keys ('target': 'XS', 'target': "
-                           "'K') silently: use json.loads(object_pairs_hook=…) to refuse a key written twice",
-    "empty_sheets.xlsx": "a workbook whose sheets are all blank loads as a case with no subject; refuse a case "
-                         "with no subject to rate ('hồ sơ không có đối tượng nào để xếp loại')",
-    "external_link.xlsx": "model/excel.py _open does not refuse a workbook with external links "
-                          "(xl/externalLinks/*): its cached values come from another file",
-    "zip_bomb.xlsx": "model/excel.py _open does not check the unpacked size nor the compression ratio of the "
-                     "archive entries (a 40 MB sheet packed 1000:1)",
-}
+BUGS: dict[str, str] = {}  # every bug this corpus found is fixed; a new one goes here with its fix
 
 
 def xfail_bug(name: str):
@@ -170,14 +151,7 @@ def test_each_corpus_file_is_refused_with_a_clear_vietnamese_error(name):
 
 
 #: The app's upload path (solver/appcore.py) parses JSON text itself: the same bugs, its own places to fix.
-APP_BUGS = {
-    "huge_int_digits.json": "solver/appcore.py parse_text catches only JSONDecodeError and RecursionError from "
-                            "json.loads: the ValueError of a >4300-digit integer escapes; share one JSON-text parser "
-                            "with model/loader.py read_json",
-    "duplicate_keys.json": BUGS["duplicate_keys.json"] + " (solver/appcore.py parse_text has its own json.loads)",
-    "lone_surrogate.json": BUGS["lone_surrogate.json"],
-    "control_characters.json": BUGS["control_characters.json"],
-}
+APP_BUGS: dict[str, str] = {}
 APP_FRAGMENT = {"not_utf8_cp1258.csv": "chỉ nhận tệp hồ sơ .json hoặc sổ tính .xlsx"}
 
 
@@ -483,8 +457,6 @@ def test_ten_megabytes_of_junk_are_refused_quickly_and_cleanly(tmp_path):
         assert len(out) < 4000, f"{name}: {len(out)} characters of output"
 
 
-@pytest.mark.xfail(strict=True, reason="model/errors.py _fmt quotes the whole offending value: a 10 MB string in "
-                   "a number field prints 10 MB; cut quoted values to ~60 characters, as model/excel.py _shown does")
 def test_a_ten_megabyte_value_gives_a_short_message(tmp_path):
     case = json.loads((EXAMPLES / "01_cap_20_percent.json").read_text(encoding="utf-8"))
     case["subjects"][1]["votes"]["XS"] = "Đ" * (TEN_MB // 2)
@@ -637,10 +609,6 @@ def test_nfd_input_loads_to_the_same_case_as_nfc(tmp_path, form):
     assert load_case(escaped).case == reference
 
 
-@pytest.mark.xfail(strict=True, reason="model/loader.py parse_case: nfc_deep recurses once per level, so data "
-                   "nested ~600 deep (json.loads accepts up to ~1000, and the app passes such data straight to "
-                   "parse_case) raises RecursionError; catch RecursionError around nfc_deep and "
-                   "Case.model_validate → CaseInvalid 'dữ liệu lồng nhau quá sâu'")
 @pytest.mark.parametrize("depth", [600, 5000])
 def test_deeply_nested_data_is_refused_by_parse_case(depth):
     nested: object = 1
@@ -729,10 +697,6 @@ def test_edited_workbooks_never_crash_the_loader(scratch, edits):
     load_or_refuse(path, nfc=False)  # NFD quoted back: pinned by test_workbook_messages_quote_cells_in_nfc
 
 
-@pytest.mark.xfail(strict=True, reason="model/excel.py quotes some cells and sheet titles as typed: the "
-                   "no-header-column message uses _shown(value) of the raw cell and the unknown-sheet message the raw "
-                   "sheet title (also kept in InputProblem.sheet), so NFD text reaches the user; NFC them (clean_text) "
-                   "before quoting, or NFC the whole line in model/errors.py InputProblem.__str__")
 def test_workbook_messages_quote_cells_in_nfc(tmp_path):
     wb = openpyxl.load_workbook(io.BytesIO(base_xlsx()))
     wb[member_sheet_name()].cell(row=2, column=30, value=unicodedata.normalize("NFD", "Đảng viên Hòa"))
@@ -835,9 +799,6 @@ def load_within(path: Path, seconds: float) -> CaseInvalid | None:
     return refusal
 
 
-@pytest.mark.xfail(strict=True, reason="model/excel.py _open trusts the sheet's <dimension>: a 50 kB file "
-                   "declaring A1:XFD1048576 with one far cell makes the reader walk 1M rows × 16384 columns (hours); "
-                   "refuse a sheet whose max_row × max_column exceeds a cell budget")
 def test_a_sheet_declaring_a_billion_cells_is_refused_quickly(tmp_path):
     def change(data: bytes) -> bytes:
         data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data)
@@ -857,15 +818,10 @@ def _declared(dependency: str) -> bool:
     return any(re.match(rf"{dependency}\b", d) for d in deps)
 
 
-@pytest.mark.xfail(not _declared("defusedxml"), strict=True,
-                   reason="pyproject.toml does not list defusedxml: openpyxl parses worksheets with the stdlib "
-                          "XML parser unless defusedxml is importable")
 def test_defusedxml_is_a_declared_dependency():
     assert _declared("defusedxml")
 
 
-@pytest.mark.xfail(importlib.util.find_spec("defusedxml") is None, strict=True,
-                   reason="defusedxml is not installed, so openpyxl.DEFUSEDXML is False")
 def test_openpyxl_parses_with_defusedxml():
     import openpyxl as opx
 
