@@ -29,7 +29,7 @@ ARGPARSE_VI = {
 }
 argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
 
-from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, report_invalid
+from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, audit_arg, report_invalid, warn
 from solver.console import out as _out
 
 
@@ -99,6 +99,7 @@ def _solve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
     p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian, giây (mặc định 60)")
     p.add_argument("--timing", action="store_true", help="ghi cả thời gian chạy vào JSON (khi đó JSON không còn giống hệt nhau giữa các lần chạy)")
+    audit_arg(p)
 
 
 def solve_summary(loaded: LoadedCase, result) -> list[str]:
@@ -157,6 +158,7 @@ def progress_printer():
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    from solver.audit import log_export, log_solve
     from solver.io import write_text_atomic
     from solver.solve import SolveOptions, solve
 
@@ -166,11 +168,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
     loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress)
     try:
-        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress))
+        result = solve(loaded, opts)
     except Exception as exc:  # reported with the case name; nothing is written
         _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
         _out("Không ghi tệp kết quả nào.")
+        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
         return EXIT_ERROR
     if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
         try:
@@ -182,6 +186,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _out(line)
     if args.json:
         _out(f"Đã ghi kết quả: {args.json}")
+    warn(log_solve(args.case, result, opts, setting=args.audit))
+    if args.json:
+        warn(log_export(args.case, "json", args.json, setting=args.audit))
     if result.status == "conflict" or result.status == "unknown":
         return EXIT_CONFLICT
     return EXIT_OK

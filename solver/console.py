@@ -20,3 +20,15 @@ def report_invalid(path: str, exc: CaseInvalid) -> None:
         out(f"  {p}")
     for p in exc.warnings:
         out(f"  {p}")
+
+
+def audit_arg(p) -> None:
+    """The --audit option shared by the verbs that solve or write files."""
+    p.add_argument("--audit", metavar="TỆP|off", default=None,
+                   help="nhật ký kiểm toán SQLite (mặc định xeploai-audit.sqlite cạnh hồ sơ; off để tắt; "
+                        "biến môi trường XEPLOAI_AUDIT cũng dùng được)")
+
+
+def warn(text: str | None) -> None:
+    if text:
+        out(text)

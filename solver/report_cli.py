@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from datetime import date as Date
 
 
+from solver.console import audit_arg, warn
 from solver.console import out as _out
 
 
@@ -17,10 +19,12 @@ def configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="giới hạn thời gian, giây (mặc định 60)")
     p.add_argument("--no-date", action="store_true",
                    help="không ghi ngày lập vào báo cáo Word (khi đó tệp giống hệt nhau giữa các lần chạy)")
+    audit_arg(p)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from solver.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report
+    from solver.audit import log_export, log_solve
     from solver.io import write_atomic
     from solver.report_docx import write_docx
     from solver.report_xlsx import write_xlsx
@@ -36,12 +40,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers)
     try:
-        result = solve(loaded, SolveOptions(time_limit=args.time_limit, workers=args.workers))
+        result = solve(loaded, opts)
     except Exception as exc:  # reported with the case name; nothing is written
         _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
         _out("Không ghi tệp báo cáo nào.")
+        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
         return EXIT_ERROR
+    warn(log_solve(args.case, result, opts, setting=args.audit))
     _out(f"Hồ sơ: {loaded.case.name}")
     _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
     if result.changed is not None:
@@ -68,6 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             _out(f"Lỗi khi lập {what} của hồ sơ «{loaded.case.name}»: {exc}. Không ghi tệp «{path}».")
             return EXIT_ERROR
         _out(f"Đã ghi {what}: {path}")
+        warn(log_export(args.case, Path(path).suffix.lstrip(".").lower(), path, setting=args.audit))
     if result.status in ("conflict", "unknown"):
         return EXIT_CONFLICT
     return EXIT_OK

@@ -390,11 +390,8 @@ def test_the_options_of_a_solve_are_stored_as_canonical_json(tmp_path):
 
 # -- the CLI writes the log (wired in solver/cli.py and solver/report_cli.py) -----------------------
 
-WIRING = ("solver/cli.py cmd_solve and solver/report_cli.py cmd_report do not call solver.audit yet: "
-          "log_solve(args.case, result, opts) after the solve, log_export(args.case, kind, path) after each file")
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_the_cli_logs_each_solve_and_its_json_beside_the_case(tmp_path):
     from solver.cli import main
 
@@ -413,7 +410,6 @@ def test_the_cli_logs_each_solve_and_its_json_beside_the_case(tmp_path):
     assert exported["export_kind"] == "json" and exported["path"] == str(out)
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_the_cli_logs_each_report_file(tmp_path):
     from solver.cli import main
 
