@@ -152,6 +152,8 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
         result.status = "unknown"
         result.wall_time = time.monotonic() - start
         return result
+    if runner.interrupted:
+        result.notes.append("Bộ giải bị dừng (Ctrl-C): kết quả là phương án tốt nhất đã tìm được, CHƯA chứng minh tối ưu.")
     result.status = status
     result.proven = status == "optimal"
     result.levels = levels

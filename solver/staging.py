@@ -42,6 +42,7 @@ class Runner:
     def __init__(self, opts, deadline: float):
         self.opts = opts
         self.deadline = deadline
+        self.interrupted = False
 
     #: Models with fewer variables than this run on one worker: a portfolio costs more than it saves there.
     SMALL = 2000
@@ -54,14 +55,21 @@ class Runner:
         p.random_seed = 0
         if lp:
             p.linearization_level = 2
-        p.max_time_in_seconds = max(0.01, self.deadline - time.monotonic())
+        budget = max(0.01, self.deadline - time.monotonic())
+        p.max_time_in_seconds = budget
         main = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGINT) if main else None
+        started = time.monotonic()
         status = solver.solve(model)
         if main and previous is not None:
             # CP-SAT leaves SIGINT at SIG_DFL after a solve: a later Ctrl-C would kill the process before
             # an atomic write could remove its temporary file. Put Python's handler back.
             signal.signal(signal.SIGINT, previous)
+        if status in (cp_model.FEASIBLE, cp_model.UNKNOWN) and time.monotonic() - started < budget - 0.5:
+            # stopped early without proof: CP-SAT caught a Ctrl-C. Spend no more time; the answer so far is
+            # finished, verified and marked not proven.
+            self.interrupted = True
+            self.deadline = time.monotonic()
         return status, solver
 
 
