@@ -157,10 +157,26 @@ def progress_printer():
     return say
 
 
+def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_written: str):
+    """Solve and log it in the audit trail; on a solver error, say so with the case name and return None."""
+    from solver.audit import log_solve
+    from solver.solve import solve
+
+    try:
+        result = solve(loaded, opts)
+    except Exception as exc:  # reported with the case name; nothing is written
+        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
+        _out(nothing_written)
+        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
+        return None
+    warn(log_solve(args.case, result, opts, setting=args.audit))
+    return result
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
-    from solver.audit import log_export, log_solve
+    from solver.audit import log_export
     from solver.io import write_text_atomic
-    from solver.solve import SolveOptions, solve
+    from solver.solve import SolveOptions
 
     progress = progress_printer()
     if progress:
@@ -169,12 +185,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress)
-    try:
-        result = solve(loaded, opts)
-    except Exception as exc:  # reported with the case name; nothing is written
-        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
-        _out("Không ghi tệp kết quả nào.")
-        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
+    result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.")
+    if result is None:
         return EXIT_ERROR
     if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
         try:
@@ -186,8 +198,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _out(line)
     if args.json:
         _out(f"Đã ghi kết quả: {args.json}")
-    warn(log_solve(args.case, result, opts, setting=args.audit))
-    if args.json:
         warn(log_export(args.case, "json", args.json, setting=args.audit))
     if result.status == "conflict" or result.status == "unknown":
         return EXIT_CONFLICT

@@ -23,13 +23,13 @@ def configure_report(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from solver.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report
-    from solver.audit import log_export, log_solve
+    from solver.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report
+    from solver.audit import log_export
     from solver.io import write_atomic
     from solver.report_docx import write_docx
     from solver.report_xlsx import write_xlsx
     from solver.result import STATUS_LABELS
-    from solver.solve import SolveOptions, solve
+    from solver.solve import SolveOptions
 
     if not args.docx and not args.xlsx:
         _out("Chưa chọn tệp báo cáo: hãy ghi --docx TỆP.docx và/hoặc --xlsx TỆP.xlsx.")
@@ -40,15 +40,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
-    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers)
-    try:
-        result = solve(loaded, opts)
-    except Exception as exc:  # reported with the case name; nothing is written
-        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
-        _out("Không ghi tệp báo cáo nào.")
-        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
+    result = solve_or_report(loaded, args, SolveOptions(time_limit=args.time_limit, workers=args.workers),
+                             "Không ghi tệp báo cáo nào.")
+    if result is None:
         return EXIT_ERROR
-    warn(log_solve(args.case, result, opts, setting=args.audit))
     _out(f"Hồ sơ: {loaded.case.name}")
     _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
     if result.changed is not None:
