@@ -199,13 +199,3 @@ class Encoding:
     def level_of(self, solver: cp_model.CpSolver, sid: str) -> Level:
         ge = self.ge[sid]
         return Level(sum(1 for lv in (1, 2, 3) if (ge[lv] if isinstance(ge[lv], bool) else solver.boolean_value(ge[lv]))))
-
-    def differs_from(self, levels: dict[str, Level]):
-        """Linear expression ≥ 1 exactly when the assignment differs from ``levels`` somewhere."""
-        terms = []
-        for sid in self.order:
-            cur = int(levels[sid])
-            for lv in (1, 2, 3):
-                lit = self.ge[sid][lv]
-                terms.append(lit.Not() if lv <= cur else lit)
-        return cp_model.LinearExpr.sum(terms)

@@ -27,10 +27,6 @@ class Cap:
     fact: str
     detail: dict = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.sid}:{self.fact}"
-
 
 @dataclass(frozen=True)
 class AtMost:
@@ -39,10 +35,6 @@ class AtMost:
     rule: str
     a: str
     b: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.a}<={self.b}"
 
 
 @dataclass(frozen=True)
@@ -56,10 +48,6 @@ class Needs:
     minimum: Level
     what: str  # "members" | "sub_orgs" | "units"
 
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.sid}:{self.what}:{self.level.code}"
-
 
 @dataclass(frozen=True)
 class CountTrigger:
@@ -72,10 +60,6 @@ class CountTrigger:
     percent: int | None = 20
     at_least: int | None = None
 
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.sid}:{self.what}:countK"
-
 
 @dataclass(frozen=True)
 class Quota:
@@ -87,10 +71,6 @@ class Quota:
     percent: int
     base: str  # "good_only" | "good_and_above"
 
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.group}"
-
 
 @dataclass(frozen=True)
 class SmallGroup:
@@ -100,10 +80,6 @@ class SmallGroup:
     group: str
     threshold: int
     allowance: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.group}"
 
 
 def quota_ok(q: Quota, small: SmallGroup | None, xs: int, t: int) -> bool:

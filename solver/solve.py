@@ -68,7 +68,6 @@ class GeneralSpace:
         self.order = self.enc.order
         self.targets = self.enc.targets
         changed = self.enc.changed_terms()
-        self.changed_lits = changed
         self.weights = weights
         lits = [c for c in changed.values() if c is not False]
         self.criteria = [
