@@ -14,8 +14,9 @@ def problem_lists(exc: CaseInvalid) -> tuple[list[dict], list[str]]:
 
 st.title("Dữ liệu")
 st.write("Chọn một hồ sơ mẫu có sẵn, hoặc tải lên hồ sơ của đơn vị (tệp JSON hoặc sổ tính Excel .xlsx).")
+folder = appcore.case_folder()
 
-source_tab, upload_tab = st.tabs(["Hồ sơ mẫu", "Tải tệp lên"])
+source_tab, upload_tab, folder_tab = st.tabs(["Hồ sơ mẫu", "Tải tệp lên", "Thư mục hồ sơ"])
 
 with source_tab:
     options = shared.scenarios()
@@ -23,28 +24,48 @@ with source_tab:
     chosen = st.selectbox("Hồ sơ mẫu", list(by_file), key="data_scenario",
                           format_func=lambda f: f"{by_file[f]['name']} — {by_file[f]['subjects']} đối tượng ({f})")
     if st.button("Nạp hồ sơ mẫu", key="data_load_scenario", type="primary") and chosen:
-        text = appcore.read_text(by_file[chosen]["path"])
+        text, digest = appcore.read_case_file(by_file[chosen]["path"])
         try:
             shared.loaded_case(text, chosen)
         except CaseInvalid as exc:
             st.session_state["data_problems"] = (chosen, *problem_lists(exc))
         else:
             st.session_state.pop("data_problems", None)
-            shared.set_case(text, chosen)
+            shared.set_case(text, chosen, key=f"scenarios/{chosen}", digest=digest)
             st.rerun()
 
 with upload_tab:
+    st.caption(shared.md(f"Tệp hợp lệ được lưu vào thư mục hồ sơ {folder} (không lưu ở nơi nào khác); tải lên tệp "
+                         "cùng tên sẽ thay bản cũ, lịch sử của hồ sơ vẫn liền một mạch."))
     upload = st.file_uploader("Tệp hồ sơ (.json, .xlsx)", type=["json", "xlsx", "xlsm"], key="data_upload")
     if upload is not None and st.session_state.get("data_upload_seen") != upload.file_id:
         st.session_state["data_upload_seen"] = upload.file_id
         try:
-            text, _ = appcore.load_upload(upload.name, upload.getvalue())
+            stored = appcore.store_upload(folder, upload.name, upload.getvalue())
         except CaseInvalid as exc:
             st.session_state["data_problems"] = (upload.name, *problem_lists(exc))
         else:
             st.session_state.pop("data_problems", None)
-            shared.set_case(text, upload.name)
+            shared.set_case(stored.text, stored.key, key=stored.key, digest=stored.digest)
             st.rerun()
+
+with folder_tab:
+    kept = appcore.folder_cases(folder)
+    if not kept:
+        st.caption(shared.md(f"Thư mục hồ sơ {folder} chưa có hồ sơ nào. Tệp tải lên được lưu ở đây."))
+    else:
+        by_name = {c["file"]: c for c in kept}
+        picked = st.selectbox("Hồ sơ trong thư mục", list(by_name), key="data_folder_file",
+                              format_func=lambda f: f"{f} — sửa lần cuối {by_name[f]['modified']}")
+        if st.button("Mở hồ sơ", key="data_folder_open", type="primary") and picked:
+            try:
+                stored = appcore.open_folder_case(folder, picked)
+            except CaseInvalid as exc:
+                st.session_state["data_problems"] = (picked, *problem_lists(exc))
+            else:
+                st.session_state.pop("data_problems", None)
+                shared.set_case(stored.text, stored.key, key=stored.key, digest=stored.digest)
+                st.rerun()
 
 problems = st.session_state.get("data_problems")
 if problems:

@@ -22,6 +22,8 @@ state = st.session_state
 if "wi_delta" not in state:
     state["wi_delta"] = appcore.empty_delta("", name)
 delta = state["wi_delta"]
+#: id → the reason and author of its lock or lift in this what-if (kept beside the delta, not in it)
+notes = state.setdefault("lock_notes", {})
 
 
 def clear_widgets() -> None:
@@ -33,18 +35,56 @@ def clear_widgets() -> None:
 
 def reset() -> None:
     state["wi_delta"] = appcore.empty_delta("", name)
+    state["lock_notes"] = {}
     state.pop("wi_solved", None)
     clear_widgets()
 
 
 def add_lock() -> None:
+    """Lock a level: refused (with the message kept for the screen) without a reason and an author."""
     sid, level = state.get("wi_lock_subject"), state.get("wi_lock_level")
-    if sid and level:
-        state["wi_delta"]["lock"][sid] = level
+    if not (sid and level):
+        return
+    try:
+        note = appcore.lock_note(loaded, sid, level, state.get("wi_lock_reason"), state.get("wi_lock_author"))
+    except appcore.LockRefused as exc:
+        state["wi_lock_error"] = str(exc)
+        return
+    state.pop("wi_lock_error", None)
+    state["wi_delta"]["lock"][sid] = level
+    if sid in state["wi_delta"]["unlock"]:  # a new level replaces lifting the base lock
+        state["wi_delta"]["unlock"].remove(sid)
+    state["lock_notes"][sid] = note
+    state["wi_lock_reason"] = ""
 
 
 def remove_lock(sid: str) -> None:
     state["wi_delta"]["lock"].pop(sid, None)
+    state["lock_notes"].pop(sid, None)
+
+
+def add_unlock() -> None:
+    """Lift a lock of the base case: refused without a reason and an author, like a lock."""
+    sid = state.get("wi_unlock_subject")
+    if not sid:
+        return
+    try:
+        note = appcore.lock_note(loaded, sid, None, state.get("wi_unlock_reason"), state.get("wi_unlock_author"))
+    except appcore.LockRefused as exc:
+        state["wi_unlock_error"] = str(exc)
+        return
+    state.pop("wi_unlock_error", None)
+    state["wi_delta"]["lock"].pop(sid, None)
+    if sid not in state["wi_delta"]["unlock"]:
+        state["wi_delta"]["unlock"].append(sid)
+    state["lock_notes"][sid] = note
+    state["wi_unlock_reason"] = ""
+
+
+def keep_base_lock(sid: str) -> None:
+    if sid in state["wi_delta"]["unlock"]:
+        state["wi_delta"]["unlock"].remove(sid)
+    state["lock_notes"].pop(sid, None)
 
 
 def profile_changed() -> None:
@@ -70,6 +110,8 @@ def load_whatif_file() -> None:
     state.pop("wi_upload_error", None)
     new["base"] = name
     state["wi_delta"] = new
+    state["lock_notes"] = {sid: note for sid, note in appcore.notes_from_description(data.get("description")).items()
+                           if (sid, note["level"]) in appcore.decisions(new)}
     state.pop("wi_solved", None)
     clear_widgets()
 
@@ -82,31 +124,63 @@ if "wi_question" not in state:
 delta["whatif"] = st.text_input("Câu hỏi giả định", key="wi_question",
                                 placeholder="Ví dụ: Nếu giữ Chi bộ Khối phố 1 ở mức Hoàn thành tốt nhiệm vụ thì sao?")
 
-# ---- locks -----------------------------------------------------------------------------------------
+# ---- locks ----------------------------------------------------------------------------------------
 st.subheader("Khóa mức")
-c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+st.caption(f"Mỗi quyết định khóa hay bỏ khóa mức phải ghi «{appcore.REASON_LABEL}» và «{appcore.AUTHOR_LABEL}» (chức "
+           "danh hoặc mã tài khoản, không ghi họ tên). Khi bấm «Giải với giả định», các quyết định được ghi vào nhật "
+           "ký kiểm tra của hồ sơ.")
+c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
 lock_query = c1.text_input("Tìm đối tượng (tên hoặc mã)", key="wi_lock_query")
 choices = appcore.subject_choices(loaded, result, lock_query)
 c1.selectbox("Đối tượng", choices, key="wi_lock_subject",
              format_func=lambda sid: appcore.subject_label(loaded, result, sid))
 c2.selectbox("Khóa ở mức", LEVEL_CODES, key="wi_lock_level", format_func=lambda c: Level[c].official)
-c3.button("Khóa mức", key="wi_lock_add", on_click=add_lock, disabled=not choices)
+r1, r2, r3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+r1.text_input(appcore.REASON_LABEL, key="wi_lock_reason", max_chars=appcore.MAX_REASON,
+              placeholder="VD: Ban Thường vụ giữ mức vì thành tích đột xuất trong năm")
+r2.text_input(appcore.AUTHOR_LABEL, key="wi_lock_author", max_chars=appcore.MAX_AUTHOR,
+              placeholder="VD: Ban Thường vụ, btc-01",
+              help="Chức danh hoặc mã tài khoản của người (cơ quan) quyết định; không ghi họ tên: nhật ký chỉ lưu mã.")
+r3.button("Khóa mức", key="wi_lock_add", on_click=add_lock, disabled=not choices)
+if state.get("wi_lock_error"):
+    st.error(state["wi_lock_error"])
+
+
+def note_words(sid: str, level: str | None) -> str:
+    note = notes.get(sid)
+    if not note or note.get("level", "?") != level:
+        return " — **chưa ghi lý do và người quyết định**"
+    return shared.md(f" — lý do: {note['reason']}; người quyết định: {note['author']}")
+
+
 for sid, code in sorted(delta["lock"].items()):
     l1, l2 = st.columns([5, 1], vertical_alignment="center")
-    l1.markdown(f"Khóa **{shared.md(subjects[sid].name)}** ({shared.md(sid)}) ở mức {Level[code].official}")
+    l1.markdown(f"Khóa **{shared.md(subjects[sid].name)}** ({shared.md(sid)}) ở mức {Level[code].official}"
+                + note_words(sid, code))
     l2.button("Bỏ", key=f"wi_lock_remove_{sid}", on_click=remove_lock, args=(sid,))
 base_locks = [s for s in loaded.case.subjects if s.lock is not None]
 if base_locks:
-    with st.expander(f"Mức đã khóa trong hồ sơ gốc ({len(base_locks)}): bỏ khóa trong giả định"):
-        shown = base_locks[:100]
-        unlock = [sid for sid in delta["unlock"] if sid not in {s.id for s in shown}]
-        for s in shown:
-            key = f"wi_unlock_{s.id}"
-            if key not in state:
-                state[key] = s.id in delta["unlock"]
-            if st.checkbox(f"Bỏ khóa {s.name} ({s.id}) — đang khóa {s.lock.official}", key=key):
-                unlock.append(s.id)
-        delta["unlock"] = unlock
+    with st.expander(f"Mức đã khóa trong hồ sơ gốc ({len(base_locks)}): bỏ khóa trong giả định",
+                     expanded=bool(delta["unlock"])):
+        locked = {s.id: s for s in base_locks}
+        u1, u2 = st.columns([3, 2], vertical_alignment="bottom")
+        unlock_query = u1.text_input("Tìm (tên hoặc mã)", key="wi_unlock_query")
+        unlock_choices = appcore.locked_choices(loaded, unlock_query, exclude=delta["unlock"])
+        u2.selectbox("Mức đang khóa", unlock_choices, key="wi_unlock_subject",
+                     format_func=lambda sid: f"{locked[sid].name} ({sid}) — đang khóa {locked[sid].lock.official}")
+        v1, v2, v3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+        v1.text_input(appcore.REASON_LABEL, key="wi_unlock_reason", max_chars=appcore.MAX_REASON,
+                      placeholder="VD: Hội nghị Ban Thường vụ xem xét lại")
+        v2.text_input(appcore.AUTHOR_LABEL, key="wi_unlock_author", max_chars=appcore.MAX_AUTHOR,
+                      placeholder="VD: Ban Thường vụ, btc-01")
+        v3.button("Bỏ khóa", key="wi_unlock_add", on_click=add_unlock, disabled=not unlock_choices)
+        if state.get("wi_unlock_error"):
+            st.error(state["wi_unlock_error"])
+        for sid in sorted(delta["unlock"]):
+            s = locked.get(sid) or subjects[sid]
+            k1, k2 = st.columns([5, 1], vertical_alignment="center")
+            k1.markdown(f"Bỏ khóa **{shared.md(s.name)}** ({shared.md(sid)})" + note_words(sid, None))
+            k2.button("Giữ khóa", key=f"wi_unlock_keep_{sid}", on_click=keep_base_lock, args=(sid,))
 
 # ---- options ---------------------------------------------------------------------------------------
 st.subheader("Tùy chọn quy tắc")
@@ -172,11 +246,21 @@ st.caption(f"{len(ids)} đối tượng trong bảng. Đã sửa phiếu của {
 st.divider()
 for warning in appcore.delta_warnings(shared.case_data(text), delta):
     st.warning(warning)
+missing = appcore.missing_notes(delta, notes)
+if missing:
+    st.warning(shared.md("Chưa giải được: quyết định khóa hay bỏ khóa của " + ", ".join(sid for sid, _ in missing)
+                         + f" chưa ghi «{appcore.REASON_LABEL}» và «{appcore.AUTHOR_LABEL}». Hãy khóa (hoặc bỏ "
+                         "khóa) lại đối tượng đó, có ghi lý do và người quyết định."))
+shared.show_audit_warning()
 b1, b2, b3, _ = st.columns([1, 1, 1, 2])
-if b1.button("Giải với giả định", key="wi_solve", type="primary", disabled=not appcore.delta_changes_something(delta)):
+if b1.button("Giải với giả định", key="wi_solve", type="primary",
+             disabled=not appcore.delta_changes_something(delta) or bool(missing)):
     state["wi_solved"] = json.dumps(delta, ensure_ascii=False, sort_keys=True)
-b2.download_button("Tải tệp giả định (.json)", appcore.whatif_text(delta), key="wi_download", on_click="ignore",
-                   file_name=f"{shared.file_stem(name)}_gia_dinh.json", mime="application/json")
+    shared.log_locks(delta, notes)
+whatif_file = appcore.whatif_text(delta, notes)
+whatif_name = f"{shared.file_stem(name)}_gia_dinh.json"
+b2.download_button("Tải tệp giả định (.json)", whatif_file, key="wi_download", on_click=shared.log_download,
+                   args=("whatif", whatif_name, whatif_file), file_name=whatif_name, mime="application/json")
 b3.button("Xóa mọi giả định", key="wi_reset", on_click=reset)
 with st.expander("Mở tệp giả định đã lưu"):
     st.file_uploader("Tệp giả định (.json)", type=["json"], key="wi_upload", on_change=load_whatif_file)

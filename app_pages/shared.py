@@ -13,6 +13,7 @@ from model.loader import LoadedCase
 from solver import appcore
 from solver.report_docx import build_docx
 from solver.report_xlsx import build_xlsx
+from solver.audit import sha256_text
 from solver.result import SolveResult
 
 PAGE_DATA = "app_pages/du_lieu.py"
@@ -21,7 +22,11 @@ PAGE_RESULTS = "app_pages/ket_qua.py"
 #: Session-state keys that belong to a loaded case and are dropped when another case is loaded.
 CASE_KEY = "case"
 PER_CASE_KEYS = ("wi_delta", "wi_solved", "why_keep_request", "tree_root", "tree_branch", "why_subject",
-                 "why_query", "res_change_page")
+                 "why_query", "res_change_page", "lock_notes", "wi_lock_error", "wi_unlock_error", "log_kinds")
+#: The fingerprint of the password this session was opened with (``solver.access``); absent: not opened.
+ACCESS_KEY = "access_fingerprint"
+#: What this session has already written in the audit log (a rerun must not write it again).
+LOGGED_KEY = "audit_logged"
 
 #: The placeholder of a multiselect (Streamlit's own is English).
 CHOOSE = "Chọn (để trống: tất cả)"
@@ -93,11 +98,74 @@ def scenarios() -> list[dict]:
 # ---- session state ---------------------------------------------------------------------------------
 
 
-def set_case(text: str, name: str) -> None:
-    """Make a case the current one; what belonged to the previous case (what-if edits…) is dropped."""
-    for key in PER_CASE_KEYS:
-        st.session_state.pop(key, None)
-    st.session_state[CASE_KEY] = {"text": text, "name": name}
+def set_case(text: str, name: str, key: str | None = None, digest: str | None = None) -> None:
+    """Make a case the current one; what belonged to the previous case (what-if edits…) is dropped.
+
+    ``key`` names the case in the audit log across its versions (its file name in the case folder) and
+    ``digest`` is the SHA-256 of the file's bytes; both default to what the text itself gives."""
+    for k in PER_CASE_KEYS:
+        st.session_state.pop(k, None)
+    st.session_state[CASE_KEY] = {"text": text, "name": name, "key": key or name,
+                                  "digest": digest or sha256_text(text)}
+
+
+def case_identity(text: str | None = None) -> tuple[str, str] | None:
+    """(key, SHA-256) of the current case in the audit log; with ``text`` (a what-if of it), that text's hash
+    under the same key: every version of a case is one history."""
+    case = st.session_state.get(CASE_KEY)
+    if not case:
+        return None
+    key = case.get("key") or case["name"]
+    if text is None or text == case["text"]:
+        return key, case.get("digest") or sha256_text(case["text"])
+    return key, sha256_text(text)
+
+
+def _once(mark: tuple) -> bool:
+    """True the first time this session meets ``mark`` (then it is remembered)."""
+    done = st.session_state.setdefault(LOGGED_KEY, set())
+    if mark in done:
+        return False
+    done.add(mark)
+    return True
+
+
+def log_solve(text: str, result: SolveResult | None, time_limit: float, workers: int, name: str = "") -> None:
+    """Record a solve shown in this session in the case folder's audit log (once per case version and
+    settings); ``result`` None: the solver failed on the case ``name``."""
+    ident = case_identity(text)
+    if ident is None or not _once(("solve", *ident, time_limit, workers)):
+        return
+    warning = appcore.log_app_solve(*ident, result, time_limit, workers, case_name=name or None)
+    if warning:
+        st.warning(warning)
+
+
+def log_download(kind: str, file_name: str, data: bytes | str) -> None:
+    """A download button's callback: the file given to the user goes in the audit log."""
+    ident = case_identity()
+    if ident is None:
+        return
+    warning = appcore.log_app_export(*ident, kind, file_name, data)
+    if warning:
+        st.session_state["audit_warning"] = warning
+
+
+def log_locks(delta: dict, notes: dict) -> None:
+    """Record the committee decisions of a what-if being solved (each distinct decision once, see
+    ``solver.audit.log_locks_at``)."""
+    ident = case_identity()
+    if ident is None:
+        return
+    _, warning = appcore.log_app_locks(*ident, delta, notes)
+    if warning:
+        st.warning(warning)
+
+
+def show_audit_warning() -> None:
+    warning = st.session_state.pop("audit_warning", None)
+    if warning:
+        st.warning(warning)
 
 
 def current_case() -> tuple[str, str] | None:
@@ -127,10 +195,13 @@ def result_of(text: str, name: str) -> SolveResult:
     time_limit, workers = settings()
     with st.spinner(f"Đang tìm phương án thay đổi ít nhất (tối đa {time_limit:g} giây)…"):
         try:
-            return solved(text, name, time_limit, workers)
+            result = solved(text, name, time_limit, workers)
         except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
             st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ cho người phát triển.")
+            log_solve(text, None, time_limit, workers, name)
             st.stop()
+    log_solve(text, result, time_limit, workers)
+    return result
 
 
 def require_result() -> tuple[str, str, LoadedCase, SolveResult]:

@@ -3,16 +3,25 @@
 Every function here is importable and testable on its own; the app's files wrap the slow ones in
 Streamlit caches and only lay the results out on the screen. Rows meant for a table on the screen carry
 Vietnamese column headers as their keys; everything else uses English keys.
+
+The app works in a case folder (``solver.access``): an uploaded case is kept there and nowhere else, and
+its audit log (``solver.audit``) records the app's solves, the committee's locks with their reason and
+author, and every download, under a case key (the file's name in the folder) shared by all its versions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
+import os
+import re
+import shutil
 import tempfile
 import unicodedata
 from collections import Counter
+from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,7 +33,11 @@ from model.catalogue import OptionOverrides, UnknownProfile, load_catalogue, res
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import LEVELS_DESC, Level, parse_level
 from model.loader import LoadedCase, load_case, parse_case, parse_json_text
+from solver import access, audit
+from solver.audit import DEFAULT_NAME as DEFAULT_AUDIT_NAME
+from solver.audit import sha256_bytes
 from solver.explain import render_change, render_why_not
+from solver.io import write_atomic
 from solver.quota_table import level_counts, quota_table
 from solver.report_docx import option_words, percent_words, status_sentences
 from solver.result import STATUS_LABELS, SolveResult
@@ -100,26 +113,181 @@ def parse_text(text: str, name: str) -> LoadedCase:
         raise CaseInvalid([InputProblem(name, "dữ liệu lồng nhau quá sâu")]) from None
 
 
-def load_upload(name: str, content: bytes) -> tuple[str, LoadedCase]:
-    """An uploaded .json or .xlsx file: (the case's JSON text, the loaded case). Errors name ``name``."""
-    suffix = Path(name).suffix.lower()
+def load_upload(name: str, content: bytes, folder: str | Path | None = None) -> tuple[str, LoadedCase]:
+    """An uploaded .json or .xlsx file: (the case's JSON text, the loaded case). Errors name ``name``.
+
+    Nothing is kept: a JSON file is read in memory; a workbook, which the reader opens from a file, goes
+    through a hidden folder inside the case folder (``folder``, default the app's), removed at once —
+    never through the system's temporary folder. :func:`store_upload` is what keeps an upload.
+    """
+    suffix = _upload_suffix(name)
     if suffix == ".json":
-        try:
-            text = nfc(content.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
-        return text, parse_text(text, name)
-    if suffix not in (".xlsx", ".xlsm"):
+        return _json_upload(name, content)
+    with _scratch(case_folder() if folder is None else folder, name) as tmp:
+        return _workbook_upload(name, content, tmp / _plain_name(name, suffix))[:2]
+
+
+def _upload_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in CASE_SUFFIXES:
         raise CaseInvalid([InputProblem(name, "chỉ nhận tệp hồ sơ .json hoặc sổ tính .xlsx")])
-    with tempfile.TemporaryDirectory(prefix="xeploai-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            loaded = load_case(path)
-        except CaseInvalid as exc:
-            raise CaseInvalid([dataclasses.replace(p, file=name) for p in (*exc.problems, *exc.warnings)]) from None
+    return suffix
+
+
+def _json_upload(name: str, content: bytes) -> tuple[str, LoadedCase]:
+    try:
+        text = nfc(content.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
+    return text, parse_text(text, name)
+
+
+def _workbook_at(path: Path, name: str) -> tuple[str, LoadedCase]:
+    """A workbook on disk, read as a case: (its JSON text, the loaded case); errors name ``name``."""
+    try:
+        loaded = load_case(path)
+    except CaseInvalid as exc:
+        raise CaseInvalid([dataclasses.replace(p, file=name) for p in (*exc.problems, *exc.warnings)]) from None
     text = json.dumps(loaded.case.to_data(), ensure_ascii=False, indent=1)
     return text, parse_text(text, name)
+
+
+def _workbook_upload(name: str, content: bytes, path: Path) -> tuple[str, LoadedCase, Path]:
+    path.write_bytes(content)
+    text, loaded = _workbook_at(path, name)
+    return text, loaded, path
+
+
+@contextlib.contextmanager
+def _scratch(folder: str | Path, name: str):
+    """A hidden working folder inside the case folder, removed on leaving (with the case folder itself
+    when this call made it and it is empty again)."""
+    folder = Path(folder)
+    made = not folder.exists()
+    try:
+        access.ensure_case_dir(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=".tai-len-", dir=folder))
+    except (access.AccessError, OSError) as exc:
+        raise CaseInvalid([InputProblem(name, f"không ghi được vào thư mục hồ sơ «{folder}»: {exc}")]) from None
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if made:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
+# ---- the case folder -------------------------------------------------------------------------------
+
+#: The files a case may be: a JSON case or a workbook.
+CASE_SUFFIXES = (".json", ".xlsx", ".xlsm")
+#: Names in the case folder that belong to xeploai itself: an upload may never take them.
+RESERVED_NAMES = frozenset(n.casefold() for n in (DEFAULT_AUDIT_NAME, access.PASSWORD_FILE))
+MAX_NAME = 150
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredCase:
+    """A case kept in the case folder: its file, its key in the audit log (the file name within the folder),
+    the SHA-256 of its bytes, and its JSON text (the cache key of everything computed from it)."""
+
+    path: Path
+    key: str
+    digest: str
+    text: str
+
+
+def case_folder() -> Path:
+    """The app's case folder (``XEPLOAI_CASE_DIR``, default ``./ho_so``); not created until something is kept."""
+    return access.case_dir()
+
+
+def audit_log_path(folder: str | Path | None = None) -> Path | None:
+    """The app's audit log: ``xeploai-audit.sqlite`` in the case folder unless ``XEPLOAI_AUDIT`` says otherwise
+    (a path, or ``off``: None)."""
+    return audit.audit_path_in(case_folder() if folder is None else folder)
+
+
+def _plain_name(name: str, suffix: str) -> str:
+    """An uploaded file's name made safe to keep in the case folder: no folders, no control characters, not
+    hidden, not too long. ``CaseInvalid`` for a name that is one of xeploai's own files."""
+    base = nfc(str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join("_" if unicodedata.category(c)[0] == "C" else c for c in base).strip()
+    stem = base[: -len(suffix)] if base.lower().endswith(suffix) else Path(base).stem
+    stem = stem.strip().lstrip(".").strip() or "ho_so"
+    if len(stem) > MAX_NAME:
+        stem = stem[:MAX_NAME].rstrip()
+    plain = stem + suffix
+    if plain.casefold() in RESERVED_NAMES:
+        raise CaseInvalid([InputProblem(name, f"tên tệp «{plain}» trùng tên tệp riêng của xeploai trong thư mục "
+                                              "hồ sơ: hãy đổi tên tệp rồi tải lên lại")])
+    return plain
+
+
+def store_upload(folder: str | Path, name: str, content: bytes) -> StoredCase:
+    """Check an uploaded case and keep it in the case folder under its own name (replacing an earlier file
+    of that name: a new version of the same case keeps its history). Nothing is kept when the case is not
+    valid (``CaseInvalid``, naming ``name``); the file appears whole or not at all (written beside, renamed)."""
+    folder = Path(folder)
+    suffix = _upload_suffix(name)
+    plain = _plain_name(name, suffix)
+    target = folder / plain
+    if suffix == ".json":
+        text, _ = _json_upload(name, content)
+        try:
+            access.ensure_case_dir(folder)
+            write_atomic(target, lambda tmp: Path(tmp).write_bytes(content))
+        except (access.AccessError, OSError) as exc:
+            raise CaseInvalid([InputProblem(name, f"không lưu được tệp vào thư mục hồ sơ «{folder}»: {exc}")]) from None
+    else:
+        with _scratch(folder, name) as tmp:
+            text, _, path = _workbook_upload(name, content, tmp / plain)
+            try:
+                os.replace(path, target)
+            except OSError as exc:
+                raise CaseInvalid([InputProblem(name, f"không lưu được tệp vào thư mục hồ sơ «{folder}»: "
+                                                      f"{exc}")]) from None
+    return StoredCase(path=target, key=plain, digest=sha256_bytes(content), text=text)
+
+
+def folder_cases(folder: str | Path | None = None) -> list[dict]:
+    """The case files kept in the case folder (xeploai's own files and hidden ones left out), by name."""
+    folder = case_folder() if folder is None else Path(folder)
+    try:
+        paths = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return []
+    out = []
+    for p in paths:
+        if (p.suffix.lower() in CASE_SUFFIXES and not p.name.startswith(".")
+                and p.name.casefold() not in RESERVED_NAMES):
+            stat = p.stat()
+            out.append({"file": p.name, "path": str(p), "size": stat.st_size,
+                        "modified": datetime.fromtimestamp(stat.st_mtime).strftime("%d/%m/%Y %H:%M")})
+    return out
+
+
+def open_folder_case(folder: str | Path, file: str) -> StoredCase:
+    """A case kept in the case folder, read where it lies; ``CaseInvalid`` naming the file otherwise."""
+    path = Path(folder) / file
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CaseInvalid([InputProblem(file, f"không đọc được tệp: {exc.strerror or exc}")]) from None
+    if _upload_suffix(file) == ".json":
+        text, _ = _json_upload(file, content)
+    else:
+        text, _ = _workbook_at(path, file)
+    return StoredCase(path=path, key=file, digest=sha256_bytes(content), text=text)
+
+
+def read_case_file(path: str | Path) -> tuple[str, str]:
+    """A shipped case file: (its text, NFC; the SHA-256 of its bytes). It is only read, never written."""
+    content = Path(path).read_bytes()
+    return nfc(content.decode("utf-8-sig")), sha256_bytes(content)
 
 
 def problem_rows(problems: list[InputProblem]) -> list[dict]:
@@ -489,6 +657,14 @@ def subject_choices(loaded: LoadedCase, result: SolveResult | None = None, query
     return ids[:limit]
 
 
+def locked_choices(loaded: LoadedCase, query: str = "", exclude: list[str] | tuple[str, ...] = (),
+                   limit: int = 500) -> list[str]:
+    """Subjects whose level the case locks, matching ``query`` (id or name), those of ``exclude`` left out."""
+    q, skip = _fold(query), set(exclude)
+    return [s.id for s in loaded.case.subjects
+            if s.lock is not None and s.id not in skip and (not q or q in _fold(f"{s.id} {s.name}"))][:limit]
+
+
 def subject_label(loaded: LoadedCase, result: SolveResult | None, sid: str) -> str:
     s = loaded.hierarchy.subjects[sid]
     if result is not None and result.levels and sid in result.levels:
@@ -701,9 +877,14 @@ def delta_warnings(base_data: dict, delta: dict) -> list[str]:
     return out
 
 
-def whatif_text(delta: dict) -> str:
-    """The delta as a what-if file (``model.whatif`` format): only what differs, deterministic JSON."""
+def whatif_text(delta: dict, notes: dict | None = None) -> str:
+    """The delta as a what-if file (``model.whatif`` format): only what differs, deterministic JSON. With
+    ``notes`` (id → reason and author of a lock or lift), its ``description`` lists the committee decisions
+    (:func:`notes_description`)."""
     out: dict[str, Any] = {"whatif": delta.get("whatif") or "Giả định", "base": delta.get("base") or ""}
+    description = notes_description(delta, notes or {})
+    if description:
+        out["description"] = description
     if delta.get("profile"):
         out["profile"] = delta["profile"]
     for key in ("options", "lock", "facts", "votes", "target"):
@@ -889,6 +1070,234 @@ def _move_row(sid: str, name: str, a: Level | None, b: Level | None, reasons) ->
             "Lý do trong giả định": why or "giữ đúng mức mục tiêu"}
 
 
+# ---- committee decisions: the reason and the author of a lock ---------------------------------------
+
+#: Words of the lock form, shared by the page and its messages.
+REASON_LABEL = "Lý do"
+AUTHOR_LABEL = "Người quyết định"
+MAX_REASON, MAX_AUTHOR = 500, 80
+#: The lines a saved what-if file carries in its ``description`` for each lock and lift of a lock.
+NOTES_HEAD = "Quyết định khóa mức của cấp có thẩm quyền (xeploai ghi; mỗi dòng một quyết định):"
+_NOTE_LOCK = "- Khóa «{sid}» ở mức {level} | Lý do: {reason} | Người quyết định: {author}"
+_NOTE_UNLOCK = "- Bỏ khóa «{sid}» | Lý do: {reason} | Người quyết định: {author}"
+
+
+class LockRefused(ValueError):
+    """A lock (or a lift of a lock) the app does not take: its Vietnamese message says what to add."""
+
+
+def _ascii_fold(text: str) -> str:
+    """Case, spaces and diacritics folded away (đ → d): a name typed without its accents still matches."""
+    decomposed = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def person_named_in(loaded: LoadedCase, text: str) -> tuple[str, str] | None:
+    """(id, name) of the first party member or leader whose full name appears in ``text``, or None: the
+    audit log keeps ids, never the names of people."""
+    folded = f" {_ascii_fold(text)} "
+    if not folded.strip():
+        return None
+    for s in loaded.case.subjects:
+        if s.kind in (Kind.member, Kind.leader):
+            name = _ascii_fold(s.name)
+            if " " in name and f" {name} " in folded:
+                return s.id, s.name
+    return None
+
+
+def lock_note(loaded: LoadedCase, sid: str, level: str | None, reason: Any, author: Any) -> dict:
+    """The note of a committee lock (``level`` a code) or lift of a lock (``level`` None): its stated reason
+    and who decided (a role or an account, not a person's name). ``LockRefused`` says what is missing."""
+    reason = " ".join(nfc(str(reason or "")).split())
+    author = " ".join(nfc(str(author or "")).split())
+    verb = "Chưa khóa" if level is not None else "Chưa bỏ khóa"
+    missing = [w for w, v in ((REASON_LABEL.lower(), reason), (AUTHOR_LABEL.lower(), author)) if not v]
+    if missing:
+        raise LockRefused(f"{verb}: mỗi quyết định khóa hay bỏ khóa mức phải ghi {' và '.join(missing)} "
+                          f"(ô «{REASON_LABEL}» và «{AUTHOR_LABEL}»).")
+    if len(reason) > MAX_REASON:
+        raise LockRefused(f"{verb}: lý do quá dài (tối đa {MAX_REASON} ký tự).")
+    if len(author) > MAX_AUTHOR:
+        raise LockRefused(f"{verb}: người quyết định quá dài (tối đa {MAX_AUTHOR} ký tự): ghi chức danh hoặc "
+                          "mã tài khoản.")
+    for what, text in ((REASON_LABEL.lower(), reason), (AUTHOR_LABEL.lower(), author)):
+        found = person_named_in(loaded, text)
+        if found is not None:
+            raise LockRefused(f"{verb}: {what} có họ tên «{found[1]}». Nhật ký kiểm tra chỉ lưu mã, không lưu họ "
+                              f"tên: hãy ghi mã {found[0]} hoặc chức danh thay cho họ tên.")
+    if level is not None and level not in {lv.code for lv in LEVELS_DESC}:
+        raise LockRefused(f"{verb}: mức «{level}» không có trong danh mục (XS, T, HT, K).")
+    return {"level": level, "reason": reason, "author": author}
+
+
+def decisions(delta: dict) -> list[tuple[str, str | None]]:
+    """The committee decisions of a what-if: (id, level code) for each lock, (id, None) for each lift of a
+    base lock, by id."""
+    out = [(sid, code) for sid, code in (delta.get("lock") or {}).items()]
+    out += [(sid, None) for sid in delta.get("unlock") or [] if sid not in (delta.get("lock") or {})]
+    return sorted(out)
+
+
+def missing_notes(delta: dict, notes: dict) -> list[tuple[str, str | None]]:
+    """The decisions of a what-if that have no reason and author yet (a what-if file written without them)."""
+    return [(sid, level) for sid, level in decisions(delta)
+            if (notes.get(sid) or {}).get("level", "?") != level]
+
+
+def notes_description(delta: dict, notes: dict) -> str | None:
+    """The decisions' reasons and authors as the ``description`` of a what-if file (the what-if format has
+    no field of its own for them; its ``description`` is free text, so older files and readers are unchanged)."""
+    lines = []
+    for sid, level in decisions(delta):
+        note = notes.get(sid)
+        if not note or note.get("level", "?") != level:
+            continue
+        pattern = _NOTE_LOCK if level is not None else _NOTE_UNLOCK
+        lines.append(pattern.format(sid=sid, level=level, reason=note["reason"], author=note["author"]))
+    return "\n".join([NOTES_HEAD, *lines]) if lines else None
+
+
+_NOTE_RE = re.compile(r"^- (?:Khóa «(?P<lsid>.+?)» ở mức (?P<level>XS|T|HT|K)|Bỏ khóa «(?P<usid>.+?)») \| "
+                      r"Lý do: (?P<reason>.+) \| Người quyết định: (?P<author>.+)$")
+
+
+def notes_from_description(description: Any) -> dict:
+    """The reasons and authors a what-if file's ``description`` carries (:func:`notes_description`); lines
+    written by hand in another shape are ignored."""
+    out: dict[str, dict] = {}
+    if not isinstance(description, str):
+        return out
+    for line in nfc(description).splitlines():
+        m = _NOTE_RE.match(line.strip())
+        if m:
+            sid = m.group("lsid") or m.group("usid")
+            out[sid] = {"level": m.group("level"), "reason": m.group("reason").strip(),
+                        "author": m.group("author").strip()}
+    return out
+
+
+# ---- the audit log of the app ----------------------------------------------------------------------
+
+
+def _app_log(folder: str | Path | None) -> tuple[Path | None, str | None]:
+    """(the app's log, None), or (None, a warning) when its folder cannot be made; (None, None) when off."""
+    folder = case_folder() if folder is None else Path(folder)
+    path = audit_log_path(folder)
+    if path is not None and path.parent == folder:
+        try:
+            access.ensure_case_dir(folder)
+        except access.AccessError as exc:
+            return None, f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
+    return path, None
+
+
+def log_app_solve(key: str, digest: str, result: SolveResult | None, time_limit: float, workers: int,
+                  folder: str | Path | None = None, case_name: str | None = None) -> str | None:
+    """Record a solve made in the app in the case folder's log (``result`` None: the solver failed on the
+    case ``case_name``); None, or a warning to show."""
+    path, warning = _app_log(folder)
+    return warning or audit.log_solve_at(path, case_key=key, case_hash=digest, result=result,
+                                         opts=SolveOptions(time_limit=float(time_limit), workers=int(workers)),
+                                         case_name=case_name)
+
+
+def log_app_export(key: str, digest: str, kind: str, file_name: str, data: bytes | str,
+                   folder: str | Path | None = None) -> str | None:
+    """Record a download made in the app (``file_name`` and the SHA-256 of its bytes); None, or a warning."""
+    path, warning = _app_log(folder)
+    content = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return warning or audit.log_export_at(path, case_key=key, case_hash=digest, kind=kind, path=file_name,
+                                          sha256=sha256_bytes(content))
+
+
+def log_app_locks(key: str, digest: str, delta: dict, notes: dict,
+                  folder: str | Path | None = None) -> tuple[int, str | None]:
+    """Record the committee decisions of a what-if on a case (each distinct one once); (count, warning)."""
+    path, warning = _app_log(folder)
+    if warning:
+        return 0, warning
+    locks = [(sid, level, notes[sid]["reason"], notes[sid]["author"]) for sid, level in decisions(delta)
+             if (notes.get(sid) or {}).get("level", "?") == level]
+    return audit.log_locks_at(path, case_key=key, case_hash=digest, locks=locks)
+
+
+AUDIT_STATUS_WORDS = {"optimal": "tối ưu, đã chứng minh", "feasible": "khả thi, chưa chứng minh tối ưu",
+                      "conflict": "mâu thuẫn", "invalid": "dữ liệu không hợp lệ",
+                      "unknown": "hết thời gian, chưa có phương án", "error": "lỗi bộ giải"}
+EXPORT_WORDS = {"json": "kết quả JSON", "docx": "báo cáo Word", "xlsx": "kết quả Excel", "whatif": "tệp giả định"}
+
+
+def local_time(at: str) -> str:
+    """A log time (UTC, ISO) as this machine's local time, the Vietnamese way: 15/12/2018 14:05:09."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return str(at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M:%S")
+
+
+def history_rows(events: list[dict]) -> list[dict]:
+    """Audit events as table rows with Vietnamese headers, newest first (every cell text, blank when it
+    does not apply)."""
+    rows = []
+    for e in sorted(events, key=lambda e: e["seq"], reverse=True):
+        row = {"Số": e["seq"], "Thời gian": local_time(e["at"]), "Việc": "", "Bộ quy định": "", "Trạng thái": "",
+               "Số thay đổi": "", "Mã kết quả": "", "Đối tượng": "", "Mức khóa": "", "Lý do": "",
+               "Người quyết định": "", "Tệp": "", "Phiên bản hồ sơ": e["case_hash"][:12]}
+        if e["kind"] == "solve":
+            row["Việc"] = "Giải giả định" if "— giả định:" in (e["case_name"] or "") else "Xếp loại"
+            row["Bộ quy định"] = e["profile"]
+            row["Trạng thái"] = AUDIT_STATUS_WORDS.get(e["status"], e["status"])
+            row["Số thay đổi"] = "—" if e["changed"] is None else str(e["changed"])
+            row["Mã kết quả"] = (e["result_hash"] or "")[:12] or "—"
+        elif e["kind"] == "lock":
+            row["Việc"] = "Khóa mức" if e["level"] is not None else "Bỏ khóa"
+            row["Đối tượng"] = e["subject_id"]
+            row["Mức khóa"] = e["level"] or "bỏ khóa"
+            row["Lý do"], row["Người quyết định"] = e["reason"], e["author"]
+        else:
+            row["Việc"] = "Xuất tệp: " + EXPORT_WORDS.get(e["export_kind"], e["export_kind"])
+            row["Tệp"] = e["path"]
+            row["Mã kết quả"] = e["sha256"][:12]
+        rows.append(row)
+    return rows
+
+
+def verify_words(problems: list[str], count: int) -> tuple[bool, str]:
+    """(intact, the verdict of ``AuditLog.verify`` in a sentence)."""
+    if not problems:
+        return True, (f"Nhật ký nguyên vẹn: {count} bản ghi, chuỗi mã băm không đứt, không bản ghi nào bị sửa hay "
+                      "xóa.")
+    return False, (f"Nhật ký có dấu hiệu bị can thiệp ({len(problems)} vấn đề): " + "; ".join(problems) + ".")
+
+
+def case_history(key: str, digests: tuple[str, ...] | list[str] = (), folder: str | Path | None = None) -> dict:
+    """The history of one case in the app's log, for the page «Nhật ký»: ``state`` (off, empty, ok or error),
+    the log's path, the table rows (newest first), and the verdict of the whole log's check."""
+    path = audit_log_path(case_folder() if folder is None else folder)
+    out: dict[str, Any] = {"state": "off", "path": str(path) if path else "", "rows": [], "intact": True,
+                           "verdict": "", "count": 0, "error": ""}
+    if path is None:
+        return out
+    if not path.exists():  # looking must not create the log
+        out["state"] = "empty"
+        return out
+    try:
+        with audit.AuditLog(path) as log:
+            events = log.case_history(key, digests)
+            problems = log.verify()
+            count = len(log)
+    except (audit.AuditError, ValueError) as exc:
+        out.update(state="error", error=str(exc))
+        return out
+    out["intact"], out["verdict"] = verify_words(problems, count)
+    out.update(state="ok", rows=history_rows(events), count=count)
+    return out
+
+
 # ---- the rules -------------------------------------------------------------------------------------
 
 
@@ -935,6 +1344,11 @@ def profile_rows() -> list[dict]:
 
 
 __all__ = [
+    "AUDIT_STATUS_WORDS", "AUTHOR_LABEL", "CASE_SUFFIXES", "EXPORT_WORDS", "LockRefused", "REASON_LABEL",
+    "RESERVED_NAMES", "StoredCase", "audit_log_path", "case_folder", "case_history", "decisions", "folder_cases",
+    "history_rows", "local_time", "lock_note", "locked_choices", "log_app_export", "log_app_locks", "log_app_solve",
+    "missing_notes", "notes_description", "notes_from_description", "open_folder_case", "person_named_in",
+    "read_case_file", "store_upload", "verify_words",
     "DELTA_KEYS", "EDITABLE_FACTS", "LEVEL_COLORS", "SCENARIO_DIR", "UNRATED_COLOR", "VOTE_KEYS", "apply_delta",
     "attached_rows", "branches_of", "case_summary", "case_text", "change_items", "conflict_rows", "context_name",
     "delta_changes_something", "delta_from_file", "delta_warnings", "difference_rows", "editor_rows", "editor_scopes",

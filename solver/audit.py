@@ -6,6 +6,12 @@ was before that record (SQLite WAL journal, ``synchronous=FULL``). Triggers refu
 and each event carries the SHA-256 of the one before it, so a casual edit (with the triggers dropped)
 shows in :meth:`AuditLog.verify`. The log holds ids and hashes, never the names of people: the case
 name, subject ids, levels, the committee's stated reason and its author, output paths.
+
+Every event may carry a **case key**: a name that stays the same while the case is edited (the case file's
+name within its folder), so that the history of one case holds its every version, whose input hashes
+differ (a lock changes the file). The column was added after the first logs were written: an older log
+gains it on opening (``ALTER TABLE``), its old records keep no key and still verify, and a record with a
+key has the key inside its hash link.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import json
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,6 +70,14 @@ _TABLES = (
         sha256 TEXT NOT NULL CHECK (length(sha256) = 64))""",
 )
 _APPEND_ONLY = ("meta", "events", "solves", "locks", "exports")
+#: Columns added to a table after logs were first written: (table, column, declaration). ``ALTER TABLE``
+#: adds them to an older log when it is opened; the append-only triggers of the table cover them at once
+#: (they guard whole rows), and the hash link of an event covers them whenever they are not NULL.
+_ADDED_COLUMNS = (
+    ("events", "case_key", "TEXT CHECK (case_key IS NULL OR length(trim(case_key)) > 0)"),
+)
+_INDEXES = ("CREATE INDEX IF NOT EXISTS events_case_key ON events (case_key)",
+            "CREATE INDEX IF NOT EXISTS events_case_hash ON events (case_hash)")
 _KEY = {"meta": "key"}
 
 
@@ -111,6 +126,12 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def audit_path_in(folder: str | Path, setting: str | None = None) -> Path | None:
+    """Where the audit log of a case folder lives (the app's), or None when the log is off: as
+    :func:`audit_path_for`, with ``xeploai-audit.sqlite`` in ``folder`` as the default."""
+    return audit_path_for(Path(folder) / DEFAULT_NAME, setting)
+
+
 def audit_path_for(case_path: str | Path, setting: str | None = None) -> Path | None:
     """Where the audit log of a case lives, or None when the log is off.
 
@@ -139,6 +160,24 @@ def _canonical(record: dict[str, Any]) -> str:
 def _digest(prev: str, record: dict[str, Any]) -> str:
     """The chain link of one event: SHA-256 of the previous link and the event's canonical JSON."""
     return sha256_text(prev + _canonical(record))
+
+
+def _record(seq: int, at: str, kind: str, case_hash: str, case_key: str | None, details: dict[str, Any]
+            ) -> dict[str, Any]:
+    """What the hash link of an event covers. A record without a case key is hashed exactly as before the
+    key existed, so older logs verify unchanged; with a key, the key is covered too."""
+    record = {"seq": seq, "at": at, "kind": kind, "case_hash": case_hash, **details}
+    if case_key is not None:
+        record["case_key"] = case_key
+    return record
+
+
+def _case_key(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("khóa hồ sơ (tên tệp hồ sơ) không được để trống")
+    return unicodedata.normalize("NFC", value.strip())
 
 
 def _check_hash(value: str, what: str) -> str:
@@ -196,10 +235,14 @@ class AuditLog:
             version = row[0] if row else None
         if version is not None and version != SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"phiên bản lược đồ {version}, cần {SCHEMA_VERSION}")
-        if version is None or not self._has_all_triggers():
+        if version is None or not self._has_all_triggers() or self._missing_columns() or not self._has_indexes():
             db.execute("BEGIN IMMEDIATE")
             try:
                 for stmt in (*_TABLES, *_triggers()):
+                    db.execute(stmt)
+                for table, column, declaration in self._missing_columns():  # checked again: another writer
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                for stmt in _INDEXES:
                     db.execute(stmt)
                 db.execute("INSERT INTO meta (key, value) SELECT 'schema', ? "
                            "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema')", (SCHEMA_VERSION,))
@@ -212,10 +255,24 @@ class AuditLog:
         names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         return set(TRIGGER_NAMES) <= names
 
+    def _missing_columns(self) -> list[tuple[str, str, str]]:
+        out = []
+        for table, column, declaration in _ADDED_COLUMNS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if have and column not in have:
+                out.append((table, column, declaration))
+        return out
+
+    def _has_indexes(self) -> bool:
+        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        return {"events_case_key", "events_case_hash"} <= names
+
     # -- writing ----------------------------------------------------------------------------------
 
-    def _append(self, kind: str, case_hash: str, table: str, details: dict[str, Any]) -> int:
+    def _append(self, kind: str, case_hash: str, table: str, details: dict[str, Any],
+                case_key: str | None = None) -> int:
         _check_hash(case_hash, "mã băm hồ sơ")
+        case_key = _case_key(case_key)
         with self._lock:
             db = self._db
             try:
@@ -224,9 +281,10 @@ class AuditLog:
                     last = db.execute("SELECT seq, digest FROM events ORDER BY seq DESC LIMIT 1").fetchone()
                     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
                     at = self._clock()
-                    record = {"seq": seq, "at": at, "kind": kind, "case_hash": case_hash, **details}
-                    db.execute("INSERT INTO events (seq, at, kind, case_hash, prev, digest) VALUES (?, ?, ?, ?, ?, ?)",
-                               (seq, at, kind, case_hash, prev, _digest(prev, record)))
+                    record = _record(seq, at, kind, case_hash, case_key, details)
+                    db.execute("INSERT INTO events (seq, at, kind, case_hash, case_key, prev, digest) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (seq, at, kind, case_hash, case_key, prev, _digest(prev, record)))
                     cols = ", ".join(details)
                     marks = ", ".join("?" for _ in details)
                     db.execute(f"INSERT INTO {table} (seq, {cols}) VALUES (?, {marks})", (seq, *details.values()))
@@ -240,9 +298,11 @@ class AuditLog:
         return seq
 
     def record_solve(self, *, case_hash: str, case_name: str, profile: str, options: dict[str, Any],
-                     result_hash: str | None, status: str, changed: int | None, wall_time: float) -> int:
+                     result_hash: str | None, status: str, changed: int | None, wall_time: float,
+                     case_key: str | None = None) -> int:
         """One solve: the input's SHA-256, the rule profile and every option, the SHA-256 of the
-        deterministic result JSON (None when the solver raised), the status, how many changed, the time."""
+        deterministic result JSON (None when the solver raised), the status, how many changed, the time;
+        ``case_key`` groups it with the other versions of the same case."""
         if status not in SOLVE_STATUSES:
             raise ValueError(f"trạng thái không hợp lệ {status!r}; cho phép: {', '.join(SOLVE_STATUSES)}")
         if result_hash is not None:
@@ -258,9 +318,10 @@ class AuditLog:
             "changed": changed,
             "wall_time": round(float(wall_time), 3),
         }
-        return self._append("solve", case_hash, "solves", details)
+        return self._append("solve", case_hash, "solves", details, case_key)
 
-    def record_lock(self, case_hash: str, subject_id: str, level: Any, reason: str, author: str) -> int:
+    def record_lock(self, case_hash: str, subject_id: str, level: Any, reason: str, author: str, *,
+                    case_key: str | None = None) -> int:
         """A committee lock or override of one subject's level (``level`` None: the lock is lifted), with
         the reason the committee stated and who entered it (an account or role, not a member's name)."""
         details = {
@@ -269,14 +330,15 @@ class AuditLog:
             "reason": _text(reason, "lý do khóa mức").strip(),
             "author": _text(author, "người khóa mức").strip(),
         }
-        return self._append("lock", case_hash, "locks", details)
+        return self._append("lock", case_hash, "locks", details, case_key)
 
-    def record_export(self, case_hash: str, kind: str, path: str | Path, sha256: str | None = None) -> int:
+    def record_export(self, case_hash: str, kind: str, path: str | Path, sha256: str | None = None, *,
+                      case_key: str | None = None) -> int:
         """A file written for the case (``json``, ``docx``, ``xlsx``…): its path and the SHA-256 of its bytes
         (read from the file when not given)."""
         digest = sha256_file(path) if sha256 is None else _check_hash(sha256, "mã băm tệp")
         details = {"export_kind": _text(kind, "loại tệp"), "path": str(path), "sha256": digest}
-        return self._append("export", case_hash, "exports", details)
+        return self._append("export", case_hash, "exports", details, case_key)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -284,16 +346,18 @@ class AuditLog:
                         s.case_name, s.profile, s.options, s.result_hash, s.status, s.changed, s.wall_time,
                         l.subject_id, l.level, l.reason, l.author,
                         x.export_kind, x.path, x.sha256,
-                        s.seq IS NOT NULL, l.seq IS NOT NULL, x.seq IS NOT NULL
+                        s.seq IS NOT NULL, l.seq IS NOT NULL, x.seq IS NOT NULL, e.case_key
                  FROM events e
                  LEFT JOIN solves s ON s.seq = e.seq
                  LEFT JOIN locks l ON l.seq = e.seq
                  LEFT JOIN exports x ON x.seq = e.seq"""
 
-    def _rows(self, case_hash: str | None = None) -> list[tuple]:
-        query, args = self._SELECT, ()
+    def _rows(self, case_hash: str | None = None, where: str | None = None, args: tuple = ()) -> list[tuple]:
+        query = self._SELECT
         if case_hash is not None:
             query, args = query + " WHERE e.case_hash = ?", (case_hash,)
+        elif where is not None:
+            query = query + " WHERE " + where
         with self._lock:
             try:
                 return self._db.execute(query + " ORDER BY e.seq", args).fetchall()
@@ -310,13 +374,35 @@ class AuditLog:
             return {"subject_id": row[13], "level": row[14], "reason": row[15], "author": row[16]}
         return {"export_kind": row[17], "path": row[18], "sha256": row[19]}
 
+    @classmethod
+    def _event(cls, row: tuple) -> dict[str, Any]:
+        return {"seq": row[0], "at": row[1], "kind": row[2], "case_hash": row[3], "case_key": row[23],
+                **cls._details(row), "digest": row[5]}
+
     def history(self, case_hash: str | None = None) -> list[dict[str, Any]]:
-        """Every event (of one case, by its input hash), oldest first, as plain dicts."""
-        out = []
-        for row in self._rows(case_hash):
-            out.append({"seq": row[0], "at": row[1], "kind": row[2], "case_hash": row[3], **self._details(row),
-                        "digest": row[5]})
-        return out
+        """Every event (of one version of a case, by its input hash), oldest first, as plain dicts."""
+        return [self._event(row) for row in self._rows(case_hash)]
+
+    def case_history(self, case_key: str, case_hashes: tuple[str, ...] | list[str] = ()) -> list[dict[str, Any]]:
+        """Every event of one case across its versions, oldest first: those recorded under ``case_key``, and
+        those recorded without a key (by an older xeploai) for an input hash that the case has had — one
+        recorded under the key, or one of ``case_hashes`` (the current file's, say)."""
+        key = _case_key(case_key)
+        hashes = sorted({_check_hash(h, "mã băm hồ sơ") for h in case_hashes})
+        given = f" OR e.case_hash IN ({', '.join('?' for _ in hashes)})" if hashes else ""
+        where = ("e.case_key = ? OR (e.case_key IS NULL AND (e.case_hash IN "
+                 f"(SELECT case_hash FROM events WHERE case_key = ?){given}))")
+        return [self._event(row) for row in self._rows(where=where, args=(key, key, *hashes))]
+
+    def last_lock(self, case_key: str, subject_id: str) -> dict[str, Any] | None:
+        """The latest lock event of one subject of a case (by its key), or None."""
+        where = "e.kind = 'lock' AND e.case_key = ? AND l.subject_id = ?"
+        rows = self._rows(where=where, args=(_case_key(case_key), subject_id))
+        return self._event(rows[-1]) if rows else None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM events").fetchone()[0]
 
     def verify(self) -> list[str]:
         """What is wrong with the log, in Vietnamese (empty: every record whole, chained, none missing)."""
@@ -340,7 +426,7 @@ class AuditLog:
             details = self._details(row)
             if kind == "solve":
                 details["options"] = row[8]
-            record = {"seq": seq, "at": row[1], "kind": kind, "case_hash": row[3], **details}
+            record = _record(seq, row[1], kind, row[3], row[23], details)
             if _digest(row[4], record) != row[5]:
                 problems.append(f"bản ghi {seq} đã bị sửa sau khi ghi (mã băm không khớp)")
             prev = row[5]
@@ -366,6 +452,81 @@ def solve_options_json(result: Any, opts: Any) -> dict[str, Any]:
     return {"solver": solver, "rules": dict(getattr(result, "options", {}) or {})}
 
 
+def case_key_for(case_path: str | Path, log_path: str | Path) -> str:
+    """The case key of a case file: its path relative to the log's folder when it lies there (in the app's
+    case folder, its file name), otherwise its file name alone (never an absolute path: it may hold the
+    name of an account)."""
+    case, folder = Path(case_path).absolute(), Path(log_path).absolute().parent
+    try:
+        return case.relative_to(folder).as_posix()
+    except ValueError:
+        return case.name
+
+
+def _warning(exc: Exception) -> str:
+    return f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
+
+
+def _solve_fields(result: Any, opts: Any, case_name: str | None) -> dict[str, Any]:
+    if result is None:
+        return {"case_name": case_name or "?", "profile": "?", "options": solve_options_json(None, opts),
+                "result_hash": None, "status": "error", "changed": None, "wall_time": 0.0}
+    return {"case_name": result.case_name, "profile": result.profile or "bmt-2018",
+            "options": solve_options_json(result, opts), "result_hash": sha256_text(result.dumps()),
+            "status": result.status, "changed": result.changed, "wall_time": result.wall_time}
+
+
+def log_solve_at(log_path: str | Path | None, *, case_key: str, case_hash: str, result: Any, opts: Any,
+                 case_name: str | None = None) -> str | None:
+    """Record a solve in the log at ``log_path`` (None: the log is off); None, or a warning to show.
+
+    What the app calls: its cases are texts in memory, known by a key and a hash, not by a path."""
+    if log_path is None:
+        return None
+    try:
+        with AuditLog(log_path) as log:
+            log.record_solve(case_hash=case_hash, case_key=case_key, **_solve_fields(result, opts, case_name))
+    except (AuditError, OSError, ValueError) as exc:
+        return _warning(exc)
+    return None
+
+
+def log_export_at(log_path: str | Path | None, *, case_key: str, case_hash: str, kind: str, path: str | Path,
+                  sha256: str) -> str | None:
+    """Record a file made for a case (in the app: a download, ``path`` is its file name); None, or a warning."""
+    if log_path is None:
+        return None
+    try:
+        with AuditLog(log_path) as log:
+            log.record_export(case_hash, kind, path, sha256, case_key=case_key)
+    except (AuditError, OSError, ValueError) as exc:
+        return _warning(exc)
+    return None
+
+
+def log_locks_at(log_path: str | Path | None, *, case_key: str, case_hash: str,
+                 locks: list[tuple[str, str | None, str, str]]) -> tuple[int, str | None]:
+    """Record the committee's locks (subject id, level code or None to lift a lock, reason, author) of a
+    case: each once, skipping a lock whose latest record for the same case and subject already says the
+    same level, reason and author. Returns (how many were recorded, None or a warning)."""
+    if log_path is None or not locks:
+        return 0, None
+    written = 0
+    try:
+        with AuditLog(log_path) as log:
+            for sid, level, reason, author in locks:
+                last = log.last_lock(case_key, sid)
+                code = _level_code(level)
+                if last is not None and (last["level"], last["reason"], last["author"]) == (
+                        code, reason.strip(), author.strip()):
+                    continue
+                log.record_lock(case_hash, sid, code, reason, author, case_key=case_key)
+                written += 1
+    except (AuditError, OSError, ValueError) as exc:
+        return written, _warning(exc)
+    return written, None
+
+
 def log_solve(case_path: str | Path, result: Any, opts: Any, *, setting: str | None = None,
               case_hash: str | None = None, case_name: str | None = None) -> str | None:
     """Record a finished solve of the case file in its audit log; None, or a warning to show the user.
@@ -377,19 +538,10 @@ def log_solve(case_path: str | Path, result: Any, opts: Any, *, setting: str | N
         return None
     try:
         digest = case_hash or sha256_file(case_path)
-        if result is None:
-            fields = {"case_name": case_name or Path(case_path).stem or "?", "profile": "?",
-                      "options": solve_options_json(None, opts), "result_hash": None, "status": "error",
-                      "changed": None, "wall_time": 0.0}
-        else:
-            fields = {"case_name": result.case_name, "profile": result.profile or "bmt-2018",
-                      "options": solve_options_json(result, opts), "result_hash": sha256_text(result.dumps()),
-                      "status": result.status, "changed": result.changed, "wall_time": result.wall_time}
-        with AuditLog(path) as log:
-            log.record_solve(case_hash=digest, **fields)
-    except (AuditError, OSError, ValueError) as exc:
-        return f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
-    return None
+    except OSError as exc:
+        return _warning(exc)
+    return log_solve_at(path, case_key=case_key_for(case_path, path), case_hash=digest, result=result, opts=opts,
+                        case_name=case_name or Path(case_path).stem or "?")
 
 
 def log_export(case_path: str | Path, kind: str, out_path: str | Path, *, setting: str | None = None,
@@ -399,14 +551,15 @@ def log_export(case_path: str | Path, kind: str, out_path: str | Path, *, settin
     if path is None:
         return None
     try:
-        with AuditLog(path) as log:
-            log.record_export(case_hash or sha256_file(case_path), kind, out_path)
-    except (AuditError, OSError, ValueError) as exc:
-        return f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
-    return None
+        digest, out_digest = case_hash or sha256_file(case_path), sha256_file(out_path)
+    except OSError as exc:
+        return _warning(exc)
+    return log_export_at(path, case_key=case_key_for(case_path, path), case_hash=digest, kind=kind,
+                         path=out_path, sha256=out_digest)
 
 
 __all__ = [
     "AUDIT_ENV", "AuditError", "AuditLog", "DEFAULT_NAME", "GENESIS", "SOLVE_STATUSES", "audit_path_for",
-    "log_export", "log_solve", "sha256_bytes", "sha256_file", "sha256_text", "solve_options_json",
+    "audit_path_in", "case_key_for", "log_export", "log_export_at", "log_locks_at", "log_solve", "log_solve_at",
+    "sha256_bytes", "sha256_file", "sha256_text", "solve_options_json",
 ]

@@ -255,6 +255,67 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _password_args(p: argparse.ArgumentParser) -> None:
+    from solver.access import CASE_DIR_ENV, DEFAULT_CASE_DIR, MIN_LENGTH
+
+    p.add_argument("--folder", metavar="THƯ_MỤC", default=None,
+                   help=f"thư mục hồ sơ mà giao diện dùng (mặc định: biến môi trường {CASE_DIR_ENV}, không có "
+                        f"thì ./{DEFAULT_CASE_DIR})")
+    p.add_argument("--remove", action="store_true", help="bỏ mật khẩu: giao diện lại mở không cần mật khẩu")
+    p.add_argument("--stdin", action="store_true",
+                   help="đọc mật khẩu từ đầu vào chuẩn thay vì hỏi (hai dòng: mật khẩu, rồi nhập lại)")
+    p.epilog = (f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự. Chỉ lưu mã băm có muối (scrypt) trong tệp "
+                "xeploai-matkhau.json của thư mục hồ sơ, quyền chỉ chủ tài khoản đọc được; không lưu mật khẩu. "
+                "Mật khẩu chỉ khóa giao diện, không mã hóa các tệp trên đĩa.")
+
+
+def _read_new_password(use_stdin: bool) -> tuple[str, str] | None:
+    """(password, repeated) from two getpass prompts, or from two lines of stdin; None at end of input."""
+    if use_stdin:
+        lines = sys.stdin.read().splitlines()
+        if len(lines) < 2:
+            return None
+        return lines[0], lines[1]
+    import getpass
+
+    try:
+        return getpass.getpass("Mật khẩu mới: "), getpass.getpass("Nhập lại mật khẩu mới: ")
+    except EOFError:
+        return None
+
+
+def cmd_password(args: argparse.Namespace) -> int:
+    from solver.access import AccessError, case_dir, password_path, read_password, remove_password, set_password
+
+    folder = case_dir(args.folder)
+    try:
+        if args.remove:
+            if remove_password(folder):
+                _out(f"Đã bỏ mật khẩu: đã xóa {password_path(folder)}. Giao diện mở không cần mật khẩu.")
+            else:
+                _out(f"Thư mục hồ sơ {folder} chưa đặt mật khẩu: không có gì để bỏ.")
+            return EXIT_OK
+        try:
+            had = read_password(folder) is not None
+        except AccessError:
+            had = True  # a damaged file is replaced
+        given = _read_new_password(args.stdin)
+        if given is None:
+            _out("Không đọc được mật khẩu: cần nhập mật khẩu hai lần (với --stdin: hai dòng).")
+            return EXIT_INVALID
+        first, second = given
+        if first != second:
+            _out("Hai lần nhập mật khẩu không khớp nhau: chưa đổi gì.")
+            return EXIT_INVALID
+        path = set_password(folder, first)
+    except AccessError as exc:
+        _out(f"Lỗi: {exc}.")
+        return EXIT_INVALID
+    _out(f"Đã {'đổi' if had else 'đặt'} mật khẩu cho giao diện dùng thư mục hồ sơ {folder}.")
+    _out(f"Tệp {path} chỉ chứa mã băm có muối (scrypt), không chứa mật khẩu.")
+    return EXIT_OK
+
+
 def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
     from solver.excel_cli import cmd_import, cmd_template, configure_import, configure_template
@@ -272,6 +333,8 @@ def _register_more() -> None:
     COMMANDS.append(("generate", "tạo hồ sơ mô phỏng có đủ các cấp, tất định theo hạt giống",
                      configure_generate, cmd_generate))
     COMMANDS.append(("report", "lập báo cáo Word và bảng Excel cho Ban Thường vụ", configure_report, cmd_report))
+    COMMANDS.append(("password", "đặt, đổi hoặc bỏ mật khẩu mở giao diện (máy dùng chung)",
+                     _password_args, cmd_password))
 
 
 _register_more()

@@ -16,6 +16,7 @@ from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import load_case, parse_case
 from solver import appcore
+from solver.audit import sha256_text
 from solver.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ APP = ROOT / "app_streamlit.py"
 WARD = ROOT / "scenarios" / "phuong_tan_loi_2018.json"
 BAD = ROOT / "tests" / "data" / "bad"
 TIMEOUT = 60
-PAGES = ["du_lieu", "ket_qua", "nhom_ty_le", "so_do", "gia_dinh", "giai_trinh", "bao_cao", "quy_dinh"]
+PAGES = ["du_lieu", "ket_qua", "nhom_ty_le", "so_do", "gia_dinh", "giai_trinh", "bao_cao", "nhat_ky", "quy_dinh"]
 
 WARD_DATA = json.loads(WARD.read_text(encoding="utf-8"))
 EXPECT = WARD_DATA["expect"]
@@ -47,6 +48,15 @@ def quota_lowered_member() -> str:
 # ---- AppTest helpers ---------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def case_folder(tmp_path, monkeypatch):
+    """Every app test works in its own case folder (uploads are kept there); the audit log stays off
+    (tests/conftest.py) unless a test turns it on."""
+    folder = tmp_path / "ho_so"
+    monkeypatch.setenv("XEPLOAI_CASE_DIR", str(folder))
+    return folder
+
+
 def app() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
@@ -59,6 +69,19 @@ def load_ward(at: AppTest) -> AppTest:
     at.selectbox(key="data_scenario").set_value(WARD.name)
     at.button(key="data_load_scenario").click().run()
     assert not at.exception
+    return at
+
+
+def lock(at: AppTest, sid: str, level: str, reason: str | None = "Ban Thường vụ quyết định giữ mức",
+         author: str | None = "btc-01") -> AppTest:
+    """Lock ``sid`` at ``level`` on the «Giả định» page with a reason and an author (None: left empty)."""
+    at.text_input(key="wi_lock_query").input(sid).run()
+    at.selectbox(key="wi_lock_subject").set_value(sid)
+    at.selectbox(key="wi_lock_level").set_value(level)
+    at.text_input(key="wi_lock_reason").input(reason or "")
+    at.text_input(key="wi_lock_author").input(author or "")
+    at.button(key="wi_lock_add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
@@ -135,11 +158,7 @@ def test_the_change_list_and_the_subject_table_filter():
 
 def test_locking_a_subject_and_solving_again_shows_the_difference_and_survives_navigation():
     sid = quota_lowered_member()
-    at = goto(load_ward(app()), "gia_dinh")
-    at.text_input(key="wi_lock_query").input(sid).run()
-    at.selectbox(key="wi_lock_subject").set_value(sid)
-    at.selectbox(key="wi_lock_level").set_value("XS")
-    at.button(key="wi_lock_add").click().run()
+    at = lock(goto(load_ward(app()), "gia_dinh"), sid, "XS")
     at.button(key="wi_solve").click().run()
     assert not at.exception
     moves = frame_with(at, "Giả định")
@@ -155,10 +174,7 @@ def test_locking_a_subject_and_solving_again_shows_the_difference_and_survives_n
 
 def test_locking_a_chi_bo_above_what_its_disciplined_member_allows_reports_the_conflict():
     at = goto(load_ward(app()), "gia_dinh")
-    at.text_input(key="wi_lock_query").input("CB-K1").run()
-    at.selectbox(key="wi_lock_subject").set_value("CB-K1")
-    at.selectbox(key="wi_lock_level").set_value("T")  # a member is disciplined (E2 → K), so S3 caps it at HT
-    at.button(key="wi_lock_add").click().run()
+    lock(at, "CB-K1", "T")  # a member is disciplined (E2 → K), so S3 caps it at HT
     at.button(key="wi_solve").click().run()
     assert any("Mâu thuẫn" in e.value for e in at.error)
     assert "kỷ luật" in texts(at)
@@ -343,3 +359,325 @@ def test_subject_filters():
     assert {r["Mã"] for r in lowered} == {sid for sid in EXPECT["levels"]
                                          if expected(sid) < SUBJECTS[sid].target_level()}
     assert appcore.filter_subjects(rows, query="tân lợi") and not appcore.filter_subjects(rows, query="không có ai")
+
+
+# ---- the case folder: uploads are kept there and nowhere else ------------------------------------------
+
+
+def files_under(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", ["json", "xlsx"])
+def test_an_upload_is_kept_in_the_case_folder_and_nowhere_else(tmp_path, monkeypatch, case_folder, kind):
+    import tempfile
+
+    if kind == "json":
+        name, content = "Hồ sơ phường.json", WARD.read_bytes()
+    else:
+        name, content = "Hồ sơ phường.xlsx", pytest.importorskip("model.excel_template").template_bytes(
+            WARD_LOADED.case)
+    system_tmp = tmp_path / "tmp"
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    at = app()
+    assert not case_folder.exists()  # made on first use only
+    at.file_uploader(key="data_upload").set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert any(WARD_DATA["name"] in s.value for s in at.subheader)
+    assert list(system_tmp.iterdir()) == []  # nothing went through the system's temporary folder
+    kept = files_under(tmp_path)
+    assert kept == {case_folder / name: content}  # one file in the whole test folder: the upload, whole
+    assert oct(case_folder.stat().st_mode & 0o777) == "0o700"
+    assert at.session_state["case"]["key"] == name
+    # it is offered again from the folder, and opens the same case
+    at2 = app()
+    at2.selectbox(key="data_folder_file").set_value(name)
+    at2.button(key="data_folder_open").click().run()
+    assert not at2.error and any(WARD_DATA["name"] in s.value for s in at2.subheader)
+    assert at2.session_state["case"]["digest"] == at.session_state["case"]["digest"]
+
+
+def test_an_invalid_upload_is_not_kept_and_xeploai_names_are_refused(case_folder):
+    at = app()
+    at.file_uploader(key="data_upload").set_value(("phieu_am.json", (BAD / "negative_votes.json").read_bytes(),
+                                                   "application/json")).run()
+    assert any("không hợp lệ" in e.value for e in at.error)
+    assert not case_folder.exists() or list(case_folder.iterdir()) == []
+    at.file_uploader(key="data_upload").set_value(("xeploai-matkhau.json", WARD.read_bytes(),
+                                                   "application/json")).run()
+    assert "trùng tên tệp riêng của xeploai" in texts(at)
+    assert not (case_folder / "xeploai-matkhau.json").exists()
+
+
+def test_store_upload_keeps_a_safe_name_and_replaces_an_older_version(tmp_path):
+    folder = tmp_path / "ho_so"
+    first = appcore.store_upload(folder, "../../ngoai/.an.json", WARD.read_bytes())
+    assert first.path == folder / "an.json" and first.key == "an.json" and first.path.read_bytes() == WARD.read_bytes()
+    edited = json.loads(WARD.read_text(encoding="utf-8"))
+    edited["description"] = "bản sửa"
+    content = json.dumps(edited, ensure_ascii=False).encode("utf-8")
+    second = appcore.store_upload(folder, "an.json", content)
+    assert second.path == first.path and second.path.read_bytes() == content and second.digest != first.digest
+    assert [p.name for p in folder.iterdir()] == ["an.json"]  # no temporary file left
+    assert not (tmp_path / "ngoai").exists()
+
+
+# ---- committee locks: a reason and an author, or no lock -----------------------------------------------
+
+
+def test_a_lock_without_reason_or_author_is_refused_in_vietnamese():
+    sid = quota_lowered_member()
+    at = goto(load_ward(app()), "gia_dinh")
+    lock(at, sid, "XS", reason=None)
+    assert any("phải ghi lý do" in e.value for e in at.error)
+    assert at.session_state["wi_delta"]["lock"] == {}
+    lock(at, sid, "XS", author="  ")
+    assert any("người quyết định" in e.value for e in at.error) and at.session_state["wi_delta"]["lock"] == {}
+    person = next(s for s in WARD_LOADED.case.subjects if s.kind.value == "member" and " " in s.name)
+    lock(at, sid, "XS", author=person.name)  # a person's name: the log keeps ids only
+    assert any(person.id in e.value and "không lưu họ tên" in e.value for e in at.error)
+    lock(at, sid, "XS", reason=f"Theo đề nghị của {appcore._ascii_fold(person.name).upper()}")  # even unaccented
+    assert at.session_state["wi_delta"]["lock"] == {}
+    lock(at, sid, "XS", reason="Thành tích đột xuất", author="btc-01")
+    assert not at.error and at.session_state["wi_delta"]["lock"] == {sid: "XS"}
+    line = next(m.value for m in at.markdown if m.value.startswith("Khóa") and f"({sid})" in m.value)
+    assert "Thành tích đột xuất" in line and "btc-01" in line
+    assert at.session_state["lock_notes"][sid] == {"level": "XS", "reason": "Thành tích đột xuất", "author": "btc-01"}
+
+
+def test_lock_note_checks_every_field():
+    sid = quota_lowered_member()
+    assert appcore.lock_note(WARD_LOADED, sid, "T", "  Họp   lại ", " btc-01 ") == {
+        "level": "T", "reason": "Họp lại", "author": "btc-01"}
+    assert appcore.lock_note(WARD_LOADED, sid, None, "Bỏ khóa", "BTV")["level"] is None
+    for reason, author, fragment in [("", "btc", "lý do"), ("x", "", "người quyết định"), ("", "", "lý do và"),
+                                     ("x" * 501, "btc", "quá dài"), ("x", "y" * 81, "quá dài")]:
+        with pytest.raises(appcore.LockRefused, match=fragment):
+            appcore.lock_note(WARD_LOADED, sid, "T", reason, author)
+    with pytest.raises(appcore.LockRefused, match="Chưa bỏ khóa"):
+        appcore.lock_note(WARD_LOADED, sid, None, "", "btc")
+    org = next(s for s in WARD_LOADED.case.subjects if s.kind.value == "party_org")
+    assert appcore.lock_note(WARD_LOADED, sid, "T", f"Theo kết luận của {org.name}", "btc")  # not a person
+
+
+def test_the_saved_whatif_carries_reasons_and_authors_in_its_description_and_reads_back():
+    whatif = pytest.importorskip("model.whatif")
+    sid = quota_lowered_member()
+    delta = {**appcore.empty_delta("Nếu giữ?", WARD.name), "lock": {sid: "XS", "CB-K2": "T"}}
+    notes = {sid: {"level": "XS", "reason": "Thành tích | đột xuất", "author": "btc-01"}}
+    text = appcore.whatif_text(delta, notes)
+    data = json.loads(text)
+    assert sid in data["description"] and "Thành tích | đột xuất" in data["description"]
+    assert "CB-K2" not in data["description"]  # a lock without a note is not described
+    parsed = whatif.parse_whatif(data)  # the what-if format takes it as it is
+    assert parsed.lock == {sid: Level.XS, "CB-K2": Level.T}
+    applied = whatif.apply_whatif(WARD_DATA, data)
+    assert {s["id"]: s.get("lock") for s in applied["subjects"]}[sid] == "XS"
+    assert appcore.notes_from_description(data["description"]) == notes
+    assert appcore.delta_from_file(data) == {**delta, "profile": None}
+    assert appcore.whatif_text(delta) == appcore.whatif_text(delta, {})  # no notes: as before, no description
+    assert "description" not in json.loads(appcore.whatif_text(delta))
+
+
+def test_every_shipped_whatif_file_still_opens_without_notes():
+    files = sorted((ROOT / "scenarios" / "whatif").glob("*.json"))
+    assert files
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("rerate"):
+            continue
+        delta = appcore.delta_from_file(data, path.name)
+        assert appcore.notes_from_description(data.get("description")) == {}
+        assert appcore.missing_notes(delta, {}) == appcore.decisions(delta)
+
+
+def test_a_reopened_whatif_restores_its_notes_and_one_without_notes_cannot_be_solved():
+    sid = quota_lowered_member()
+    delta = {**appcore.empty_delta("Nếu giữ?", WARD.name), "lock": {sid: "XS"}}
+    at = goto(load_ward(app()), "gia_dinh")
+    bare = appcore.whatif_text(delta).encode("utf-8")
+    at.file_uploader(key="wi_upload").set_value(("khong_ly_do.json", bare, "application/json")).run()
+    assert at.button(key="wi_solve").disabled
+    assert any("chưa ghi «Lý do»" in w.value for w in at.warning)
+    noted = appcore.whatif_text(delta, {sid: {"level": "XS", "reason": "Thành tích", "author": "btc-01"}})
+    at.file_uploader(key="wi_upload").set_value(("co_ly_do.json", noted.encode("utf-8"), "application/json")).run()
+    assert not at.button(key="wi_solve").disabled
+    assert at.session_state["lock_notes"] == {sid: {"level": "XS", "reason": "Thành tích", "author": "btc-01"}}
+
+
+def ward_with_lock(sid: str, level: str) -> bytes:
+    data = json.loads(WARD.read_text(encoding="utf-8"))
+    next(s for s in data["subjects"] if s["id"] == sid)["lock"] = level
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def test_lifting_a_base_lock_asks_for_a_reason_and_an_author(monkeypatch, case_folder):
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")
+    sid = quota_lowered_member()
+    at = app()
+    at.file_uploader(key="data_upload").set_value(("khoa.json", ward_with_lock(sid, "XS"), "application/json")).run()
+    goto(at, "gia_dinh")
+    at.selectbox(key="wi_unlock_subject").set_value(sid)
+    at.button(key="wi_unlock_add").click().run()
+    assert any("Chưa bỏ khóa" in e.value for e in at.error) and at.session_state["wi_delta"]["unlock"] == []
+    at.text_input(key="wi_unlock_reason").input("Hội nghị xem xét lại")
+    at.text_input(key="wi_unlock_author").input("BTV")
+    at.button(key="wi_unlock_add").click().run()
+    assert at.session_state["wi_delta"]["unlock"] == [sid]
+    at.button(key="wi_solve").click().run()
+    assert not at.exception
+    moves = frame_with(at, "Giả định")
+    assert moves[moves["Mã"] == sid].iloc[0]["Giả định"] == "T"  # unlocked, the cap lowers him again
+    log = frame_with(goto(at, "nhat_ky"), "Lý do")
+    lifted = log[log["Việc"] == "Bỏ khóa"].iloc[0]
+    assert (lifted["Đối tượng"], lifted["Lý do"], lifted["Người quyết định"], lifted["Mức khóa"]) == (
+        sid, "Hội nghị xem xét lại", "BTV", "bỏ khóa")
+
+
+# ---- the history of a case (page «Nhật ký») -----------------------------------------------------------
+
+
+def test_the_history_page_shows_solves_locks_and_downloads_newest_first(monkeypatch, case_folder):
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")  # on, in the case folder
+    from solver.audit import DEFAULT_NAME, AuditLog, sha256_bytes
+
+    sid = quota_lowered_member()
+    at = goto(load_ward(app()), "ket_qua")
+    goto(at, "gia_dinh")
+    lock(at, sid, "XS", reason="Thành tích đột xuất", author="btc-01")
+    for _ in range(2):  # solving again (or any rerun) records nothing new
+        at.button(key="wi_solve").click().run()
+    goto(at, "ket_qua")
+    goto(at, "bao_cao")
+    next(d for d in at.get("download_button") if d.key == "report_json").click().run()
+    assert not at.exception
+    assert (case_folder / DEFAULT_NAME).exists()
+    assert not list((ROOT / "scenarios").rglob(DEFAULT_NAME + "*"))  # shipped scenarios stay read-only
+
+    goto(at, "nhat_ky")
+    assert any("Nhật ký nguyên vẹn: 4 bản ghi" in s.value for s in at.success)
+    table = frame_with(at, "Việc")
+    assert list(table.columns) == ["Số", "Thời gian", "Việc", "Bộ quy định", "Trạng thái", "Số thay đổi",
+                                   "Mã kết quả", "Đối tượng", "Mức khóa", "Lý do", "Người quyết định", "Tệp",
+                                   "Phiên bản hồ sơ"]
+    assert list(table["Việc"]) == ["Xuất tệp: kết quả JSON", "Giải giả định", "Khóa mức", "Xếp loại"]
+    assert list(table["Số"]) == [4, 3, 2, 1]
+    export, what, locked, base = (table.iloc[i] for i in range(4))
+    base_result = solve(WARD_LOADED)
+    assert base["Trạng thái"] == "tối ưu, đã chứng minh" and base["Số thay đổi"] == str(EXPECT["objective"]["changed"])
+    assert base["Bộ quy định"] == "bmt-2018"
+    assert base["Mã kết quả"] == sha256_text(base_result.dumps())[:12]
+    assert base["Phiên bản hồ sơ"] == sha256_bytes(WARD.read_bytes())[:12] == locked["Phiên bản hồ sơ"]
+    assert what["Phiên bản hồ sơ"] != base["Phiên bản hồ sơ"]  # the what-if is another version of the case
+    assert (locked["Đối tượng"], locked["Mức khóa"], locked["Lý do"], locked["Người quyết định"]) == (
+        sid, "XS", "Thành tích đột xuất", "btc-01")
+    assert export["Tệp"] == "phuong_tan_loi_2018_ket_qua.json"
+    assert export["Mã kết quả"] == sha256_text(base_result.dumps())[:12]
+    with AuditLog(case_folder / DEFAULT_NAME) as log:
+        events = log.history()
+    assert {e["case_key"] for e in events} == {f"scenarios/{WARD.name}"}
+    assert events[-1]["sha256"] == sha256_text(base_result.dumps())
+    raw = b"".join(p.read_bytes() for p in case_folder.glob(DEFAULT_NAME + "*"))
+    assert SUBJECTS[sid].name.encode("utf-8") not in raw  # ids, not names
+
+
+def test_the_history_joins_the_versions_of_an_uploaded_case_and_older_records(monkeypatch, case_folder):
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")
+    from solver.audit import DEFAULT_NAME, AuditLog, sha256_bytes
+
+    sid = quota_lowered_member()
+    first, second = WARD.read_bytes(), ward_with_lock(sid, "XS")
+    case_folder.mkdir()
+    with AuditLog(case_folder / DEFAULT_NAME) as log:  # as an older xeploai wrote it: no case key
+        log.record_solve(case_hash=sha256_bytes(first), case_name="cũ", profile="bd-2020", options={},
+                         result_hash=None, status="error", changed=None, wall_time=0.0)
+        log.record_solve(case_hash=sha256_text("khác"), case_name="khác", profile="bmt-2018", options={},
+                         result_hash=None, status="error", changed=None, wall_time=0.0)
+    at = app()
+    at.file_uploader(key="data_upload").set_value(("phuong.json", first, "application/json")).run()
+    goto(at, "ket_qua")
+    goto(at, "du_lieu")
+    at.file_uploader(key="data_upload").set_value(("phuong.json", second, "application/json")).run()
+    assert (case_folder / "phuong.json").read_bytes() == second
+    goto(at, "ket_qua")
+    goto(at, "nhat_ky")
+    table = frame_with(at, "Việc")
+    assert list(table["Số"]) == [4, 3, 1]
+    assert list(table["Phiên bản hồ sơ"]) == [sha256_bytes(second)[:12], sha256_bytes(first)[:12],
+                                             sha256_bytes(first)[:12]]
+    assert table.iloc[2]["Trạng thái"] == "lỗi bộ giải" and table.iloc[2]["Bộ quy định"] == "bd-2020"
+    assert any("tệp phuong.json" in m.value for m in at.markdown)
+
+
+def test_a_tampered_log_is_reported_on_the_history_page(monkeypatch, case_folder):
+    import sqlite3
+
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")
+    from solver.audit import DEFAULT_NAME
+
+    at = goto(load_ward(app()), "ket_qua")
+    db = sqlite3.connect(case_folder / DEFAULT_NAME)
+    db.execute("DROP TRIGGER solves_no_update")
+    db.execute("UPDATE solves SET changed = 0")
+    db.commit()
+    db.close()
+    goto(at, "nhat_ky")
+    assert any("dấu hiệu bị can thiệp" in e.value and "bản ghi 1 đã bị sửa" in e.value for e in at.error)
+
+
+def test_the_history_page_says_when_the_log_is_off_or_empty(monkeypatch, case_folder):
+    at = goto(load_ward(app()), "nhat_ky")  # tests/conftest.py: XEPLOAI_AUDIT=off
+    assert any("đang tắt" in i.value for i in at.info)
+    assert not case_folder.exists()  # nothing written, not even the folder
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")
+    at = goto(load_ward(app()), "nhat_ky")
+    assert any("chưa có bản ghi nào" in i.value for i in at.info)
+    assert not case_folder.exists()  # looking does not create the log
+
+
+def test_the_log_can_live_elsewhere(monkeypatch, case_folder, tmp_path):
+    from solver.audit import AuditLog
+
+    elsewhere = tmp_path / "rieng" / "nhat_ky.sqlite"
+    monkeypatch.setenv("XEPLOAI_AUDIT", str(elsewhere))
+    at = goto(load_ward(app()), "ket_qua")
+    assert not case_folder.exists()
+    with AuditLog(elsewhere) as log:
+        assert [e["kind"] for e in log.history()] == ["solve"]
+    assert any("nhat\\_ky.sqlite" in c.value for c in at.sidebar.caption)
+
+
+def test_case_history_rows_speak_vietnamese(tmp_path):
+    from solver.audit import AuditLog
+
+    h = sha256_text("x")
+    with AuditLog(tmp_path / "log.sqlite") as log:
+        log.record_solve(case_hash=h, case_name="A — giả định: Nếu?", profile="bmt-2018", options={}, result_hash=h,
+                         status="feasible", changed=3, wall_time=1.0, case_key="a.json")
+        log.record_export(h, "docx", "a_bao_cao.docx", h, case_key="a.json")
+        events = log.history()
+    rows = appcore.history_rows(events)
+    assert [r["Việc"] for r in rows] == ["Xuất tệp: báo cáo Word", "Giải giả định"]
+    assert rows[1]["Trạng thái"] == "khả thi, chưa chứng minh tối ưu" and rows[1]["Số thay đổi"] == "3"
+    assert appcore.verify_words([], 2) == (True, "Nhật ký nguyên vẹn: 2 bản ghi, chuỗi mã băm không đứt, không bản ghi "
+                                                 "nào bị sửa hay xóa.")
+    assert appcore.local_time("2018-12-15T01:02:03.000000+00:00").count("/") == 2
+
+
+def test_downloading_the_whatif_file_is_logged_with_its_bytes(monkeypatch, case_folder):
+    monkeypatch.setenv("XEPLOAI_AUDIT", "")
+    from solver.audit import DEFAULT_NAME, AuditLog
+
+    sid = quota_lowered_member()
+    at = lock(goto(load_ward(app()), "gia_dinh"), sid, "XS", reason="Thành tích", author="btc-01")
+    button = next(d for d in at.get("download_button") if d.key == "wi_download")
+    button.click().run()
+    assert not at.exception
+    with AuditLog(case_folder / DEFAULT_NAME) as log:
+        exported = [e for e in log.history() if e["kind"] == "export"]
+    assert [(e["export_kind"], e["path"]) for e in exported] == [("whatif", "phuong_tan_loi_2018_gia_dinh.json")]
+    delta = {**appcore.empty_delta("", WARD.name), "lock": {sid: "XS"}}
+    expected = appcore.whatif_text(delta, {sid: {"level": "XS", "reason": "Thành tích", "author": "btc-01"}})
+    assert exported[0]["sha256"] == sha256_text(expected)

@@ -33,7 +33,7 @@ SCREENS = Path(tempfile.gettempdir()) / "xeploai-screens"
 #: (sidebar title, heading, screenshot name) of the pages after «Kết quả».
 PAGES = [("Nhóm tỷ lệ", "Nhóm tỷ lệ", "nhom_ty_le"), ("Sơ đồ", "Sơ đồ tổ chức", "so_do"),
          ("Giả định", "Giả định", "gia_dinh"), ("Giải trình", "Giải trình", "giai_trinh"),
-         ("Báo cáo", "Báo cáo", "bao_cao"), ("Quy định", "Quy định", "quy_dinh")]
+         ("Báo cáo", "Báo cáo", "bao_cao"), ("Nhật ký", "Nhật ký", "nhat_ky"), ("Quy định", "Quy định", "quy_dinh")]
 WAIT_MS = 60_000
 
 
@@ -65,10 +65,11 @@ def sync_playwright():
 
 
 @pytest.fixture(scope="module")
-def server():
-    """The app served on a free localhost port; stopped (and waited for) at the end."""
+def server(tmp_path_factory):
+    """The app served on a free localhost port, with a case folder of its own; stopped (and waited for) at the end."""
     port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+           "XEPLOAI_CASE_DIR": str(tmp_path_factory.mktemp("ho_so"))}
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app_streamlit.py", "--server.port", str(port),

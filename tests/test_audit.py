@@ -24,7 +24,10 @@ from solver.audit import (
     AuditError,
     AuditLog,
     audit_path_for,
+    audit_path_in,
+    case_key_for,
     log_export,
+    log_locks_at,
     log_solve,
     sha256_file,
     sha256_text,
@@ -434,3 +437,173 @@ def test_the_cli_writes_no_log_when_it_is_off(tmp_path, monkeypatch):
     out = tmp_path / "ket_qua.json"
     assert main(["solve", str(case), "--json", str(out), "--workers", "1"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ho_so.json", "ket_qua.json"]
+
+
+# -- the case key: one history per case across its versions ---------------------------------------
+
+#: The tables of a log written before the case key existed (xeploai ≤ the first landing of issue 8).
+V1_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE events (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('solve', 'lock', 'export')),
+        case_hash TEXT NOT NULL CHECK (length(case_hash) = 64), prev TEXT NOT NULL CHECK (length(prev) = 64),
+        digest TEXT NOT NULL UNIQUE CHECK (length(digest) = 64))""",
+    """CREATE TABLE solves (seq INTEGER PRIMARY KEY REFERENCES events(seq), case_name TEXT NOT NULL,
+        profile TEXT NOT NULL, options TEXT NOT NULL,
+        result_hash TEXT CHECK (result_hash IS NULL OR length(result_hash) = 64), status TEXT NOT NULL,
+        changed INTEGER, wall_time REAL NOT NULL)""",
+    """CREATE TABLE locks (seq INTEGER PRIMARY KEY REFERENCES events(seq),
+        subject_id TEXT NOT NULL CHECK (length(subject_id) > 0), level TEXT,
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        author TEXT NOT NULL CHECK (length(trim(author)) > 0))""",
+    """CREATE TABLE exports (seq INTEGER PRIMARY KEY REFERENCES events(seq),
+        export_kind TEXT NOT NULL CHECK (length(export_kind) > 0), path TEXT NOT NULL,
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64))""",
+)
+
+
+def write_v1_log(path: Path) -> None:
+    """A log as the first version wrote it: no case_key column, each link the SHA-256 of the previous link and
+    the record's canonical JSON (written here by hand, independently of solver/audit.py)."""
+    from solver.audit import _triggers
+
+    def link(prev: str, record: dict) -> str:
+        return hashlib.sha256((prev + json.dumps(record, sort_keys=True, ensure_ascii=False,
+                                                 separators=(",", ":"))).encode("utf-8")).hexdigest()
+
+    db = sqlite3.connect(path)
+    for stmt in V1_TABLES:
+        db.execute(stmt)
+    db.execute("INSERT INTO meta VALUES ('schema', '1')")
+    prev = "0" * 64
+    solve = {"case_name": "Chi bộ cũ", "profile": "bmt-2018", "options": '{"rules":{}}', "result_hash": R1,
+             "status": "optimal", "changed": 2, "wall_time": 0.5}
+    at = "2024-12-01T08:00:00.000000+00:00"
+    digest = link(prev, {"seq": 1, "at": at, "kind": "solve", "case_hash": H1, **solve})
+    db.execute("INSERT INTO events VALUES (1, ?, 'solve', ?, ?, ?)", (at, H1, prev, digest))
+    db.execute("INSERT INTO solves VALUES (1, ?, ?, ?, ?, ?, ?, ?)", tuple(solve.values()))
+    prev, at = digest, "2024-12-01T08:05:00.000000+00:00"
+    lock = {"subject_id": "DV4", "level": "XS", "reason": "lý do cũ", "author": "btc-01"}
+    digest = link(prev, {"seq": 2, "at": at, "kind": "lock", "case_hash": H2, **lock})
+    db.execute("INSERT INTO events VALUES (2, ?, 'lock', ?, ?, ?)", (at, H2, prev, digest))
+    db.execute("INSERT INTO locks VALUES (2, ?, ?, ?, ?)", tuple(lock.values()))
+    for stmt in _triggers():
+        db.execute(stmt)
+    db.commit()
+    db.close()
+
+
+def test_a_log_written_before_the_case_key_opens_verifies_and_takes_keyed_records(tmp_path):
+    path = tmp_path / "cu.sqlite"
+    write_v1_log(path)
+    with AuditLog(path) as log:
+        assert log.verify() == []
+        old = log.history()
+        assert [(e["seq"], e["kind"], e["case_key"]) for e in old] == [(1, "solve", None), (2, "lock", None)]
+        assert old[0]["case_name"] == "Chi bộ cũ" and old[1]["reason"] == "lý do cũ"
+        log.record_solve(**solve_fields(case_hash=H2, changed=1), case_key="chi_bo.json")
+        log.record_lock(H2, "DV5", None, "bỏ khóa", "btc-02", case_key="chi_bo.json")
+        assert log.verify() == []
+        # the old records of a hash the case has had belong to its history
+        assert [e["seq"] for e in log.case_history("chi_bo.json")] == [2, 3, 4]
+        assert [e["seq"] for e in log.case_history("chi_bo.json", [H1])] == [1, 2, 3, 4]
+        assert [e["seq"] for e in log.case_history("khac.json", [H1])] == [1]
+    db = sqlite3.connect(path)
+    columns = {r[1] for r in db.execute("PRAGMA table_info(events)")}
+    assert "case_key" in columns
+    with pytest.raises(sqlite3.DatabaseError, match="chỉ được ghi thêm"):
+        db.execute("UPDATE events SET case_key = 'chi_bo.json' WHERE seq = 1")
+    db.close()
+    with AuditLog(path) as log:  # opened again: nothing to migrate, still whole
+        assert log.verify() == [] and len(log) == 4
+
+
+def test_the_history_of_a_case_holds_every_version_and_nothing_else(tmp_path):
+    h3 = sha256_text("hồ sơ thứ ba")
+    with AuditLog(tmp_path / "log.sqlite") as log:
+        log.record_solve(**solve_fields(case_hash=H1), case_key="phuong.json")
+        log.record_lock(H1, "DV4", "XS", "lý do", "btc-01", case_key="phuong.json")
+        log.record_solve(**solve_fields(case_hash=H2), case_key="phuong.json")  # the file after the lock
+        log.record_solve(**solve_fields(case_hash=h3), case_key="xa.json")
+        log.record_export(H2, "docx", "phuong_bao_cao.docx", R1, case_key="phuong.json")
+        log.record_solve(**solve_fields(case_hash=H2))  # the CLI of an older xeploai: no key, same file
+        events = log.case_history("phuong.json")
+        assert [e["seq"] for e in events] == [1, 2, 3, 5, 6]
+        assert {e["case_hash"] for e in events} == {H1, H2}
+        assert [e["seq"] for e in log.case_history("xa.json")] == [4]
+        assert log.case_history("khong_co.json") == []
+        assert log.last_lock("phuong.json", "DV4")["reason"] == "lý do"
+        assert log.last_lock("xa.json", "DV4") is None
+
+
+def test_the_case_key_is_inside_the_hash_chain(tmp_path):
+    path = tmp_path / "log.sqlite"
+    with AuditLog(path) as log:
+        log.record_solve(**solve_fields(), case_key="phuong.json")
+        log.record_solve(**solve_fields(), case_key="phuong.json")
+        log.record_solve(**solve_fields())
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="chỉ được ghi thêm"):
+        db.execute("UPDATE events SET case_key = 'khac.json' WHERE seq = 1")
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("UPDATE events SET case_key = 'khac.json' WHERE seq = 1")
+    db.execute("UPDATE events SET case_key = NULL WHERE seq = 2")
+    db.execute("UPDATE events SET case_key = 'phuong.json' WHERE seq = 3")
+    db.commit()
+    db.close()
+    with AuditLog(path) as log:
+        problems = log.verify()
+    assert problems == [f"bản ghi {seq} đã bị sửa sau khi ghi (mã băm không khớp)" for seq in (1, 2, 3)]
+
+
+def test_a_blank_case_key_is_refused(tmp_path):
+    with AuditLog(tmp_path / "log.sqlite") as log:
+        with pytest.raises(ValueError, match="khóa hồ sơ"):
+            log.record_solve(**solve_fields(), case_key="  ")
+        assert len(log) == 0
+
+
+def test_locks_are_recorded_once_per_distinct_decision(tmp_path):
+    path = tmp_path / "log.sqlite"
+    decision = [("DV4", "XS", "Ban Thường vụ giữ mức", "btc-01")]
+    assert log_locks_at(path, case_key="phuong.json", case_hash=H1, locks=decision) == (1, None)
+    assert log_locks_at(path, case_key="phuong.json", case_hash=H1, locks=decision) == (0, None)  # again: nothing
+    assert log_locks_at(path, case_key="phuong.json", case_hash=H2, locks=[("DV4", "XS", " Ban Thường vụ giữ mức ",
+                                                                            "btc-01")]) == (0, None)
+    assert log_locks_at(path, case_key="xa.json", case_hash=H1, locks=decision) == (1, None)  # another case
+    changed = [("DV4", "XS", "Họp lại, giữ mức", "btc-01"), ("DV5", None, "Bỏ khóa", "btc-02")]
+    assert log_locks_at(path, case_key="phuong.json", case_hash=H1, locks=changed) == (2, None)
+    assert log_locks_at(path, case_key="phuong.json", case_hash=H1, locks=decision) == (1, None)  # back: recorded
+    assert log_locks_at(None, case_key="phuong.json", case_hash=H1, locks=decision) == (0, None)  # log off
+    written, warning = log_locks_at(path, case_key="phuong.json", case_hash=H1, locks=[("DV6", "T", "", "btc")])
+    assert written == 0 and warning.startswith("Cảnh báo: không ghi được nhật ký kiểm tra")
+    with AuditLog(path) as log:
+        locks = [(e["case_key"], e["subject_id"], e["level"], e["reason"]) for e in log.history()]
+        assert log.verify() == []
+    assert locks == [("phuong.json", "DV4", "XS", "Ban Thường vụ giữ mức"), ("xa.json", "DV4", "XS",
+                     "Ban Thường vụ giữ mức"), ("phuong.json", "DV4", "XS", "Họp lại, giữ mức"),
+                     ("phuong.json", "DV5", None, "Bỏ khóa"), ("phuong.json", "DV4", "XS", "Ban Thường vụ giữ mức")]
+
+
+def test_the_case_key_of_a_file_is_its_name_within_the_log_folder(tmp_path):
+    log = tmp_path / "ho_so" / DEFAULT_NAME
+    assert case_key_for(tmp_path / "ho_so" / "phuong.json", log) == "phuong.json"
+    assert case_key_for(tmp_path / "ho_so" / "2018" / "phuong.json", log) == "2018/phuong.json"
+    assert case_key_for(tmp_path / "khac" / "phuong.json", log) == "phuong.json"  # never an absolute path
+    assert audit_path_in(tmp_path / "ho_so") == log
+
+
+def test_the_cli_log_keys_each_solve_by_the_case_file_name(tmp_path):
+    case = tmp_path / "ho_so.json"
+    case.write_bytes((EXAMPLES / "01_cap_20_percent.json").read_bytes())
+    loaded = load_case(case)
+    opts = SolveOptions(workers=1, time_limit=30)
+    assert log_solve(case, solve(loaded, opts), opts) is None
+    data = json.loads(case.read_text(encoding="utf-8"))
+    data["subjects"][1]["lock"] = "T"  # an edit: another hash, the same case
+    case.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert log_solve(case, solve(load_case(case), opts), opts) is None
+    with AuditLog(tmp_path / DEFAULT_NAME) as log:
+        history = log.case_history("ho_so.json")
+    assert [e["case_key"] for e in history] == ["ho_so.json", "ho_so.json"]
+    assert len({e["case_hash"] for e in history}) == 2
