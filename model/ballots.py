@@ -23,13 +23,22 @@ def denominator(tally: dict[str, int], voters: int | None) -> int:
 
 def voted_level(tally: dict[str, int], voters: int | None = None) -> Level:
     """The highest level whose ballots, with all higher ones, are strictly more than half (V1)."""
-    total = denominator(tally, voters)
-    for level in (Level.XS, Level.T, Level.HT, Level.K):
-        if 2 * ballots_at_or_above(tally, level) > total:
-            return level
-    raise NoMajority(
-        f"không mức nào đạt quá bán kể cả khi cộng dồn ({sum(tally.values())}/{total} phiếu hợp lệ)"
-    )
+    return voted_from_counts(tally["XS"], tally["T"], tally["TB"], tally["K"], voters)
+
+
+def voted_from_counts(xs: int, t: int, tb: int, k: int, voters: int | None = None) -> Level:
+    """``voted_level`` on the four counts (XS, T, TB, K): the same rule without building a tally."""
+    cast = xs + t + tb + k
+    total = voters if voters is not None else cast
+    if 2 * xs > total:
+        return Level.XS
+    if 2 * (xs + t) > total:
+        return Level.T
+    if 2 * (xs + t + tb) > total:
+        return Level.HT
+    if 2 * cast > total:
+        return Level.K
+    raise NoMajority(f"không mức nào đạt quá bán kể cả khi cộng dồn ({cast}/{total} phiếu hợp lệ)")
 
 
 def support(tally: dict[str, int], level: Level, voters: int | None = None) -> Fraction:
@@ -38,3 +47,12 @@ def support(tally: dict[str, int], level: Level, voters: int | None = None) -> F
     if total == 0:
         return Fraction(0)
     return Fraction(ballots_at_or_above(tally, level), total)
+
+
+def support_scaled(xs: int, t: int, tb: int, k: int, level: Level, voters: int | None, scale: int) -> int:
+    """``floor(support · scale)`` on the four counts, in integers (the solver's weight of a mandate)."""
+    total = voters if voters is not None else xs + t + tb + k
+    if total == 0:
+        return 0
+    at_or_above = (xs, xs + t, xs + t + tb, xs + t + tb + k)[3 - int(level)]
+    return (at_or_above * scale) // total

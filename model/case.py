@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, PlainSerializer, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from model.ballots import NoMajority, support, voted_level
+from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
 from model.levels import GRADE_KEYS, Level, parse_level
 
@@ -240,7 +240,8 @@ class Subject(Strict):
         """The V1 voted level, or None without votes (raises NoMajority on a tally without majority)."""
         if self.votes is None:
             return None
-        return voted_level(self.votes.as_dict(), self.voters)
+        v = self.votes
+        return voted_from_counts(v.XS, v.T, v.TB, v.K, self.voters)
 
     def target_level(self) -> Level | None:
         """The target: ``target`` if given, else the voted level (V1), else ``proposed``."""

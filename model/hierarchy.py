@@ -10,6 +10,7 @@ import networkx as nx
 from model.ballots import NoMajority
 from model.case import FACTS_BY_KIND, Case, Kind, Subject, Tier
 from model.errors import InputProblem
+from model.levels import Level
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ def _order_graph(h: Hierarchy) -> nx.DiGraph:
     return g
 
 
-def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]) -> list[InputProblem]:
+def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject],
+                      targets: dict[str, Level] | None = None) -> list[InputProblem]:
+    """The problems of one subject; its target (V1 counted once) goes into ``targets`` when given."""
     out: list[InputProblem] = []
 
     def err(fld: str | None, msg: str, warning: bool = False) -> None:
@@ -168,8 +171,10 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             else:
                 if target is None:
                     err("votes", "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)")
+            if target is not None and targets is not None:
+                targets[s.id] = target
             if target is not None and s.votes is not None and s.proposed is not None:
-                voted = s.voted()
+                voted = target if s.target is None else s.voted()
                 if voted != s.proposed:
                     err("proposed", f"mức đề xuất {s.proposed.code} khác mức theo phiếu {voted.code}; "
                         "dùng mức theo phiếu", True)
@@ -182,8 +187,12 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
     return out
 
 
-def validate(case: Case, file: str = "<case>") -> list[InputProblem]:
-    """Every structural problem of a case (errors and warnings), in Vietnamese."""
+def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None = None) -> list[InputProblem]:
+    """Every structural problem of a case (errors and warnings), in Vietnamese.
+
+    With ``targets``, the target of every decided subject is stored there in file order (V1 is counted
+    once per subject, here, rather than again by every later step).
+    """
     out: list[InputProblem] = []
     ids: dict[str, Subject] = {}
     for i, s in enumerate(case.subjects):
@@ -193,7 +202,7 @@ def validate(case: Case, file: str = "<case>") -> list[InputProblem]:
         else:
             ids[s.id] = s
     for i, s in enumerate(case.subjects):
-        out.extend(_subject_problems(file, i, s, ids))
+        out.extend(_subject_problems(file, i, s, ids, targets))
 
     index = {s.id: i for i, s in enumerate(case.subjects)}
     state: dict[str, int] = {}  # 1: on the current path, 2: done

@@ -92,7 +92,8 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
             problems.append(InputProblem(file, pydantic_message(err), sheet=sheet, row=row, field=fld,
                                          subject=sid))
         raise CaseInvalid(problems) from None
-    problems = validate(case, file)
+    targets: dict = {}
+    problems = validate(case, file, targets)
     if not any(s.decided for s in case.subjects):
         problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     options = None
@@ -104,7 +105,9 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
         problems.append(InputProblem(file, f"tùy chọn quy tắc không hợp lệ: {exc}", field="options"))
     if any(not p.warning for p in problems):
         raise CaseInvalid(problems)
-    return LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
+    loaded = LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
+    loaded.__dict__["targets"] = targets  # the cached property, already counted during validation
+    return loaded
 
 
 def read_json(path: str | Path) -> Any:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.levels import Level
+from solver.jsonout import dumps_indented
+
+_CODE = {lv: lv.code for lv in Level}
 
 #: ``optimal``: proven least change. ``feasible``: a verified answer, not proven least (time limit).
 #: ``conflict``: the locks and rules cannot all hold. ``invalid``: the input is wrong.
@@ -116,8 +119,8 @@ class SolveResult:
             "proven_optimal": self.proven,
             "profile": self.profile,
             "options": self.options,
-            "levels": {k: v.code for k, v in sorted(self.levels.items())},
-            "targets": {k: v.code for k, v in sorted(self.targets.items())},
+            "levels": {k: _CODE[v] for k, v in sorted(self.levels.items())},
+            "targets": {k: _CODE[v] for k, v in sorted(self.targets.items())},
             "objective": self.objective,
             "changes": [c.to_json() for c in self.changes],
             "ties": [t.to_json() for t in self.ties],
@@ -134,4 +137,4 @@ class SolveResult:
         return out
 
     def dumps(self, *, timing: bool = False) -> str:
-        return json.dumps(self.to_json(timing=timing), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        return dumps_indented(self.to_json(timing=timing)) + "\n"

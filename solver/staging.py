@@ -8,6 +8,7 @@ import time
 
 from ortools.sat.python import cp_model
 
+from model.ballots import support_scaled
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.result import Tie
@@ -18,10 +19,10 @@ SCALE = 1_000_000
 def support_weight(loaded: LoadedCase, sid: str, target: Level) -> int:
     """Support of a subject for its target, in millionths; a target without ballots weighs fully."""
     s = loaded.hierarchy.subjects[sid]
-    if s.votes is None or s.target is not None:
+    v = s.votes
+    if v is None or s.target is not None:
         return SCALE
-    sup = s.support(target)
-    return (sup.numerator * SCALE) // sup.denominator
+    return support_scaled(v.XS, v.T, v.TB, v.K, target, s.voters, SCALE)
 
 
 class Model(cp_model.CpModel):

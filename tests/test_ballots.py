@@ -6,10 +6,13 @@ import unicodedata
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from model.ballots import NoMajority, ballots_at_or_above, denominator, support, voted_level
+from model.ballots import (NoMajority, ballots_at_or_above, denominator, support, support_scaled,
+                           voted_from_counts, voted_level)
 from model.case import Subject
-from model.levels import LEVELS_DESC, Level, parse_level
+from model.levels import GRADE_TO_LEVEL, LEVELS_DESC, Level, parse_level
 
 
 def tally(xs: int, t: int, tb: int, k: int) -> dict[str, int]:
@@ -164,3 +167,28 @@ def test_level_names_round_trip_through_lenient_parsing():
 def test_levels_are_totally_ordered():
     assert Level.XS > Level.T > Level.HT > Level.K
     assert list(LEVELS_DESC) == sorted(Level, reverse=True)
+
+
+# ---- the integer fast paths equal the rule as written (Fraction and the cumulative loop) ------------
+
+_COUNT = st.integers(min_value=0, max_value=60)
+
+
+@given(_COUNT, _COUNT, _COUNT, _COUNT, st.one_of(st.none(), st.integers(min_value=0, max_value=300)))
+@settings(max_examples=400, deadline=None)
+def test_counts_fast_paths_equal_the_fraction_rule(xs, t, tb, k, voters):
+    tally = {"XS": xs, "T": t, "TB": tb, "K": k}
+    if voters is not None and voters < xs + t + tb + k:
+        voters = xs + t + tb + k  # the case format refuses fewer voters than ballots
+    for level in Level:
+        share = support(tally, level, voters)
+        assert support_scaled(xs, t, tb, k, level, voters, 1_000_000) == (share.numerator * 1_000_000) // share.denominator
+    total = voters if voters is not None else xs + t + tb + k
+    expected = next((lv for lv in (Level.XS, Level.T, Level.HT, Level.K)
+                     if 2 * sum(tally[g] for g in tally if GRADE_TO_LEVEL[g] >= lv) > total), None)
+    if expected is None:
+        with pytest.raises(NoMajority):
+            voted_from_counts(xs, t, tb, k, voters)
+    else:
+        assert voted_from_counts(xs, t, tb, k, voters) is expected
+        assert voted_level(tally, voters) is expected
