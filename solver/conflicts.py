@@ -42,9 +42,14 @@ def _item(loaded: LoadedCase, g: Guard, enc: Encoding) -> ConflictItem:
     return ConflictItem("rule", r.rule, g.sid, describe_record(loaded, r), cite(r.rule))
 
 
-def find_conflict(loaded: LoadedCase, time_limit: float = 30.0) -> list[ConflictItem]:
-    """A minimal conflicting set (empty if the case is in fact feasible)."""
-    enc = Encoding(loaded, guarded=True)
+def find_conflict(loaded: LoadedCase, time_limit: float = 30.0, given_records: list | None = None
+                  ) -> list[ConflictItem]:
+    """A minimal conflicting set (empty if the case is in fact feasible).
+
+    With ``given_records``, only those rule instances (and the locks and direction bounds of the case's
+    subjects) are guarded: a sub-case that is already infeasible on its own (``find_local_conflict``).
+    """
+    enc = Encoding(loaded, guarded=True, given_records=given_records)
     index = {g.lit.index: i for i, g in enumerate(enc.guards)}
     infeasible, core = _infeasible(enc, [g.lit for g in enc.guards], time_limit)
     if not infeasible:
@@ -61,3 +66,37 @@ def find_conflict(loaded: LoadedCase, time_limit: float = 30.0) -> list[Conflict
         else:
             necessary.append(e)
     return [_item(loaded, enc.guards[j], enc) for j in sorted(necessary)]
+
+
+def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_limit: float = 30.0
+                        ) -> list[ConflictItem]:
+    """A minimal conflicting set for locks that the propagated bounds already refuse.
+
+    When a locked subject's propagated upper bound (``solver.bounds``) is below its lock, the bound was
+    derived from the records of the subjects it reads, transitively: those subjects' rules, locks and
+    direction bounds are infeasible on their own. A minimal set of that sub-case is a minimal set of the
+    whole case (minimality is a property of the set), and the search stays small in a province.
+    ``records_of(sid)`` gives a subject's per-subject records, in ``solver.rules.records`` order.
+    """
+    from solver.rules import RULES, AtMost, CountTrigger, Needs
+
+    rule_rank = {rid: i for i, (rid, _) in enumerate(RULES)}
+    reach: set[str] = set()
+    stack = list(locked)
+    while stack:
+        x = stack.pop()
+        if x in reach:
+            continue
+        reach.add(x)
+        for r in records_of(x):
+            if isinstance(r, AtMost):
+                stack.append(r.b)
+            elif isinstance(r, (Needs, CountTrigger)):
+                stack.extend(r.others)
+    pos = {s.id: i for i, s in enumerate(loaded.case.subjects) if s.id in reach}
+    inside = [s for s in loaded.case.subjects if s.id in pos]
+    recs = sorted(((rule_rank[r.rule], pos[sid], k, r) for sid in pos for k, r in enumerate(records_of(sid))),
+                  key=lambda t: t[:3])
+    sub_case = loaded.case.model_copy(update={"subjects": tuple(inside)})
+    sub = LoadedCase(sub_case, loaded.hierarchy, loaded.options, [], loaded.source)
+    return find_conflict(sub, time_limit, given_records=[t[3] for t in recs])

@@ -147,10 +147,16 @@ def ballot_share(loaded: LoadedCase, sid: str, level: Level) -> str | None:
 class _Explainer:
     """Finds the binding records of each change; caches each quota group's ranking once."""
 
-    def __init__(self, loaded, records, levels, targets, weights):
+    def __init__(self, loaded, records, levels, targets, weights, *, by_sid=None, quota_of=None, order=None):
+        """Index ``records``; or, with ``by_sid``/``quota_of``/``order`` given, use those indexes (a what-if
+        re-explains a few subjects of a province without re-reading its records)."""
         self.loaded, self.levels, self.targets = loaded, levels, targets
-        self.order = {sid: i for i, sid in enumerate(targets)}
+        self.order = order if order is not None else {sid: i for i, sid in enumerate(targets)}
         self.weights = weights
+        self._ranking: dict[str, tuple[list[str], dict[str, int], dict]] = {}
+        if by_sid is not None:
+            self.by_sid, self.quota_of = by_sid, quota_of
+            return
         self.by_sid: dict[str, list[Record]] = {}
         smalls = {r.group: r for r in records if isinstance(r, SmallGroup)}
         self.quota_of: dict[str, tuple[Quota, SmallGroup | None]] = {}
@@ -164,7 +170,6 @@ class _Explainer:
             elif isinstance(r, Quota):
                 for m in r.members:
                     self.quota_of[m] = (r, smalls.get(r.group))
-        self._ranking: dict[str, tuple[list[str], dict[str, int], dict]] = {}
 
     def ranking(self, q: Quota, small: SmallGroup | None):
         """XS candidates of a group by the solver's support weight (then file order), and the group's numbers."""

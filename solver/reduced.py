@@ -10,6 +10,8 @@ are all separable. A component made of one quota group without edges is solved i
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ortools.sat.python import cp_model
 
 from model.levels import Level
@@ -140,64 +142,125 @@ def _closed_form(loaded, comp, q, small, bounds, weight, pos):
     return levels, ties
 
 
-def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
-                  weights: dict[str, int], runner, opts, result) -> tuple[str, dict[str, Level] | None]:
-    """Decide every XS candidate; return (status, levels of all decided subjects)."""
-    from solver.result import Tie
+@dataclass
+class Part:
+    """The solution of one component: what the staged driver (or the closed form) found for it."""
 
-    cands = [sid for sid in targets if bounds[sid] == Level.XS]
+    members: list[str]
+    status: str  # "optimal" | "feasible" | "conflict" | "unknown"
+    levels: dict[str, Level] | None
+    bound_changed: int = 0
+    ties: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stages: list[dict] = field(default_factory=list)
+    tie_break_used: bool = False
+
+
+@dataclass
+class Plan:
+    """The XS candidates of a case split into independent components, with each one's quotas and edges."""
+
+    cands: list[str]
+    comps: list[list[str]]
+    quotas: list[list[Quota]]
+    edges: list[list[AtMost]]
+    smalls: dict[str, SmallGroup]
+
+
+def plan_components(cands: list[str], quotas: list[Quota], edges: list[AtMost],
+                    smalls: dict[str, SmallGroup]) -> Plan:
+    """Components of ``cands`` (file order) linked by the quota groups and S1/S2 edges among them."""
     cset = set(cands)
-    edges = [r for r in recs if isinstance(r, AtMost) and r.a in cset and r.b in cset]
-    quotas = [r for r in recs if isinstance(r, Quota) and any(m in cset for m in r.members)]
-    smalls = {r.group: r for r in recs if isinstance(r, SmallGroup)}
-    levels = {sid: bounds[sid] for sid in targets}
-    pos = {sid: i for i, sid in enumerate(targets)}
-    comp_quotas: dict[str, list[Quota]] = {}
+    edges = [e for e in edges if e.a in cset and e.b in cset]
+    quotas = [q for q in quotas if any(m in cset for m in q.members)]
     comps = _components(cands, quotas, edges)
     head = {sid: i for i, comp in enumerate(comps) for sid in comp}
+    comp_quotas: list[list[Quota]] = [[] for _ in comps]
+    comp_edges: list[list[AtMost]] = [[] for _ in comps]
     for q in quotas:
-        comp_quotas.setdefault(head[next(m for m in q.members if m in cset)], []).append(q)
-    comp_edges: dict[int, list[AtMost]] = {}
+        comp_quotas[head[next(m for m in q.members if m in cset)]].append(q)
     for e in edges:
-        comp_edges.setdefault(head[e.a], []).append(e)
-    status = "optimal"
-    bound = sum(1 for sid in targets if bounds[sid] != targets[sid])  # forced changes, outside the model
-    stage_flags = {"changed": True, "support": True, "order": True}
-    step = max(1, len(comps) // 10)
-    for i, comp in enumerate(comps):
-        if i % step == 0:
-            opts.say(f"Đang giải: {i}/{len(comps)} nhóm liên thông ({len(cands)} đối tượng đề nghị XS)…")
-        qs, es = comp_quotas.get(i, []), comp_edges.get(i, [])
-        if len(qs) == 1 and not es:
-            part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, weights, pos)
-            if part is None:
-                return "conflict", None
-            levels.update(part)
-            bound += sum(1 for s in comp if part[s] != Level.XS)
-            if tied:
-                result.tie_break_used = True
-                result.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
-                                       tuple((s, part[s]) for s in tied)))
-            continue
-        # each component is its own model: CP-SAT proves a component at once, while one model holding
-        # many independent components did not prove the support stage in 60 s (50k members)
-        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
-        holder = SolveResultStub()
-        st, part = solve_space(space, runner, opts, holder)
-        result.ties.extend(holder.ties)
-        result.notes.extend(holder.notes)
-        result.tie_break_used |= holder.tie_break_used
-        for s in holder.stages:
-            stage_flags[s["stage"]] = stage_flags.get(s["stage"], True) and s["proven"]
-        if st == "conflict":
-            return "conflict", None
+        comp_edges[head[e.a]].append(e)
+    return Plan(cands, comps, comp_quotas, comp_edges, smalls)
+
+
+def solve_component(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: list[AtMost],
+                    smalls: dict[str, SmallGroup], bounds: dict[str, Level], weights: dict[str, int],
+                    pos: dict[str, int], runner, opts) -> Part:
+    """Decide the candidates of one component (closed form for a lone quota group without edges)."""
+    from solver.result import Tie
+
+    if len(qs) == 1 and not es:
+        part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, weights, pos)
         if part is None:
-            return "unknown", None
-        bound += holder.bound_changed or 0
-        if st != "optimal":
+            return Part(comp, "conflict", None)
+        out = Part(comp, "optimal", part, sum(1 for s in comp if part[s] != Level.XS))
+        if tied:
+            out.tie_break_used = True
+            out.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
+                                tuple((s, part[s]) for s in tied)))
+        return out
+    # each component is its own model: CP-SAT proves a component at once, while one model holding
+    # many independent components did not prove the support stage in 60 s (50k members)
+    space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
+    holder = SolveResultStub()
+    st, part = solve_space(space, runner, opts, holder)
+    if part is None and st != "conflict":
+        st = "unknown"
+    return Part(comp, st, part, holder.bound_changed or 0, list(holder.ties), list(holder.notes),
+                list(holder.stages), holder.tie_break_used)
+
+
+def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dict[str, Level], result
+                ) -> str:
+    """Write the components' solutions into ``levels`` and ``result`` (in file order); the overall status."""
+    status = "optimal"
+    bound = forced
+    stage_flags = {"changed": True, "support": True, "order": True}
+    ties: list = []
+    for part in sorted(parts, key=lambda p: pos[p.members[0]]):
+        if part.status in ("conflict", "unknown"):
+            return part.status
+        ties.extend(part.ties)
+        result.notes.extend(part.notes)
+        result.tie_break_used |= part.tie_break_used
+        for s in part.stages:
+            stage_flags[s["stage"]] = stage_flags.get(s["stage"], True) and s["proven"]
+        bound += part.bound_changed
+        if part.status != "optimal":
             status = "feasible"
-        levels.update(part)
+        levels.update(part.levels)
     result.stages = [{"stage": k, "proven": v} for k, v in stage_flags.items()]
     result.bound_changed = bound
+    result.ties.extend(ties)
     result.ties.sort(key=lambda t: pos[t.subjects[0]])
+    return status
+
+
+def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
+                  weights: dict[str, int], runner, opts, result, parts_out: list[Part] | None = None
+                  ) -> tuple[str, dict[str, Level] | None]:
+    """Decide every XS candidate; return (status, levels of all decided subjects).
+
+    ``parts_out``, when given, receives every component's solution (``solver.incremental`` keeps them)."""
+    cands = [sid for sid in targets if bounds[sid] == Level.XS]
+    plan = plan_components(cands, [r for r in recs if isinstance(r, Quota)],
+                           [r for r in recs if isinstance(r, AtMost)],
+                           {r.group: r for r in recs if isinstance(r, SmallGroup)})
+    levels = {sid: bounds[sid] for sid in targets}
+    pos = {sid: i for i, sid in enumerate(targets)}
+    forced = sum(1 for sid in targets if bounds[sid] != targets[sid])  # forced changes, outside the model
+    parts: list[Part] = []
+    step = max(1, len(plan.comps) // 10)
+    for i, comp in enumerate(plan.comps):
+        if i % step == 0:
+            opts.say(f"Đang giải: {i}/{len(plan.comps)} nhóm liên thông ({len(cands)} đối tượng đề nghị XS)…")
+        part = solve_component(loaded, comp, plan.quotas[i], plan.edges[i], plan.smalls, bounds, weights, pos,
+                               runner, opts)
+        parts.append(part)
+        if part.status in ("conflict", "unknown"):
+            return part.status, None
+    if parts_out is not None:
+        parts_out.extend(parts)
+    status = merge_parts(parts, forced, pos, levels, result)
     return status, levels

@@ -109,11 +109,24 @@ class Context:
     def subjects(self) -> dict[str, Subject]:
         return self.h.subjects
 
+    #: Restrict the per-subject rules to these subjects, in file order (and skip C1/C2).
+    only: list[str] | None = None
+    #: The ids of every decided subject, when the caller already has them (else one pass over the case).
+    decided_ids: set[str] | None = None
+
     def __post_init__(self) -> None:
         self._by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
-        for s in self.h.case.subjects:
-            if s.decided:
-                self._by_kind[s.kind].append(s)
+        if self.decided_ids is not None:
+            self._decided = self.decided_ids
+        else:
+            self._decided = {s.id for s in self.h.case.subjects if s.decided}
+        if self.only is None:
+            chosen = (s for s in self.h.case.subjects if s.id in self._decided)
+        else:
+            chosen = (self.h.subjects[sid] for sid in self.only if sid in self._decided)
+        for s in chosen:
+            self._by_kind[s.kind].append(s)
+        self._rated_members: dict[str, tuple[str, ...]] = {}
 
     def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
         """Decided subjects of these kinds, in file order within each kind."""
@@ -122,14 +135,20 @@ class Context:
 
     def has_level(self, sid: str) -> bool:
         """True for subjects that carry a level: decided subjects and units."""
+        if sid in self._decided:
+            return True
         s = self.subjects[sid]
-        return s.decided or (s.kind is Kind.unit and s.level is not None)
+        return s.kind is Kind.unit and s.level is not None
 
     def rated_members(self, org: str) -> tuple[str, ...]:
-        return tuple(m for m in self.h.members_of.get(org, ()) if self.subjects[m].decided)
+        out = self._rated_members.get(org)
+        if out is None:
+            dec = self._decided
+            out = self._rated_members[org] = tuple(m for m in self.h.members_of.get(org, ()) if m in dec)
+        return out
 
     def rated_sub_orgs(self, org: str) -> tuple[str, ...]:
-        return tuple(o for o in self.h.sub_orgs_of.get(org, ()) if self.subjects[o].decided)
+        return tuple(o for o in self.h.sub_orgs_of.get(org, ()) if o in self._decided)
 
 
 PERSONS = (Kind.member, Kind.leader)
@@ -139,13 +158,15 @@ PERSONS = (Kind.member, Kind.leader)
 
 def rule_C1_cap(ctx: Context) -> Iterator[Record]:
     """C1: XS at most ``cap_percent``% of those rated T in each quota group (BMT II.B.1.3a, II.B.2.3a, II.B.3.3a, II.B.4; BĐ 5.2)."""
+    if ctx.only is not None:
+        return
     for g in ctx.h.groups:
         yield Quota("C1", g.id, g.members, ctx.options.cap_percent, ctx.options.cap_base)
 
 
 def rule_C2_fewer_than_five(ctx: Context) -> Iterator[Record]:
     """C2: where fewer than five are rated T, one may still be XS (BĐ 5.13)."""
-    if ctx.options.small_group_allowance <= 0:
+    if ctx.options.small_group_allowance <= 0 or ctx.only is not None:
         return
     for g in ctx.h.groups:
         yield SmallGroup("C2", g.id, ctx.options.small_group_threshold, ctx.options.small_group_allowance)
@@ -186,10 +207,10 @@ def rule_S3_org_bounded_by_members(ctx: Context) -> Iterator[Record]:
             yield Needs("S3", org.id, Level.T, subs, Level.HT, "sub_orgs")
             counted = []
             for o in ctx.h.sub_orgs_of.get(org.id, ()):
-                leading = [c for c in ctx.h.collectives_leading.get(o, ()) if ctx.subjects[c].decided]
+                leading = [c for c in ctx.h.collectives_leading.get(o, ()) if c in ctx._decided]
                 if leading:
                     counted.extend(leading)
-                elif ctx.subjects[o].decided:
+                elif o in ctx._decided:
                     counted.append(o)
             yield CountTrigger("S3", org.id, tuple(counted), "sub_committees", percent=20)
         units = tuple(u for u in org.same_level_units if ctx.has_level(u))
@@ -366,4 +387,28 @@ def records(h: Hierarchy, options: RuleOptions) -> list[Record]:
     out: list[Record] = []
     for _rid, fn in RULES:
         out.extend(fn(ctx))
+    return out
+
+
+def subject_of(r: Record) -> str | None:
+    """The subject a per-subject record bounds (the one its rule function was reading); None for C1/C2."""
+    if isinstance(r, AtMost):
+        return r.a
+    if isinstance(r, (Quota, SmallGroup)):
+        return None
+    return r.sid
+
+
+def records_of(h: Hierarchy, options: RuleOptions, subjects: list[str],
+               decided_ids: set[str] | None = None) -> dict[str, list[Record]]:
+    """The per-subject records (every rule but C1/C2) of these subjects (file order), rule by rule.
+
+    ``records`` lists, for each subject, exactly these records in this order: a what-if that changes
+    one subject's facts re-reads only the subjects whose rules read those facts (``solver.incremental``).
+    """
+    ctx = Context(h, options, only=subjects, decided_ids=decided_ids)
+    out: dict[str, list[Record]] = {sid: [] for sid in subjects if sid in ctx._decided}
+    for _rid, fn in RULES:
+        for r in fn(ctx):
+            out[subject_of(r)].append(r)
     return out

@@ -29,7 +29,7 @@ from solver.bounds import upper_bounds
 from solver.encoding import Encoding
 from solver.reduced import solve_reduced
 from solver.result import SolveResult
-from solver.rules import records
+from solver.rules import records, subject_of
 from solver.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight"]
@@ -114,7 +114,7 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResul
 
 
 def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
-    from solver.conflicts import find_conflict
+    from solver.conflicts import find_conflict, find_local_conflict
     from solver.explain import explain_changes
     from solver.verify import verify
 
@@ -131,11 +131,13 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
     result = SolveResult(loaded.case.name, "unknown", targets=dict(targets),
                          profile=loaded.case.profile or "bmt-2018",
                          options=loaded.options.model_dump(mode="json"), method=method)
+    refused: list[str] = []
     if method == "reduced":
         opts.say("Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…")
         bounds = upper_bounds(loaded, recs, targets)
         subjects = loaded.hierarchy.subjects
-        if any(subjects[s].lock is not None and bounds[s] < subjects[s].lock for s in targets):
+        refused = [s for s in targets if subjects[s].lock is not None and bounds[s] < subjects[s].lock]
+        if refused:
             status, levels = "conflict", None
         else:
             status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result)
@@ -144,7 +146,17 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
         status, levels = solve_space(GeneralSpace(loaded, recs, weights), runner, opts, result)
     if status == "conflict":
         result.status = "conflict"
-        result.conflicts = find_conflict(loaded, time_limit=max(1.0, runner.deadline - time.monotonic()))
+        budget = max(1.0, runner.deadline - time.monotonic())
+        if method == "reduced" and refused:
+            # the propagation already refused these locks: search the sub-case their bounds read
+            by_subject: dict[str, list] = {}
+            for r in recs:
+                sid = subject_of(r)
+                if sid is not None:
+                    by_subject.setdefault(sid, []).append(r)
+            result.conflicts = find_local_conflict(loaded, refused, lambda sid: by_subject.get(sid, []), budget)
+        else:
+            result.conflicts = find_conflict(loaded, time_limit=budget)
         result.wall_time = time.monotonic() - start
         return result
     if levels is None:
