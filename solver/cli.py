@@ -169,6 +169,7 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
         _out(nothing_written)
         warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
         return None
+    result.seal()  # final: its JSON is written and hashed for the log from one text
     warn(log_solve(args.case, result, opts, setting=args.audit))
     return result
 

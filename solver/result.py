@@ -105,6 +105,14 @@ class SolveResult:
     profile: str = ""
     options: dict = field(default_factory=dict)
     method: str = ""
+    #: The JSON text, once ``seal`` says the result is final (the CLI writes it and the audit log hashes it).
+    sealed: str | None = field(default=None, repr=False, compare=False)
+
+    def seal(self) -> str:
+        """Declare the result final and compute its JSON text once (300,000 levels take a second to write)."""
+        self.sealed = None
+        self.sealed = self.dumps()
+        return self.sealed
 
     @property
     def objective(self) -> dict | None:
@@ -137,4 +145,6 @@ class SolveResult:
         return out
 
     def dumps(self, *, timing: bool = False) -> str:
+        if self.sealed is not None and not timing:
+            return self.sealed
         return dumps_indented(self.to_json(timing=timing)) + "\n"
