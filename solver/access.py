@@ -18,7 +18,6 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 import threading
 import time
 import unicodedata
@@ -26,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from solver.io import write_atomic
 
 CASE_DIR_ENV = "XEPLOAI_CASE_DIR"
 DEFAULT_CASE_DIR = "ho_so"
@@ -174,22 +175,15 @@ def read_password(folder: str | Path) -> PasswordRecord | None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, owner-only (0600) from the first byte: a temporary file
-    beside it (``mkstemp`` makes it 0600), then a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+    """Write ``text`` to ``path`` atomically (``solver.io.write_atomic``), owner-only (0600) from the
+    first byte, and flushed to disk before the rename."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    write_atomic(path, write, mode=0o600)
 
 
 def set_password(folder: str | Path, password: str) -> Path:
