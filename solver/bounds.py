@@ -8,10 +8,22 @@ exists: the fixpoint computed here from the targets (levels only move down), the
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.rules import AtMost, Cap, CountTrigger, Needs, Record
+
+
+def record_bound(r: Record, level: Callable[[str], int]) -> int:
+    """The upper bound a structural record puts on its subject, given the bounds ``level`` of the others."""
+    if isinstance(r, AtMost):
+        return level(r.b)
+    if isinstance(r, Needs):
+        return int(r.level) - 1 if any(level(o) < int(r.minimum) for o in r.others) else 3
+    k = sum(1 for o in r.others if level(o) == 0)
+    hit = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
+    return 0 if hit else 3
 
 
 def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, Level]) -> dict[str, Level]:
@@ -34,20 +46,11 @@ def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, L
             for o in r.others:
                 watchers.setdefault(o, []).append(r)
 
-    def bound(r: Record) -> int:
-        if isinstance(r, AtMost):
-            return u[r.b]
-        if isinstance(r, Needs):
-            return int(r.level) - 1 if any(u[o] < int(r.minimum) for o in r.others) else 3
-        k = sum(1 for o in r.others if u[o] == 0)
-        hit = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
-        return 0 if hit else 3
-
     queue = deque(r for r in records if isinstance(r, (AtMost, Needs, CountTrigger)))
     while queue:
         r = queue.popleft()
         sid = r.a if isinstance(r, AtMost) else r.sid
-        b = bound(r)
+        b = record_bound(r, u.__getitem__)
         if b < u[sid]:
             u[sid] = b
             queue.extend(watchers.get(sid, ()))

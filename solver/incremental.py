@@ -35,12 +35,12 @@ from model.loader import LoadedCase, no_gc
 from model.case import Kind, Subject
 from model.whatif import WhatIf, apply_whatif, parse_whatif
 from pydantic import ValidationError
-from solver.bounds import upper_bounds
+from solver.bounds import record_bound
 from solver.explain import _Explainer
-from solver.reduced import Part, merge_parts, plan_components, solve_component, solve_reduced
+from solver.reduced import merge_parts, plan_components, solve_component
 from solver.result import Change, SolveResult
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, records, subject_of
-from solver.solve import SolveOptions, VerifierFailure, reducible, solve
+from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, subject_of
+from solver.solve import SolveOptions, reducible, solve, verifier_failure
 from solver.staging import Runner, support_weight
 from solver.verify import Verifier
 
@@ -85,24 +85,24 @@ class Session:
     # -- the base ------------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
-        from solver.explain import explain_changes
-        from solver.verify import verify
-
-        loaded, opts = self.loaded, self.opts
-        start = time.monotonic()
-        h = loaded.hierarchy
-        recs = records(h, loaded.options)
+        """Solve the base in full (``solver.solve``) and index what it used, for the what-ifs to come."""
+        loaded = self.loaded
+        kept: dict = {}
+        self.result = solve(loaded, self.opts, keep=kept)
+        if self.result.status not in ("optimal", "feasible") or "parts" not in kept:
+            # conflicts, unknown or interrupted answers go through the full path (and stay there)
+            self.incremental = False
+            return
         self.targets = loaded.targets
         self.pos = {sid: i for i, sid in enumerate(self.targets)}
         self.decided = set(self.targets)
-        self.weights = {sid: support_weight(loaded, sid, self.targets[sid]) for sid in self.targets}
+        self.weights, self.bounds, self.parts = kept["weights"], kept["bounds"], kept["parts"]
         self.quota_by_group: dict[str, Quota] = {}
         self.quota_index: dict[str, int] = {}
         self.smalls: dict[str, SmallGroup] = {}
         self.by_subject: dict[str, list[Record]] = {}
         self.readers: dict[str, set[str]] = {}
-        self.atmost_to: dict[str, list[str]] = {}
-        for r in recs:
+        for r in kept["records"]:
             if isinstance(r, Quota):
                 self.quota_index[r.group] = len(self.quota_index)
                 self.quota_by_group[r.group] = r
@@ -113,44 +113,10 @@ class Session:
                 self.by_subject.setdefault(sid, []).append(r)
                 for o in _reads(r):
                     self.readers.setdefault(o, set()).add(sid)
-                if isinstance(r, AtMost):
-                    self.atmost_to.setdefault(r.b, []).append(sid)
-        self.bounds = upper_bounds(loaded, recs, self.targets)
-        subjects = h.subjects
-        runner = Runner(opts, start + opts.time_limit)
-        result = SolveResult(loaded.case.name, "unknown", targets=dict(self.targets),
-                             profile=loaded.case.profile or "bmt-2018",
-                             options=loaded.options.model_dump(mode="json"), method="reduced")
-        self.parts: list[Part] = []
-        if any(subjects[s].lock is not None and self.bounds[s] < subjects[s].lock for s in self.targets):
-            self.incremental = False
-            self.result = solve(loaded, self.opts)
-            return
-        status, levels = solve_reduced(loaded, recs, self.bounds, self.targets, self.weights, runner, opts, result,
-                                       parts_out=self.parts)
-        if status not in ("optimal", "feasible") or runner.interrupted:
-            # conflicts, unknown or interrupted answers go through the full path (and stay there)
-            self.incremental = False
-            self.result = solve(loaded, self.opts)
-            return
         self.comp_of = {sid: i for i, p in enumerate(self.parts) for sid in p.members}
         self.forced = sum(1 for sid in self.targets if self.bounds[sid] != self.targets[sid])
-        result.status = status
-        result.proven = status == "optimal"
-        result.levels = levels
-        result.changed = sum(1 for sid in self.targets if levels[sid] != self.targets[sid])
-        result.steps = sum(abs(int(levels[sid]) - int(self.targets[sid])) for sid in self.targets)
-        result.support_cost = sum(self.weights[sid] for sid in self.targets if levels[sid] != self.targets[sid])
-        violations = verify(loaded, levels)
-        if violations:
-            raise VerifierFailure(f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
-                                  f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10]))
         self.verifier = Verifier(loaded.case, loaded.options)
-        result.changes = explain_changes(loaded, recs, levels, self.targets, reasons=opts.explain,
-                                         weights=self.weights)
-        self.change_of = {c.id: c for c in result.changes}
-        result.wall_time = time.monotonic() - start
-        self.result = result
+        self.change_of = {c.id: c for c in self.result.changes}
 
     # -- a what-if -----------------------------------------------------------------------------------
 
@@ -179,14 +145,15 @@ class Session:
         published = None
         if delta.rerate:
             published = dict(self.result.levels) if self.result.levels else None
-        applied = apply_whatif(self.loaded.case.to_data() if not self._raw_subjects else self._raw_data(),
-                               delta, published, file=file, base_file=base_file or self.loaded.source)
+        applied = apply_whatif(self._raw_data(), delta, published, file=file,
+                               base_file=base_file or self.loaded.source)
         loaded = parse_case(applied, f"{file} (áp dụng lên {base_file or self.loaded.source})", nfc_done=True)
         loaded.source = file
         self.last_mode = "full"
         return loaded, solve(loaded, self.opts)
 
     def _raw_data(self) -> dict:
+        """The base's raw data: the caller's own dictionaries where given, else the case written back."""
         data = self.loaded.case.to_data()
         data["subjects"] = [self._raw_subjects.get(s["id"], s) for s in data["subjects"]]
         return data
@@ -282,13 +249,10 @@ class Session:
             return got if got is not None else self.by_subject.get(sid, [])
 
         extra_readers: dict[str, set[str]] = {}
-        extra_atmost_to: dict[str, list[str]] = {}
         for sid, rs in fresh.items():
             for r in rs:
                 for o in _reads(r):
                     extra_readers.setdefault(o, set()).add(sid)
-                if isinstance(r, AtMost):
-                    extra_atmost_to.setdefault(r.b, []).append(sid)
 
         # 3. bounds again on the region downstream of the changes
         region: set[str] = set()
@@ -298,8 +262,7 @@ class Session:
             if x in region:
                 continue
             region.add(x)
-            stack.extend(self.readers.get(x, ()))
-            stack.extend(extra_readers.get(x, ()))
+            stack.extend(self.readers.get(x, ()))  # the new readers (extra_readers) are in `around`
         u: dict[str, int] = {}
         for sid in region:
             s = subjects[sid]
@@ -318,20 +281,11 @@ class Session:
                 if isinstance(r, Cap):
                     u[sid] = min(u[sid], int(r.level))
 
-        def bound(r: Record) -> int:
-            if isinstance(r, AtMost):
-                return get(r.b)
-            if isinstance(r, Needs):
-                return int(r.level) - 1 if any(get(o) < int(r.minimum) for o in r.others) else 3
-            k = sum(1 for o in r.others if get(o) == 0)
-            hit = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
-            return 0 if hit else 3
-
         queue = [r for sid in region for r in recs_of(sid) if isinstance(r, (AtMost, Needs, CountTrigger))]
         while queue:
             r = queue.pop()
             sid = subject_of(r)
-            b = bound(r)
+            b = record_bound(r, get)
             if b < u[sid]:
                 u[sid] = b
                 for y in (*self.readers.get(sid, ()), *extra_readers.get(sid, ())):
@@ -359,54 +313,51 @@ class Session:
 
         group_of = h.group_of
         touched = region | changed
-        affected = {self.comp_of[s] for s in touched if s in self.comp_of}
-        seen_groups: set[str] = set()
-        todo = [g for g in {group_of[s] for s in touched if s in group_of}]
-        members: set[str] = {s for s in region if cand(s)}
+        affected: set[int] = set()
+        members: set[str] = set()
+        frontier: list[str] = []
 
-        def add_part(i: int) -> None:
+        def take(m: str) -> None:
+            if m not in members and cand(m):
+                members.add(m)
+                frontier.append(m)
+
+        def take_part(i: int) -> None:
             if i not in affected:
                 affected.add(i)
-            for m in self.parts[i].members:
-                if m not in members and cand(m):
-                    members.add(m)
-                    frontier.append(m)
-
-        frontier = list(members)
-        for i in list(affected):
-            for m in self.parts[i].members:
-                if m not in members and cand(m):
-                    members.add(m)
-                    frontier.append(m)
+                for m in self.parts[i].members:
+                    take(m)
 
         def link(p: str) -> None:
-            if p in members or not cand(p):
-                return
-            members.add(p)
-            frontier.append(p)
-            i = self.comp_of.get(p)
-            if i is not None:
-                add_part(i)
+            if p not in members and cand(p):
+                take(p)
+                if p in self.comp_of:
+                    take_part(self.comp_of[p])
 
+        for x in region:
+            take(x)
+        for x in touched:
+            if x in self.comp_of:
+                take_part(self.comp_of[x])
+        # close under quota groups and S1/S2 edges. Forward edges suffice: a candidate with an edge to a
+        # candidate x was in x's base component, or its bound or records changed (it reads x), so it is
+        # in the region already.
+        seen_groups: set[str] = set()
+        todo = list({group_of[x] for x in touched if x in group_of})
         while todo or frontier:
             while todo:
                 g = todo.pop()
-                if g in seen_groups:
-                    continue
-                seen_groups.add(g)
-                for m in self.quota_by_group[g].members:
-                    link(m)
+                if g not in seen_groups:
+                    seen_groups.add(g)
+                    for m in self.quota_by_group[g].members:
+                        link(m)
             if frontier:
                 x = frontier.pop()
-                g = group_of.get(x)
-                if g is not None and g not in seen_groups:
-                    todo.append(g)
+                if x in group_of and group_of[x] not in seen_groups:
+                    todo.append(group_of[x])
                 for r in recs_of(x):
                     if isinstance(r, AtMost):
                         link(r.b)
-                for a in (*self.atmost_to.get(x, ()), *extra_atmost_to.get(x, ())):
-                    if any(isinstance(r, AtMost) and r.b == x for r in recs_of(a)):
-                        link(a)
         pos = self.pos
         cands = sorted(members, key=pos.__getitem__)
         quotas = sorted((self.quota_by_group[g] for g in {group_of[m] for m in cands if m in group_of}),
@@ -457,8 +408,7 @@ class Session:
         verifier = self.verifier.replaced(list(new.values()))
         violations = verifier.check(levels, moved | changed)
         if violations:
-            raise VerifierFailure(f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
-                                  f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10]))
+            raise verifier_failure(loaded, violations)
 
         # 6. explanations of every subject that may read a change
         touch = moved | changed

@@ -32,7 +32,7 @@ from solver.result import SolveResult
 from solver.rules import records, subject_of
 from solver.staging import Runner, solve_space, support_weight
 
-__all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight"]
+__all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
 
 
 class VerifierFailure(RuntimeError):
@@ -107,13 +107,23 @@ class GeneralSpace:
         return [ge[lv] if lv <= cur else ge[lv].Not() for lv in (1, 2, 3)]
 
 
-def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions()) -> SolveResult:
-    """Find the least-change assignment of a validated case, verify it, and explain it."""
+def verifier_failure(loaded: LoadedCase, violations: list) -> VerifierFailure:
+    """The error raised when the independent verifier rejects an answer (naming the case and the rules)."""
+    return VerifierFailure(f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
+                           f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10]))
+
+
+def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | None = None) -> SolveResult:
+    """Find the least-change assignment of a validated case, verify it, and explain it.
+
+    ``keep``, when given and the reduced model answers, receives what a later what-if re-uses
+    (``solver.incremental``): ``records``, ``weights``, ``bounds``, ``parts`` (each component's solution).
+    """
     with no_gc():
-        return _solve(loaded, opts)
+        return _solve(loaded, opts, keep)
 
 
-def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
+def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> SolveResult:
     from solver.conflicts import find_conflict, find_local_conflict
     from solver.explain import explain_changes
     from solver.verify import verify
@@ -140,7 +150,11 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
         if refused:
             status, levels = "conflict", None
         else:
-            status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result)
+            parts: list = []
+            status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result,
+                                           parts_out=parts)
+            if keep is not None and levels is not None and not runner.interrupted:
+                keep.update(records=recs, weights=weights, bounds=bounds, parts=parts)
     else:
         opts.say("Đang giải mô hình tổng quát (cho phép nâng mức)…")
         status, levels = solve_space(GeneralSpace(loaded, recs, weights), runner, opts, result)
@@ -174,10 +188,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions) -> SolveResult:
     opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
     violations = verify(loaded, levels)
     if violations:
-        raise VerifierFailure(
-            f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
-            f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10])
-        )
+        raise verifier_failure(loaded, violations)
     opts.say("Đang lập giải trình cho từng thay đổi…")
     result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights)
     result.wall_time = time.monotonic() - start

@@ -143,24 +143,22 @@ class Verifier:
         collectives_on, leaders_on = self.collectives_on, self.leaders_on
         if scope is None:
             own = list(case.subjects)
-            for s in own:
-                if s.rated and s.kind is not Kind.unit and s.id not in levels:
-                    bad("V1", s.id, "không có mức xếp loại cuối cùng")
-            for sid in levels:
-                if sid not in subj or not subj[sid].rated or subj[sid].kind is Kind.unit:
-                    bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
             group_keys = list(self.groups)
             reading = own
         else:
             own = [subj[sid] for sid in sorted(scope)]
-            for s in own:
-                if s.rated and s.kind is not Kind.unit and s.id not in levels:
-                    bad("V1", s.id, "không có mức xếp loại cuối cùng")
             group_keys = sorted({self.group_key[sid] for sid in scope if sid in self.group_key})
             near: set[str] = set()
             for sid in scope:
                 near |= self.readers(sid)
             reading = [subj[sid] for sid in sorted(near)]
+        for s in own:
+            if s.rated and s.kind is not Kind.unit and s.id not in levels:
+                bad("V1", s.id, "không có mức xếp loại cuối cùng")
+        if scope is None:
+            for sid in levels:
+                if sid not in subj or not subj[sid].rated or subj[sid].kind is Kind.unit:
+                    bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
 
         # locks and direction (RULES.md §6)
         for s in own:
