@@ -543,6 +543,12 @@ def test_the_history_page_shows_solves_locks_and_downloads_newest_first(monkeypa
     monkeypatch.setenv("XEPLOAI_AUDIT", "")  # on, in the case folder
     from solver.audit import DEFAULT_NAME, AuditLog, sha256_bytes
 
+    def logs_beside_scenarios() -> dict:
+        # the CLI logs beside the case it solves (README's first command does, in scenarios/): those
+        # files are not the app's; the app must neither create nor touch any there
+        return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (ROOT / "scenarios").rglob(DEFAULT_NAME + "*")}
+
+    before = logs_beside_scenarios()
     sid = quota_lowered_member()
     at = goto(load_ward(app()), "ket_qua")
     goto(at, "gia_dinh")
@@ -554,7 +560,7 @@ def test_the_history_page_shows_solves_locks_and_downloads_newest_first(monkeypa
     next(d for d in at.get("download_button") if d.key == "report_json").click().run()
     assert not at.exception
     assert (case_folder / DEFAULT_NAME).exists()
-    assert not list((ROOT / "scenarios").rglob(DEFAULT_NAME + "*"))  # shipped scenarios stay read-only
+    assert logs_beside_scenarios() == before  # shipped scenarios stay read-only
 
     goto(at, "nhat_ky")
     assert any("Nhật ký nguyên vẹn: 4 bản ghi" in s.value for s in at.success)
