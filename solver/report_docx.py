@@ -15,7 +15,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsdecls, qn
+from docx.oxml.parser import parse_xml
 from docx.shared import Cm, Pt
 
 from model.case import KIND_LABELS, Kind
@@ -287,45 +288,114 @@ def _setup(doc) -> None:
     cell.paragraph_format.space_after = Pt(0)
 
 
-def _table(doc, headers: list[str], widths_cm: list[float]):
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for cell, text in zip(table.rows[0].cells, headers):
-        p = cell.paragraphs[0]
-        p._p.style = TABLE_STYLE_ID
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.add_run(text).bold = True
-    trpr = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")  # repeat the header row on every page
-    header.set(qn("w:val"), "true")
-    trpr.append(header)
-    table._widths = widths_cm
-    return table
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _row(table, values: list[str | list[str]]):
-    """Add a row; a list value becomes one paragraph per item. Returns the row's cells."""
-    cells = table.add_row().cells
-    for cell, value in zip(cells, values):
-        items = value if isinstance(value, list) else [value]
-        for j, text in enumerate(items or [""]):
-            p = cell.paragraphs[0] if j == 0 else cell.add_paragraph()
-            p._p.style = TABLE_STYLE_ID  # by ID: assigning a style object looks it up, slowly
-            if text:
-                p.add_run(text)
-    return cells
+_RUN_SPLIT = re.compile(r"([\t\r\n])")
+
+
+def _run_xml(text: str, bold: bool = False) -> str:
+    """A ``w:r`` as python-docx's ``add_run(text)`` writes it: tabs and line breaks become ``w:tab`` and
+    ``w:br``, a text with outer white space keeps it (``xml:space``)."""
+    parts = ["<w:r>", "<w:rPr><w:b/></w:rPr>" if bold else ""]
+    for piece in _RUN_SPLIT.split(text) if ("\t" in text or "\n" in text or "\r" in text) else (text,):
+        if piece == "\t":
+            parts.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            parts.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+            parts.append(f"<w:t{space}>{_escape(piece)}</w:t>")
+    parts.append("</w:r>")
+    return "".join(parts)
+
+
+def _para_xml(style: str, runs: str = "") -> str:
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{runs}</w:p>'
+
+
+class _Table:
+    """A Word table whose header is built with python-docx and whose body rows are written as XML text and
+    parsed once when the table is finished. python-docx's cell API costs about a millisecond a cell and its
+    comments API searches all earlier comments for a free id: at 20,000 changes (one comment each) that
+    took minutes; the text below is the XML those APIs write (tests/test_reports.py compares the two)."""
+
+    def __init__(self, doc, headers: list[str], widths_cm: list[float], comments: "_Comments | None" = None):
+        table = doc.add_table(rows=1, cols=len(headers))
+        table.style = doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        for cell, text, w in zip(table.rows[0].cells, headers, widths_cm):
+            cell.width = Cm(w)
+            p = cell.paragraphs[0]
+            p._p.style = TABLE_STYLE_ID
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.add_run(text).bold = True
+        trpr = table.rows[0]._tr.get_or_add_trPr()
+        header = OxmlElement("w:tblHeader")  # repeat the header row on every page
+        header.set(qn("w:val"), "true")
+        trpr.append(header)
+        self._tbl = table._tbl
+        self._cell_open = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{Cm(w).twips}"/></w:tcPr>' for w in widths_cm]
+        self._rows: list[str] = []
+        self._comments = comments
+
+    def row(self, values: list[str | list[str]], *, anchor: tuple[int, str, str, str] | None = None) -> None:
+        """Add a row; a list value becomes one paragraph per item. ``anchor`` = (column, bold text, plain
+        text after it, comment): that column shows the bold text carrying the comment, then the plain text."""
+        out = ["<w:tr>"]
+        for col, (opening, value) in enumerate(zip(self._cell_open, values)):
+            out.append(opening)
+            if anchor is not None and anchor[0] == col:
+                _, bold, after, comment = anchor
+                cid = self._comments.add(comment)
+                out.append(_para_xml(TABLE_STYLE_ID,
+                                     f'<w:commentRangeStart w:id="{cid}"/>{_run_xml(bold, True)}'
+                                     f'<w:commentRangeEnd w:id="{cid}"/>'
+                                     f'<w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
+                                     f'<w:commentReference w:id="{cid}"/></w:r>{_run_xml(after)}'))
+            else:
+                items = value if isinstance(value, list) else [value]
+                for text in items or [""]:
+                    out.append(_para_xml(TABLE_STYLE_ID, _run_xml(text) if text else ""))
+            out.append("</w:tc>")
+        out.append("</w:tr>")
+        self._rows.append("".join(out))
+
+    def finish(self) -> None:
+        body = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(self._rows)}</w:tbl>")
+        self._tbl.extend(list(body))
+        self._rows = []
+
+
+class _Comments:
+    """The document's comments, written as XML text (ids from 0, in the order of the changes table)."""
+
+    def __init__(self, doc, when: datetime):
+        self._doc = doc
+        self._stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._items: list[str] = []
+
+    def add(self, text: str) -> int:
+        cid = len(self._items)
+        first, *more = text.split("\n")
+        paras = [_para_xml("CommentText", '<w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
+                                          f"<w:annotationRef/></w:r>{_run_xml(first)}")]
+        paras += [_para_xml("CommentText", _run_xml(line) if line else "") for line in more]
+        self._items.append(f'<w:comment w:id="{cid}" w:author="{AUTHOR}" w:initials="XL" w:date="{self._stamp}">'
+                           f'{"".join(paras)}</w:comment>')
+        return cid
+
+    def finish(self) -> None:
+        if self._items:
+            body = parse_xml(f"<w:comments {nsdecls('w')}>{''.join(self._items)}</w:comments>")
+            self._doc.comments  # creates the comments part when the document has none
+            self._doc.part._comments_part.element.extend(list(body))
 
 
 def _arrow(before, after) -> str:
     return f"{before} → {after}" if after is not None else str(before)
-
-
-def _finish(table) -> None:
-    for row in table.rows:
-        for cell, w in zip(row.cells, table._widths):
-            cell.width = Cm(w)
 
 
 def _para(doc, text: str, *, bold: bool = False, italic: bool = False, center: bool = False):
@@ -378,10 +448,10 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
     if description:
         _para(doc, description, italic=True)
     _para(doc, cap_sentence(result))
-    t = _table(doc, ["Tùy chọn quy tắc", "Giá trị áp dụng", "Ghi chú"], [6, 7, 3])
+    t = _Table(doc, ["Tùy chọn quy tắc", "Giá trị áp dụng", "Ghi chú"], [6, 7, 3])
     for row in options_rows(result):
-        _row(t, list(row))
-    _finish(t)
+        t.row(list(row))
+    t.finish()
 
     section("Trạng thái kết quả")
     for line in status_sentences(result):
@@ -392,30 +462,30 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
     _para(doc, "Số đối tượng ở mỗi mức: theo mức mục tiêu (biểu quyết, đề xuất hoặc mức đã công bố) và theo "
                "kết quả rà soát." if has_after else
                "Số đối tượng ở mỗi mức theo mức mục tiêu (chưa có kết quả rà soát).")
-    t = _table(doc, ["Loại đối tượng", "Theo", *[lv.abbreviation for lv in LEVELS_DESC], "Tổng", "Thay đổi"],
+    t = _Table(doc, ["Loại đối tượng", "Theo", *[lv.abbreviation for lv in LEVELS_DESC], "Tổng", "Thay đổi"],
                [4.2, 2.6, 1.5, 1.5, 1.5, 1.5, 1.5, 1.7])
     for row in level_counts(loaded, result):
         label = KIND_LABELS[row["kind"]]
-        _row(t, [label, "Mục tiêu", *[str(row["before"][lv]) for lv in LEVELS_DESC], str(row["rated"]), ""])
+        t.row([label, "Mục tiêu", *[str(row["before"][lv]) for lv in LEVELS_DESC], str(row["rated"]), ""])
         if row["after"] is not None:
-            _row(t, [label, "Kết quả", *[str(row["after"][lv]) for lv in LEVELS_DESC], str(row["rated"]),
+            t.row([label, "Kết quả", *[str(row["after"][lv]) for lv in LEVELS_DESC], str(row["rated"]),
                      str(row["changed"])])
-    _finish(t)
+    t.finish()
     _para(doc, "Viết tắt: " + "; ".join(f"{lv.abbreviation} = {lv.official}" for lv in LEVELS_DESC) + ".", italic=True)
 
     section("Nhóm tỷ lệ")
     _para(doc, cap_sentence(result))
     rows = quota_table(loaded, result)
-    t = _table(doc, ["Nhóm tỷ lệ", "Số đối tượng", "Số XS (mục tiêu → kết quả)", "Số T (mục tiêu → kết quả)",
+    t = _Table(doc, ["Nhóm tỷ lệ", "Số đối tượng", "Số XS (mục tiêu → kết quả)", "Số T (mục tiêu → kết quả)",
                      "Tối đa XS", "% XS so với số T", "% XS so với cả nhóm", "Trước rà soát"],
                [4, 1.4, 2, 2, 1.4, 1.7, 1.7, 1.8])
     for q in rows:
         cap = q["after_cap"] if q["after_cap"] is not None else q["before_cap"]
         rule = q["after_rule"] or q["before_rule"]
-        _row(t, [q["name"], str(q["size"]), _arrow(q["before_xs"], q["after_xs"]), _arrow(q["before_t"], q["after_t"]),
+        t.row([q["name"], str(q["size"]), _arrow(q["before_xs"], q["after_xs"]), _arrow(q["before_t"], q["after_t"]),
                  f"{cap} ({rule})", percent_words(q["pct_t"]), percent_words(q["pct_all"]),
                  f"vượt (tối đa {q['before_cap']})" if q["over_before"] else "không vượt"])
-    _finish(t)
+    t.finish()
 
     section("Danh sách thay đổi")
     by_id = {c.id: c for c in result.changes}
@@ -425,50 +495,47 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
     else:
         _para(doc, f"{len(result.changes)} đối tượng thay đổi so với mức mục tiêu. Mỗi dòng có một ghi chú (comment) "
                    "nêu đầy đủ căn cứ của thay đổi.")
-        t = _table(doc, ["STT", "Đối tượng", "Loại", "Mức mục tiêu → mức kết quả", "Lý do", "Căn cứ"],
-                   [1, 3.2, 2.2, 3.2, 4.4, 2])
+        comments = _Comments(doc, when)
+        t = _Table(doc, ["STT", "Đối tượng", "Loại", "Mức mục tiêu → mức kết quả", "Lý do", "Căn cứ"],
+                   [1, 3.2, 2.2, 3.2, 4.4, 2], comments)
         for i, c in enumerate(result.changes, start=1):
             s = subjects[c.id]
-            cells = _row(t, [str(i), "", KIND_LABELS[s.kind], f"{c.before.official} → {c.after.official}",
-                             reason_lines(c), citation_lines(c) or ["—"]])
-            p = cells[1].paragraphs[0]
-            run = p.add_run(s.name)
-            run.bold = True
-            p.add_run(f" ({c.id})")
-            comment = doc.add_comment(run, text=render_change(loaded, c, by_id), author=AUTHOR, initials="XL")
-            comment._comment_elm.date = when
-        _finish(t)
+            t.row([str(i), "", KIND_LABELS[s.kind], f"{c.before.official} → {c.after.official}",
+                   reason_lines(c), citation_lines(c) or ["—"]],
+                  anchor=(1, s.name, f" ({c.id})", render_change(loaded, c, by_id)))
+        t.finish()
+        comments.finish()
 
     if result.ties:
         section("Những điểm cấp có thẩm quyền còn lựa chọn")
         _para(doc, TIE_INTRO)
         _para(doc, TIE_BREAK_SENTENCE, italic=True)
-        t = _table(doc, ["Nhóm", "Đối tượng", "Mức mục tiêu", "Báo cáo chọn", "Tỷ lệ phiếu cho mức mục tiêu"],
+        t = _Table(doc, ["Nhóm", "Đối tượng", "Mức mục tiêu", "Báo cáo chọn", "Tỷ lệ phiếu cho mức mục tiêu"],
                    [4, 3.6, 3, 3, 2.4])
         for r in tie_rows(loaded, result):
-            _row(t, [f"{r['tie']}. {r['group']}".rstrip(". ") if r["group"] else str(r["tie"]),
+            t.row([f"{r['tie']}. {r['group']}".rstrip(". ") if r["group"] else str(r["tie"]),
                      f"{r['name']} ({r['id']})", level_name(r["target"]), level_name(r["chosen"]), r["support"]])
-        _finish(t)
+        t.finish()
 
     if result.conflicts:
         section("Mâu thuẫn")
         _para(doc, "Tập nhỏ nhất các quyết định và quy định không thể cùng thỏa mãn (bỏ bất kỳ một mục nào thì "
                    "các mục còn lại thỏa được):")
-        t = _table(doc, ["STT", "Loại", "Nội dung", "Căn cứ"], [1, 3.5, 8.5, 3])
+        t = _Table(doc, ["STT", "Loại", "Nội dung", "Căn cứ"], [1, 3.5, 8.5, 3])
         for i, c in enumerate(result.conflicts, start=1):
-            _row(t, [str(i), CONFLICT_KINDS.get(c.kind, c.kind), c.text,
+            t.row([str(i), CONFLICT_KINDS.get(c.kind, c.kind), c.text,
                      f"{c.rule}: {c.citation}" if c.citation else "—"])
-        _finish(t)
+        t.finish()
 
     section("Thứ tự xếp loại (S5)")
     s5 = load_catalogue().rule("S5")
     _para(doc, f"{s5.summary} [S5, {s5.cite}]")
     _para(doc, "Thứ tự các vòng họp suy ra từ quan hệ giữa các đối tượng: đối tượng ở một vòng chỉ xếp loại sau "
                "khi các đối tượng liên quan ở vòng trước đã xếp loại.")
-    t = _table(doc, ["Vòng", "Số đối tượng theo loại", "Gồm"], [1.5, 6, 8.5])
+    t = _Table(doc, ["Vòng", "Số đối tượng theo loại", "Gồm"], [1.5, 6, 8.5])
     for r in rating_order_rows(loaded):
-        _row(t, [str(r["stage"]), [f"{KIND_LABELS[k]}: {n}" for k, n in r["kinds"].items()], "; ".join(r["names"])])
-    _finish(t)
+        t.row([str(r["stage"]), [f"{KIND_LABELS[k]}: {n}" for k, n in r["kinds"].items()], "; ".join(r["names"])])
+    t.finish()
 
     if loaded.warnings:
         section("Cảnh báo về dữ liệu")

@@ -435,3 +435,152 @@ def test_report_command_on_invalid_input_exits_2_and_writes_nothing(tmp_path, ca
     assert not out.exists()
     assert run_report(EXAMPLES[0]) == 2
     assert "--docx" in capsys.readouterr().out
+
+
+# ---- the report's XML tables equal what python-docx's own API writes ----------------------------------------------
+
+TRICKY = ["Nguyễn Văn Ánh", " lề trái", "lề phải ", "A & B <C> \"D\" 'E' ]]>", "tab\tgiữa", "dòng\nhai\r\nba",
+          "", "\t", "cuối\n", "\u00a0cách cứng", "Hòa" + "\u0300"]
+
+
+def _api_table(doc, headers, widths, rows, anchors, when):
+    """The table and comments built cell by cell with python-docx (how the report was first written)."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    from solver.report_docx import AUTHOR, TABLE_STYLE_ID
+
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for cell, text in zip(table.rows[0].cells, headers):
+        p = cell.paragraphs[0]
+        p._p.style = TABLE_STYLE_ID
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.add_run(text).bold = True
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(header)
+    for values, anchor in zip(rows, anchors):
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values):
+            for j, text in enumerate((value if isinstance(value, list) else [value]) or [""]):
+                p = cell.paragraphs[0] if j == 0 else cell.add_paragraph()
+                p._p.style = TABLE_STYLE_ID
+                if text:
+                    p.add_run(text)
+        if anchor is not None:
+            col, bold, after, comment = anchor
+            p = cells[col].paragraphs[0]
+            run = p.add_run(bold)
+            run.bold = True
+            p.add_run(after)
+            doc.add_comment(run, text=comment, author=AUTHOR, initials="XL")._comment_elm.date = when
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = Cm(w)
+
+
+@pytest.mark.parametrize("dated", [False, True])
+def test_xml_table_writer_equals_python_docx_api(dated):
+    from datetime import datetime, timezone
+
+    from lxml import etree
+
+    from solver.report_docx import FIXED_TIME, _Comments, _Table
+
+    when = datetime(2025, 3, 5, tzinfo=timezone.utc) if dated else FIXED_TIME
+    headers, widths = ["STT", "Đối tượng", "Lý do"], [1, 3.3, 4.45]
+    rows, anchors = [], []
+    for i, text in enumerate(TRICKY):
+        rows.append([str(i), "" if i % 2 else text, [text, TRICKY[-1 - i]] if i % 3 else text])
+        anchors.append((1, text or "tên", f" ({i}) {text}", text + "\nđoạn hai\n" if i % 2 else text or "x")
+                       if i % 2 else None)
+    rows.append(["", [], []])
+    anchors.append(None)
+
+    made = []
+    for way in ("api", "xml"):
+        doc = docx.Document()
+        doc.styles.add_style("Table Text", 1)
+        if way == "api":
+            _api_table(doc, headers, widths, rows, anchors, when)
+        else:
+            comments = _Comments(doc, when)
+            t = _Table(doc, headers, widths, comments)
+            for values, anchor in zip(rows, anchors):
+                t.row(values, anchor=anchor)
+            t.finish()
+            comments.finish()
+        made.append((etree.tostring(doc.element.body), etree.tostring(doc.part._comments_part.element)))
+    assert made[0][0] == made[1][0]
+    assert made[0][1] == made[1][1]
+    assert b"<w:tab/>" in made[1][0] and b"<w:br/>" in made[1][0] and b'xml:space="preserve"' in made[1][0]
+    assert made[1][1].count(b"<w:comment ") == sum(a is not None for a in anchors)
+
+
+# ---- the Excel tables written as sheet XML equal what openpyxl writes -----------------------------------------------
+
+def _sheet_xml(wb, writer_class) -> dict[str, bytes]:
+    from lxml import etree
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        writer_class(wb, archive).save()
+    with zipfile.ZipFile(buf) as archive:
+        return {n: etree.tostring(etree.fromstring(archive.read(n)), method="c14n") if n.endswith(".xml") else
+                archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+
+def test_xlsx_body_writer_equals_openpyxl():
+    from openpyxl.writer.excel import ExcelWriter
+    from openpyxl.utils import get_column_letter
+
+    from solver.report_xlsx import _WRAP, _Writer, _header, _table_sheet
+
+    headers, widths = ["Mã", "Tên", "Số", "Tỷ lệ", "Ghi chú"], [10, 20, 8, 8, 30]
+    rows = [[f"S{i}", text, i, i / 7 if i % 3 else None, None if i % 2 else text + "\n" + text]
+            for i, text in enumerate(TRICKY)]
+    rows += [["x", "", 0, 0.5, ""], ["y"]]
+    made = []
+    for way in ("openpyxl", "xml"):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        if way == "openpyxl":
+            _header(ws, headers, widths)
+            for r in rows:
+                ws.append(r)
+            for (cell,) in ws.iter_rows(min_row=2, min_col=5, max_col=5):
+                cell.alignment = _WRAP
+            for (cell,) in ws.iter_rows(min_row=2, min_col=4, max_col=4):
+                cell.number_format = "0.0%"
+            ws.freeze_panes = "A2"
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{ws.max_row}"
+            made.append(_sheet_xml(wb, ExcelWriter))
+        else:
+            _table_sheet(ws, headers, widths, rows, wrap=(5,), formats={4: "0.0%"})
+            made.append(_sheet_xml(wb, _Writer))
+    assert made[0].keys() == made[1].keys()
+    for name in made[0]:
+        assert made[0][name] == made[1][name], name
+    assert b"&#xD;" in made[1]["xl/worksheets/sheet1.xml"]  # a carriage return survives (C14N writes it so)
+
+
+def test_xlsx_text_never_becomes_a_formula_and_no_temp_file(monkeypatch):
+    """A name beginning with "=" stays a text (openpyxl would write a formula); the workbook is built in
+    memory, never through openpyxl's temporary files in the system's temp folder."""
+    import openpyxl.worksheet._writer as sheet_writer
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a temporary file was created")
+
+    monkeypatch.setattr(sheet_writer, "create_temporary_file", refuse)
+    loaded = case(org("O1", tier="branch", name="=1+1"), member("M1", "O1", name="=HYPERLINK(\"x\")"))
+    result = solve(loaded, SolveOptions(workers=1))
+    book = read_xlsx(build_xlsx(loaded, result))
+    sheet = book[KIND_SHEETS[Kind.member]]
+    assert sheet["B2"].value == "=HYPERLINK(\"x\")" and sheet["B2"].data_type == "s"
