@@ -250,3 +250,27 @@ def test_ward_scenario_members_form_one_group_and_meet_before_their_chi_bo():
             assert st[s.leads] < st[s.id]
         if s.heads is not None:
             assert st[s.heads] < st[s.id]
+
+
+def test_S5_stages_are_the_topological_generations_on_a_generated_district():
+    """Each subject sits one stage after the latest of the subjects that must be rated before it (the
+    prerequisites written out here from RULES.md S5, checked with networkx)."""
+    import networkx as nx
+
+    from model.generate import generate_case
+    from model.loader import parse_case
+
+    h = parse_case(generate_case(members=1500, seed=3, shape="district")).hierarchy
+    g = nx.DiGraph()
+    g.add_nodes_from(h.subjects)
+    for sid, s in h.subjects.items():
+        if s.parent is not None:
+            g.add_edge(sid, s.parent)
+        if s.kind is Kind.collective and s.leads is not None:
+            g.add_edge(s.leads, sid)
+        if s.kind is Kind.leader and s.heads is not None:
+            g.add_edge(s.heads, sid)
+            if h.subjects[s.heads].leads is not None:
+                g.add_edge(h.subjects[s.heads].leads, sid)
+    assert h.rating_order() == [sorted(stage) for stage in nx.topological_generations(g)]
+    assert len(h.rating_order()) >= 4
