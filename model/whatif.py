@@ -301,6 +301,23 @@ def _load(path: Path, data: Any, published: Published | None, chain: tuple[Path,
     if not is_whatif_data(data):
         return parse_case(data, file, nfc_done=True), data, None, None
     delta = parse_whatif(data, file)
+    base_loaded, base_data, base_path = _load_base(path, delta, published, chain)
+    levels = None
+    if delta.rerate and published is not None:
+        try:
+            levels = published(base_loaded)
+        except ValueError as exc:  # the base has no published result (a conflict, the time ran out)
+            raise CaseInvalid([InputProblem(file, str(exc), field="rerate")]) from None
+    applied = apply_whatif(base_data, delta, levels, file=file, base_file=str(base_path))
+    loaded = parse_case(applied, f"{file} (áp dụng lên {base_path})", nfc_done=True)
+    loaded.source = file
+    return loaded, applied, base_loaded, delta
+
+
+def _load_base(path: Path, delta: WhatIf, published: Published | None, chain: tuple[Path, ...]
+               ) -> tuple[LoadedCase, dict, Path]:
+    """(loaded, raw data, path) of the base a what-if file stands on (itself maybe a what-if)."""
+    file = str(path)
     base_path = _resolve_base(file, path, delta)
     key = base_path.resolve()
     if key in chain:
@@ -314,16 +331,22 @@ def _load(path: Path, data: Any, published: Published | None, chain: tuple[Path,
     except CaseInvalid as exc:
         head = InputProblem(file, f"hồ sơ gốc «{delta.base}» không đọc được", field="base")
         raise CaseInvalid([head, *exc.problems, *exc.warnings]) from None
-    levels = None
-    if delta.rerate and published is not None:
-        try:
-            levels = published(base_loaded)
-        except ValueError as exc:  # the base has no published result (a conflict, the time ran out)
-            raise CaseInvalid([InputProblem(file, str(exc), field="rerate")]) from None
-    applied = apply_whatif(base_data, delta, levels, file=file, base_file=str(base_path))
-    loaded = parse_case(applied, f"{file} (áp dụng lên {base_path})", nfc_done=True)
-    loaded.source = file
-    return loaded, applied, base_loaded, delta
+    return base_loaded, base_data, base_path
+
+
+def load_whatif_base(path: str | Path, published: Published | None = None
+                     ) -> tuple[LoadedCase, dict, Path, WhatIf]:
+    """A what-if file's base (loaded, its raw data, its path) and the delta, not yet applied: for a caller
+    that re-solves the delta on a solved base (``solver.incremental.Session``)."""
+    p = Path(path)
+    with no_gc():
+        data = read_json(p)
+        if not is_whatif_data(data):
+            raise CaseInvalid([InputProblem(str(path), "tệp này là hồ sơ, không phải tệp giả định (thiếu trường "
+                                                       "«whatif»)", field=WHATIF_KEY)])
+        delta = parse_whatif(data, str(p))
+        base_loaded, base_data, base_path = _load_base(p, delta, published, (p.resolve(),))
+    return base_loaded, base_data, base_path, delta
 
 
 def load_whatif(path: str | Path, published: Published | None = None) -> tuple[LoadedCase, LoadedCase, WhatIf]:
@@ -352,5 +375,5 @@ def load_case_or_whatif(path: str | Path, published: Published | None = None) ->
 
 __all__ = [
     "LevelCode", "MAX_CHAIN", "ObjectiveDelta", "Published", "WHATIF_KEY", "WhatIf", "WhatIfExpect", "apply_whatif",
-    "is_whatif_data", "load_case_or_whatif", "load_whatif", "parse_whatif",
+    "is_whatif_data", "load_case_or_whatif", "load_whatif", "load_whatif_base", "parse_whatif",
 ]

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.errors import CaseInvalid, InputProblem
 from model.levels import Level
 from model.loader import LoadedCase
-from model.whatif import WhatIf, load_case_or_whatif, load_whatif
+from model.whatif import WhatIf, load_case_or_whatif, load_whatif, load_whatif_base
 from solver.quota_table import quota_table
 from solver.result import STATUS_LABELS, ConflictItem, Reason, SolveResult
 from solver.solve import SolveOptions, solve
@@ -45,6 +46,10 @@ class SolveCache:
             self._results[id(loaded)] = hit
         return hit[1]
 
+    def remember(self, loaded: LoadedCase, result: SolveResult) -> None:
+        """Take a solve made elsewhere (an incremental what-if session) as ``loaded``'s."""
+        self._results[id(loaded)] = (loaded, result)
+
     def published(self, loaded: LoadedCase) -> dict[str, Level]:
         """The levels a solve of ``loaded`` publishes; ``ValueError`` (in Vietnamese) when it has none."""
         r = self.result(loaded)
@@ -65,6 +70,25 @@ def load_whatif_solved(path: str | Path, opts: SolveOptions | None = None, cache
     """``model.whatif.load_whatif`` with the base solved by CP-SAT when the what-if re-rates."""
     cache = cache or SolveCache(opts)
     return load_whatif(path, cache.published)
+
+
+def solve_whatif_file(path: str | Path, cache: SolveCache) -> tuple[LoadedCase, LoadedCase, WhatIf]:
+    """(base, what-if case, delta) of a what-if file, both sides solved into ``cache``: the base in full,
+    the what-if by an incremental session on it (``solver.incremental``: a lock, fact, vote or target
+    change re-solves only the part of the case it touches; anything else is solved in full there)."""
+    from solver.incremental import Session
+
+    base, base_raw, base_path, delta = load_whatif_base(path, cache.published)
+    session = Session(base, cache.opts, raw=base_raw)
+    cache.remember(base, session.result)
+    if delta.rerate:
+        try:
+            cache.published(base)
+        except ValueError as exc:  # the base has no published result (a conflict, the time ran out)
+            raise CaseInvalid([InputProblem(str(path), str(exc), field="rerate")]) from None
+    what, result = session.apply(delta, file=str(path), base_file=str(base_path))
+    cache.remember(what, result)
+    return base, what, delta
 
 
 # ---- the comparison --------------------------------------------------------------------------------

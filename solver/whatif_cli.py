@@ -32,7 +32,7 @@ def _is_whatif(path: str) -> bool:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Load both sides (solving a re-rated base first), solve, compare, print; write the JSON on request."""
-    from solver.compare import SolveCache, check_expect, compare, load_any, load_whatif_solved, render_comparison
+    from solver.compare import SolveCache, check_expect, compare, load_any, render_comparison, solve_whatif_file
     from solver.io import write_text_atomic
     from solver.solve import SolveOptions
 
@@ -43,7 +43,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     current = what_path
     try:
         if _is_whatif(what_path):
-            inner_base, what_loaded, delta = load_whatif_solved(what_path, cache=cache)
+            inner_base, what_loaded, delta = solve_whatif_file(what_path, cache)
             base_loaded = inner_base
             if base_path is not None:
                 current = base_path
@@ -63,6 +63,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except CaseInvalid as exc:
         _report(current, exc)
         return EXIT_INVALID
+    except Exception as exc:  # the solver failed on the base or on the what-if: nothing is written
+        _out(f"Lỗi khi giải hồ sơ gốc hoặc giả định «{what_path}»: {exc}")
+        _out("Không ghi tệp kết quả nào.")
+        return EXIT_ERROR
     try:
         base_result = cache.result(base_loaded)
         what_result = cache.result(what_loaded)
