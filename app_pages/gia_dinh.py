@@ -274,15 +274,14 @@ if solved:
     if snapshot != json.loads(json.dumps(delta, ensure_ascii=False, sort_keys=True)):
         st.info("Giả định đã được sửa sau lần giải này: bấm «Giải với giả định» để cập nhật kết quả dưới đây.")
     try:
-        what_text, what_name = shared.whatif_case(text, name, solved)
-        what_loaded = shared.loaded_case(what_text, what_name)
+        what_loaded, what_result, mode = shared.whatif_result(text, name, solved)
     except CaseInvalid as exc:
         st.error("Giả định làm hồ sơ không hợp lệ:")
         st.markdown("\n".join(f"- {shared.md(str(p))}" for p in exc.problems))
     else:
-        what_result = shared.result_of(what_text, what_name)
         diff = appcore.difference_rows(loaded, result, what_loaded, what_result)
         shared.status_box(what_result)
+        st.caption(appcore.whatif_mode_words(mode, what_result))
         d1, d2, d3 = st.columns(3)
         d1.metric("Thay đổi so với mục tiêu — gốc", "—" if result.changed is None else result.changed)
         d2.metric("Thay đổi so với mục tiêu — giả định", "—" if what_result.changed is None else what_result.changed,

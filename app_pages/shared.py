@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import LoadedCase
 from solver import appcore
@@ -54,9 +55,23 @@ def loaded_case(text: str, name: str) -> LoadedCase:
     return appcore.parse_text(text, name)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def whatif_session(text: str, name: str, time_limit: float, workers: int) -> appcore.WhatIfSession:
+    """The base case solved once, kept with what its what-ifs re-use (shared read-only between sessions)."""
+    return appcore.WhatIfSession(loaded_case(text, name), case_data(text), time_limit, workers)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def solved(text: str, name: str, time_limit: float, workers: int) -> SolveResult:
-    return appcore.solve_case(loaded_case(text, name), time_limit, workers)
+    return whatif_session(text, name, time_limit, workers).result
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def whatif_solved(text: str, name: str, delta_json: str, time_limit: float, workers: int
+                  ) -> tuple[LoadedCase, SolveResult, str]:
+    """(case, solve, "incremental" or "full") of a what-if delta on a base case; ``CaseInvalid`` when wrong.
+    Shared read-only: a what-if case of a province is not copied on every rerun."""
+    return whatif_session(text, name, time_limit, workers).solve(json.loads(delta_json), name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -81,15 +96,6 @@ def case_data(text: str) -> dict:
     return json.loads(text)
 
 
-@st.cache_data(max_entries=16, show_spinner="Đang áp dụng giả định…")
-def whatif_case(text: str, name: str, delta_json: str) -> tuple[str, str]:
-    """(JSON text, name) of the case a what-if delta makes of a base case; ``CaseInvalid`` when it is wrong."""
-    data = appcore.apply_delta(case_data(text), json.loads(delta_json))
-    what_text, what_name = appcore.case_text(data), f"{name} (giả định)"
-    loaded_case(what_text, what_name)  # validate now: the error belongs to the what-if
-    return what_text, what_name
-
-
 @st.cache_data(max_entries=4, show_spinner="Đang đọc danh sách hồ sơ mẫu…")
 def scenarios() -> list[dict]:
     return sorted(appcore.list_scenarios(), key=lambda s: (s["subjects"], s["file"]))
@@ -109,13 +115,16 @@ def set_case(text: str, name: str, key: str | None = None, digest: str | None = 
                                   "digest": digest or sha256_text(text)}
 
 
-def case_identity(text: str | None = None) -> tuple[str, str] | None:
-    """(key, SHA-256) of the current case in the audit log; with ``text`` (a what-if of it), that text's hash
-    under the same key: every version of a case is one history."""
+def case_identity(text: str | None = None, delta: dict | None = None) -> tuple[str, str] | None:
+    """(key, SHA-256) of the current case in the audit log; with ``text``, that text's hash under the same
+    key, and with ``delta`` (a what-if of it) ``appcore.whatif_version``: every version of a case is one
+    history."""
     case = st.session_state.get(CASE_KEY)
     if not case:
         return None
     key = case.get("key") or case["name"]
+    if delta is not None:
+        return key, appcore.whatif_version(case.get("digest") or sha256_text(case["text"]), delta)
     if text is None or text == case["text"]:
         return key, case.get("digest") or sha256_text(case["text"])
     return key, sha256_text(text)
@@ -130,10 +139,11 @@ def _once(mark: tuple) -> bool:
     return True
 
 
-def log_solve(text: str, result: SolveResult | None, time_limit: float, workers: int, name: str = "") -> None:
+def log_solve(text: str, result: SolveResult | None, time_limit: float, workers: int, name: str = "",
+              delta: dict | None = None) -> None:
     """Record a solve shown in this session in the case folder's audit log (once per case version and
-    settings); ``result`` None: the solver failed on the case ``name``."""
-    ident = case_identity(text)
+    settings); ``result`` None: the solver failed on the case ``name``; ``delta``: a what-if of ``text``."""
+    ident = case_identity(text, delta)
     if ident is None or not _once(("solve", *ident, time_limit, workers)):
         return
     warning = appcore.log_app_solve(*ident, result, time_limit, workers, case_name=name or None)
@@ -207,6 +217,25 @@ def result_of(text: str, name: str) -> SolveResult:
 def require_result() -> tuple[str, str, LoadedCase, SolveResult]:
     text, name, loaded = require_case()
     return text, name, loaded, result_of(text, name)
+
+
+def whatif_result(text: str, name: str, delta_json: str) -> tuple[LoadedCase, SolveResult, str]:
+    """The solve of a what-if of the current case under the current settings (``CaseInvalid`` when the
+    what-if is wrong), logged once."""
+    time_limit, workers = settings()
+    delta = json.loads(delta_json)
+    with st.spinner(f"Đang giải giả định (tối đa {time_limit:g} giây)…"):
+        try:
+            outcome = whatif_solved(text, name, delta_json, time_limit, workers)
+        except CaseInvalid:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
+            st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ và tệp giả định "
+                     "cho người phát triển.")
+            log_solve(text, None, time_limit, workers, f"{name} (giả định)", delta=delta)
+            st.stop()
+    log_solve(text, outcome[1], time_limit, workers, delta=delta)
+    return outcome
 
 
 def file_stem(name: str) -> str:

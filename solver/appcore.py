@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections import Counter
 from datetime import datetime, timezone
@@ -862,6 +863,53 @@ def apply_delta(base_data: dict, delta: dict, file: str = "<giả định>") -> 
     data["name"] = f"{data.get('name', '')} — giả định: {question}"
     data.pop("expect", None)
     return data
+
+
+class WhatIfSession:
+    """The what-ifs of one base case, each re-solved only where it differs (``solver.incremental.Session``:
+    a lock, fact, vote or target change of a few subjects takes a fraction of a second even for a
+    province; options, profile or re-rating are solved in full). Its answers are the full solve's
+    (tests/test_incremental.py, tests/test_app.py). One app process may share it between browser
+    sessions: a lock keeps their what-ifs apart."""
+
+    WHATIF_FILE = "<giả định>"
+
+    def __init__(self, loaded: LoadedCase, raw: dict | None, time_limit: float = 60.0, workers: int = 2):
+        from solver.incremental import Session
+
+        self._session = Session(loaded, SolveOptions(time_limit=float(time_limit), workers=int(workers)), raw=raw)
+        self._lock = threading.Lock()
+
+    @property
+    def result(self) -> SolveResult:
+        """The base case's own solve."""
+        return self._session.result
+
+    def solve(self, delta: dict, base_name: str = "") -> tuple[LoadedCase, SolveResult, str]:
+        """(what-if case, its solve, "incremental" or "full") of an app delta; ``CaseInvalid`` naming the
+        wrong field when the delta names an unknown subject or makes the case invalid."""
+        from model.whatif import parse_whatif
+
+        data = json.loads(whatif_text(delta))
+        with self._lock:
+            loaded, result = self._session.apply(parse_whatif(data, self.WHATIF_FILE), self.WHATIF_FILE,
+                                                 base_name or None)
+            return loaded, result, self._session.last_mode
+
+
+def whatif_mode_words(mode: str, result: SolveResult) -> str:
+    """How a what-if was solved, in words (the answer is the same either way)."""
+    seconds = f"{result.wall_time:.2f}".replace(".", ",")
+    if mode == "incremental":
+        return (f"Chỉ giải lại phần hồ sơ mà giả định chạm tới ({seconds} giây); kết quả giống hệt giải lại "
+                "toàn bộ hồ sơ.")
+    return f"Đã giải lại toàn bộ hồ sơ với giả định ({seconds} giây)."
+
+
+def whatif_version(base_digest: str, delta: dict) -> str:
+    """The audit log's version of a what-if case: the SHA-256 of its base's version and of the what-if
+    file that states the delta (the what-if case itself is never written out as a whole)."""
+    return audit.sha256_text(f"{base_digest}\n{whatif_text(delta)}")
 
 
 def delta_warnings(base_data: dict, delta: dict) -> list[str]:

@@ -165,6 +165,7 @@ def test_locking_a_subject_and_solving_again_shows_the_difference_and_survives_n
     row = moves[moves["Mã"] == sid].iloc[0]
     assert (row["Phương án gốc"], row["Giả định"]) == ("T", "XS")
     assert len(moves) >= 2  # the cap still holds: someone else takes his place
+    assert any("Chỉ giải lại phần hồ sơ mà giả định chạm tới" in c.value for c in at.caption)
     assert any(d.key == "wi_download" for d in at.get("download_button"))
     goto(at, "ket_qua")
     goto(at, "gia_dinh")  # what the user typed is still there, and so is the comparison
@@ -687,3 +688,35 @@ def test_downloading_the_whatif_file_is_logged_with_its_bytes(monkeypatch, case_
     delta = {**appcore.empty_delta("", WARD.name), "lock": {sid: "XS"}}
     expected = appcore.whatif_text(delta, {sid: {"level": "XS", "reason": "Thành tích", "author": "btc-01"}})
     assert exported[0]["sha256"] == sha256_text(expected)
+
+
+def test_the_apps_whatif_session_answers_as_a_full_solve_of_the_applied_case():
+    """The «Giả định» page solves on an incremental session of the base: each answer is the full solve of
+    the case ``apply_delta`` makes (levels, changes and their reasons, status, objective), verified."""
+    from solver.verify import verify
+
+    sid = quota_lowered_member()
+    session = appcore.WhatIfSession(WARD_LOADED, WARD_DATA, 60, 2)
+    assert session.result.dumps() == solve(WARD_LOADED).dumps()
+    deltas = [
+        {**appcore.empty_delta("Giữ?", WARD.name), "lock": {sid: "XS"}},
+        {**appcore.empty_delta("Kỷ luật?", WARD.name), "facts": {"DV-K3-01": {"disciplined": True}}},
+        {**appcore.empty_delta("Phiếu?", WARD.name), "votes": {"DV-QS-01": {"XS": 9, "T": 6, "TB": 0, "K": 0}}},
+        {**appcore.empty_delta("Cơ số?", WARD.name), "options": {"cap_base": "good_and_above"}},
+        {**appcore.empty_delta("Mâu thuẫn?", WARD.name), "lock": {"CB-K1": "T"}},
+    ]
+    modes = []
+    for delta in deltas:
+        what, result, mode = session.solve(delta, WARD.name)
+        modes.append(mode)
+        full = solve(parse_case(appcore.apply_delta(WARD_DATA, delta)))
+        assert (result.status, result.levels, result.changed, result.steps) == (
+            full.status, full.levels, full.changed, full.steps), delta["whatif"]
+        assert result.to_json()["changes"] == full.to_json()["changes"]
+        assert result.to_json().get("conflicts") == full.to_json().get("conflicts")
+        if result.levels:
+            assert verify(what, result.levels) == []
+    assert modes[:3] == ["incremental"] * 3 and modes[3] == "full"
+    with pytest.raises(CaseInvalid) as err:
+        session.solve({**appcore.empty_delta("?", WARD.name), "lock": {"KHONG-CO": "XS"}}, WARD.name)
+    assert "KHONG-CO" in str(err.value.problems[0])
