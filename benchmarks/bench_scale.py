@@ -1,7 +1,7 @@
-"""Province-scale benchmark (issue 9): time and peak memory of check and solve, and the ratios.
+"""Province-scale benchmark (issue 9): time and peak memory of check, solve and report, and the ratios.
 
-Usage: python benchmarks/bench_scale.py [--sizes 10000,50000,150000,300000] [--seed 1] [--workers 2]
-Each measurement runs the real CLI in a fresh process (``python -m solver check|solve``) on a case made by
+Usage: python benchmarks/bench_scale.py [--sizes 10000,50000,150000,300000] [--seed 1] [--workers 2] [--no-report]
+Each measurement runs the real CLI in a fresh process (``python -m solver check|solve|report``) on a case made by
 ``model.generate.generate_case``; peak memory is the child's maximum resident set size. Prints a table and the
 ratios the issue asks for (solve ÷ check, growth per member). No assertion: it measures.
 """
@@ -41,11 +41,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=120)
+    ap.add_argument("--no-report", action="store_true", help="skip the Word + Excel report run")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"# workers {args.workers}, seed {args.seed}, time limit {args.time_limit:g} s")
-    header = ("members", "subjects", "check s", "solve s", "solve/check", "peak MiB", "status", "changed", "µs/member")
+    header = ("members", "subjects", "check s", "solve s", "solve/check", "peak MiB", "status", "changed", "µs/member",
+              "report s", "report peak MiB")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     rows = []
@@ -64,8 +66,15 @@ def main() -> int:
             if result.get("status") == "optimal" and not result.get("proven_optimal"):
                 status = "optimal?"  # never happens: the JSON says proven only when proven
             changed = (result.get("objective") or {}).get("changed", "")
+            report = ("—", "—")
+            if not args.no_report:  # load, solve, explanations, Word (a comment per change) and Excel
+                report_s, report_peak, report_rc, _ = run(
+                    [sys.executable, "-m", "solver", "report", str(case_path), "--docx", str(Path(tmp) / "r.docx"),
+                     "--xlsx", str(Path(tmp) / "r.xlsx"), "--no-date", "--audit", "off",
+                     "--workers", str(args.workers), "--time-limit", str(args.time_limit)])
+                report = (f"{report_s:.2f}" if report_rc == 0 else f"exit {report_rc}", f"{report_peak:.0f}")
             row = (n, len(data["subjects"]), f"{check_s:.2f}", f"{solve_s:.2f}", f"{solve_s / check_s:.2f}",
-                   f"{peak:.0f}", status, changed, f"{1e6 * solve_s / n:.1f}")
+                   f"{peak:.0f}", status, changed, f"{1e6 * solve_s / n:.1f}", *report)
             rows.append(row)
             print("| " + " | ".join(str(x) for x in row) + " |", flush=True)
             if check_rc != 0:
