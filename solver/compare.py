@@ -193,17 +193,36 @@ class Comparison:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def _quota_rows(loaded: LoadedCase, result: SolveResult) -> dict[str, dict]:
+def _quota_rows(loaded: LoadedCase, result: SolveResult, groups: set[str] | None = None) -> dict[str, dict]:
     rows = {}
-    for row in quota_table(loaded, result):
+    for row in quota_table(loaded, result, groups):
         rows[row["group"]] = {"name": row["name"], "kind": row["kind"].value,
                               **{k: row[k] for k in QUOTA_KEYS}}
     return rows
 
 
+def _groups_that_may_differ(base_loaded: LoadedCase, base_result: SolveResult, what_loaded: LoadedCase,
+                            what_result: SolveResult, by_levels: bool) -> set[str] | None:
+    """The quota groups whose compared numbers can differ between two solves, or None for all of them.
+
+    A group's row reads the group (members, name), the options (percent, base, the small-group rule) and
+    its members' targets and, for the final numbers (``by_levels``), final levels; with the same groups,
+    options and decided subjects, only the groups of a subject whose target (or final level) differs can
+    differ: a what-if on a few subjects of a province then compares a few groups, not all of them."""
+    if (base_loaded.options != what_loaded.options or base_result.targets.keys() != what_result.targets.keys()
+            or base_loaded.hierarchy.groups != what_loaded.hierarchy.groups):
+        return None
+    changed = {sid for sid, _ in base_result.targets.items() ^ what_result.targets.items()}
+    if by_levels:
+        changed.update(sid for sid, _ in base_result.levels.items() ^ what_result.levels.items())
+    group_of = what_loaded.hierarchy.group_of
+    return {group_of[sid] for sid in changed if sid in group_of}
+
+
 def compare(base_loaded: LoadedCase, base_result: SolveResult, what_loaded: LoadedCase, what_result: SolveResult,
-            question: str | None = None) -> Comparison:
-    """Line up two solves of cases over the same subjects: moves, objectives, options, quota groups."""
+            question: str | None = None, *, every_group: bool = False) -> Comparison:
+    """Line up two solves of cases over the same subjects: moves, objectives, options, quota groups
+    (``every_group``: compute every group's row on both sides, not only those that may differ)."""
     subjects = what_loaded.hierarchy.subjects
     base_ids, what_ids = set(base_result.targets), set(what_result.targets)
     cmp = Comparison(
@@ -233,7 +252,9 @@ def compare(base_loaded: LoadedCase, base_result: SolveResult, what_loaded: Load
                                       what_result.targets[sid], b, why.get(sid, ()), why_base.get(sid, ())))
     # with levels on both sides the final numbers are compared; otherwise the targets' numbers
     keys = AFTER_KEYS if cmp.comparable else BEFORE_KEYS
-    base_rows, what_rows = _quota_rows(base_loaded, base_result), _quota_rows(what_loaded, what_result)
+    groups = None if every_group else _groups_that_may_differ(base_loaded, base_result, what_loaded, what_result,
+                                                              cmp.comparable)
+    base_rows, what_rows = _quota_rows(base_loaded, base_result, groups), _quota_rows(what_loaded, what_result, groups)
     order = list(what_rows) + [g for g in base_rows if g not in what_rows]
     for gid in order:
         a, b = base_rows.get(gid), what_rows.get(gid)

@@ -23,8 +23,9 @@ def _cap(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels: dict[st
     return {"xs": nums["final_xs"], "t": nums["final_t"], "base": nums["base"], "cap": nums["cap"], "rule": rule}
 
 
-def quota_table(loaded: LoadedCase, result: SolveResult) -> list[dict]:
-    """One row per quota group: XS and T before (targets) and after (final levels), the cap and the shares.
+def quota_table(loaded: LoadedCase, result: SolveResult, groups: set[str] | None = None) -> list[dict]:
+    """One row per quota group (of ``groups`` only, when given): XS and T before (targets) and after (final
+    levels), the cap and the shares.
 
     Keys: ``group``, ``name``, ``kind``, ``explicit``, ``size``; ``before_xs``, ``before_t``, ``before_cap``,
     ``before_rule``, ``over_before`` (the targets broke the cap); ``after_xs``, ``after_t``, ``after_cap``,
@@ -38,6 +39,8 @@ def quota_table(loaded: LoadedCase, result: SolveResult) -> list[dict]:
     levels = result.levels or None
     rows = []
     for q in rule_C1_cap(ctx):
+        if groups is not None and q.group not in groups:
+            continue
         if any(m not in targets for m in q.members):
             continue  # a group the solve did not decide (never for a result of this case)
         g = loaded.hierarchy.group(q.group)

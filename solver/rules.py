@@ -115,21 +115,28 @@ class Context:
     decided_ids: set[str] | None = None
 
     def __post_init__(self) -> None:
-        self._by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
-        if self.decided_ids is not None:
-            self._decided = self.decided_ids
-        else:
-            self._decided = {s.id for s in self.h.case.subjects if s.decided}
-        if self.only is None:
-            chosen = (s for s in self.h.case.subjects if s.id in self._decided)
-        else:
-            chosen = (self.h.subjects[sid] for sid in self.only if sid in self._decided)
-        for s in chosen:
-            self._by_kind[s.kind].append(s)
+        self._by_kind: dict[Kind, list[Subject]] | None = None  # made on first use (C1/C2 do not need it)
+        self._decided_set = self.decided_ids
         self._rated_members: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def _decided(self) -> set[str]:
+        if self._decided_set is None:
+            self._decided_set = {s.id for s in self.h.case.subjects if s.decided}
+        return self._decided_set
 
     def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
         """Decided subjects of these kinds, in file order within each kind."""
+        if self._by_kind is None:
+            by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
+            dec = self._decided
+            if self.only is None:
+                chosen = (s for s in self.h.case.subjects if s.id in dec)
+            else:
+                chosen = (self.h.subjects[sid] for sid in self.only if sid in dec)
+            for s in chosen:
+                by_kind[s.kind].append(s)
+            self._by_kind = by_kind
         for k in kinds:
             yield from self._by_kind[k]
 

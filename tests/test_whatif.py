@@ -378,6 +378,8 @@ def test_compare_through_an_incremental_session_equals_solving_both_cases_in_ful
     base2, what2, delta2 = solve_whatif_file(path, quick)
     got = compare(base2, quick.result(base2), what2, quick.result(what2), question=delta2.whatif)
     assert got.dumps() == expected.dumps()
+    assert got.dumps() == compare(base, full.result(base), what, full.result(what), question=delta.whatif,
+                                  every_group=True).dumps()
     assert quick.result(what2).dumps() == full.result(what).dumps()
     if quick.result(what2).levels:
         assert verify(what2, quick.result(what2).levels) == []
