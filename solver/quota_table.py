@@ -33,9 +33,9 @@ def quota_table(loaded: LoadedCase, result: SolveResult, groups: set[str] | None
     ``after_*`` and percentage values are None when the result has no levels (conflict, unknown), and a
     percentage is None when its denominator is 0; ``cap_percent``, ``cap_base``.
     """
-    ctx = Context(loaded.hierarchy, loaded.options)
-    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)}
     targets = result.targets
+    ctx = Context(loaded.hierarchy, loaded.options, decided_ids=set(targets))  # every decided subject has a target
+    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)}
     levels = result.levels or None
     rows = []
     for q in rule_C1_cap(ctx):

@@ -116,14 +116,11 @@ class Context:
 
     def __post_init__(self) -> None:
         self._by_kind: dict[Kind, list[Subject]] | None = None  # made on first use (C1/C2 do not need it)
-        self._decided_set = self.decided_ids
+        if self.decided_ids is not None:
+            self._decided = self.decided_ids
+        else:
+            self._decided = {s.id for s in self.h.case.subjects if s.decided}
         self._rated_members: dict[str, tuple[str, ...]] = {}
-
-    @property
-    def _decided(self) -> set[str]:
-        if self._decided_set is None:
-            self._decided_set = {s.id for s in self.h.case.subjects if s.decided}
-        return self._decided_set
 
     def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
         """Decided subjects of these kinds, in file order within each kind."""
