@@ -340,13 +340,18 @@ def load_whatif_base(path: str | Path, published: Published | None = None
     that re-solves the delta on a solved base (``solver.incremental.Session``)."""
     p = Path(path)
     with no_gc():
-        data = read_json(p)
-        if not is_whatif_data(data):
-            raise CaseInvalid([InputProblem(str(path), "tệp này là hồ sơ, không phải tệp giả định (thiếu trường "
-                                                       "«whatif»)", field=WHATIF_KEY)])
-        delta = parse_whatif(data, str(p))
+        delta = parse_whatif(_read_whatif(p), str(p))
         base_loaded, base_data, base_path = _load_base(p, delta, published, (p.resolve(),))
     return base_loaded, base_data, base_path, delta
+
+
+def _read_whatif(p: Path) -> dict:
+    """A what-if file's data; ``CaseInvalid`` when the file is a case, not a what-if."""
+    data = read_json(p)
+    if not is_whatif_data(data):
+        raise CaseInvalid([InputProblem(str(p), "tệp này là hồ sơ, không phải tệp giả định (thiếu trường «whatif»)",
+                                        field=WHATIF_KEY)])
+    return data
 
 
 def load_whatif(path: str | Path, published: Published | None = None) -> tuple[LoadedCase, LoadedCase, WhatIf]:
@@ -357,11 +362,7 @@ def load_whatif(path: str | Path, published: Published | None = None) -> tuple[L
     """
     p = Path(path)
     with no_gc():
-        data = read_json(p)
-        if not is_whatif_data(data):
-            raise CaseInvalid([InputProblem(str(path), "tệp này là hồ sơ, không phải tệp giả định (thiếu trường "
-                                                       "«whatif»)", field=WHATIF_KEY)])
-        loaded, _, base, delta = _load(p, data, published, (p.resolve(),))
+        loaded, _, base, delta = _load(p, _read_whatif(p), published, (p.resolve(),))
     return base, loaded, delta
 
 
