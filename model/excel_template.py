@@ -40,6 +40,7 @@ from model.excel import (
     settings,
 )
 from model.levels import LEVELS_DESC, Level
+from model.xlsx_memory import workbook_bytes
 
 #: The fixed document date written into every workbook (the output must not depend on the clock).
 FIXED_DATE = datetime(2000, 1, 1)
@@ -407,9 +408,7 @@ def template_bytes(case: Case | None = None) -> bytes:
     _settings_sheet(wb.create_sheet(SHEET_SETTINGS), case)
     if case.expect is not None and case.expect.levels:
         _expect_sheet(wb.create_sheet(SHEET_EXPECT), case)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return _stable_zip(buffer.getvalue())
+    return _stable_zip(workbook_bytes(wb))
 
 
 __all__ = ["BOOL_CHOICES", "KIND_CHOICES", "LEVEL_CHOICES", "TIER_CHOICES", "TemplateError", "example_case",

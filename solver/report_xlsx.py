@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.compat import safe_string
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.dimensions import SheetDimension
-from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import Element
 
 from model.case import KIND_LABELS, Kind
 from model.levels import LEVELS_DESC
 from model.loader import LoadedCase
+from model.xlsx_memory import MemoryExcelWriter, workbook_bytes
 from solver.quota_table import level_counts, quota_table
 from solver.report_docx import (
     AUTHOR,
@@ -149,12 +146,11 @@ _MARK = "xeploaiBody"
 
 
 class _SheetWriter(WorksheetWriter):
-    """openpyxl's sheet writer, writing into memory (openpyxl's own writes each sheet to a file in the
-    system's temporary folder first, which a killed process would leave there with members' names), with
-    a table's _Body put into ``sheetData`` and counted in the sheet's dimension."""
+    """openpyxl's sheet writer (into memory: ``model.xlsx_memory``), with a table's _Body put into
+    ``sheetData`` and counted in the sheet's dimension."""
 
-    def __init__(self, ws):
-        super().__init__(ws, out=io.BytesIO())
+    def __init__(self, ws, out):
+        super().__init__(ws, out=out)
         self.body = getattr(ws, "_xeploai_body", None)
 
     def write_dimensions(self):
@@ -189,16 +185,11 @@ class _SheetWriter(WorksheetWriter):
         return head + self.body.xml(self.ws) + tail
 
 
-class _Writer(ExcelWriter):
-    def write_worksheet(self, ws):  # ExcelWriter.write_worksheet for a workbook that is not write-only
-        ws._drawing = SpreadsheetDrawing()
-        ws._drawing.charts = ws._charts
-        ws._drawing.images = ws._images
-        writer = _SheetWriter(ws)
-        writer.write()
-        ws._rels = writer._rels
-        self._archive.writestr(ws.path[1:], writer.data())
-        self.manifest.append(ws)
+class _Writer(MemoryExcelWriter):
+    sheet_writer = _SheetWriter
+
+    def sheet_bytes(self, writer) -> bytes:
+        return writer.data()
 
 
 def _summary(ws, loaded: LoadedCase, result: SolveResult) -> None:
@@ -306,11 +297,7 @@ def build_workbook(loaded: LoadedCase, result: SolveResult) -> Workbook:
 
 def build_xlsx(loaded: LoadedCase, result: SolveResult) -> bytes:
     """The results workbook as bytes, identical for identical input."""
-    wb = build_workbook(loaded, result)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:  # compressed once, below
-        _Writer(wb, archive).save()  # not save_workbook: it stamps the current time
-    return deterministic_zip(buf.getvalue())
+    return deterministic_zip(workbook_bytes(build_workbook(loaded, result), _Writer))
 
 
 def write_xlsx(loaded: LoadedCase, result: SolveResult, path: str | Path) -> None:

@@ -571,8 +571,9 @@ def test_xlsx_body_writer_equals_openpyxl():
 
 
 def test_xlsx_text_never_becomes_a_formula_and_no_temp_file(monkeypatch):
-    """A name beginning with "=" stays a text (openpyxl would write a formula); the workbook is built in
-    memory, never through openpyxl's temporary files in the system's temp folder."""
+    """A name beginning with "=" stays a text (openpyxl would write a formula); the results workbook and
+    the case workbook are built in memory, never through openpyxl's temporary files in the system's temp
+    folder (model.xlsx_memory)."""
     import openpyxl.worksheet._writer as sheet_writer
 
     def refuse(*_args, **_kwargs):
@@ -584,3 +585,6 @@ def test_xlsx_text_never_becomes_a_formula_and_no_temp_file(monkeypatch):
     book = read_xlsx(build_xlsx(loaded, result))
     sheet = book[KIND_SHEETS[Kind.member]]
     assert sheet["B2"].value == "=HYPERLINK(\"x\")" and sheet["B2"].data_type == "s"
+    from model.excel_template import template_bytes
+
+    assert read_xlsx(template_bytes(loaded.case)).sheetnames  # the case written as a workbook, in memory too
