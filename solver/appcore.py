@@ -42,7 +42,7 @@ from solver.io import write_atomic
 from solver.quota_table import level_counts, quota_table
 from solver.report_docx import option_words, percent_words, status_sentences
 from solver.result import STATUS_LABELS, SolveResult
-from solver.solve import SolveOptions, solve
+from solver.solve import SolveOptions
 from solver.whynot import hold
 
 #: The shipped scenarios, beside the packages in the source tree.
@@ -327,11 +327,6 @@ def case_summary(loaded: LoadedCase) -> dict:
 
 
 # ---- solving and the result ------------------------------------------------------------------------
-
-
-def solve_case(loaded: LoadedCase, time_limit: float = 60.0, workers: int = 2) -> SolveResult:
-    """The least-change solve of a loaded case (``solver.solve``), with the app's time limit and workers."""
-    return solve(loaded, SolveOptions(time_limit=float(time_limit), workers=int(workers)))
 
 
 def status_view(result: SolveResult) -> dict:
@@ -944,7 +939,7 @@ def whatif_text(delta: dict, notes: dict | None = None) -> str:
 
 
 def case_text(data: dict) -> str:
-    """Raw case data as JSON text (the cache key of a what-if solve)."""
+    """Raw case data as JSON text."""
     return json.dumps(data, ensure_ascii=False, indent=1)
 
 
@@ -1403,6 +1398,7 @@ __all__ = [
     "empty_delta", "filter_changes", "filter_subjects", "harvest_edits", "keep_cost", "level_count_rows",
     "list_scenarios", "load_upload", "nfc", "option_values", "options_delta", "options_in_force", "parse_text",
     "problem_rows", "profile_rows", "profile_title", "quota_display", "quota_ranking", "quota_rows", "read_text",
-    "rule_items", "scope_ids", "select_quota_rows", "solve_case", "status_view", "subject_choices", "subject_label",
+    "rule_items", "scope_ids", "select_quota_rows", "status_view", "subject_choices", "subject_label",
     "subject_rows", "tie_rows", "tree_data", "tree_roots", "unique_labels", "whatif_text", "why_moved", "xs_share",
+    "WhatIfSession", "whatif_mode_words", "whatif_version",
 ]
