@@ -17,7 +17,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 
 class MemoryExcelWriter(ExcelWriter):
-    """openpyxl's ExcelWriter with each sheet serialized into memory (``sheet_writer`` may add content)."""
+    """openpyxl's ExcelWriter with each sheet serialized into memory (a ``sheet_writer`` may add to what
+    its ``read()`` returns)."""
 
     sheet_writer = WorksheetWriter
 
@@ -28,11 +29,8 @@ class MemoryExcelWriter(ExcelWriter):
         writer = self.sheet_writer(ws, out=io.BytesIO())
         writer.write()
         ws._rels = writer._rels
-        self._archive.writestr(ws.path[1:], self.sheet_bytes(writer))
+        self._archive.writestr(ws.path[1:], writer.read())
         self.manifest.append(ws)
-
-    def sheet_bytes(self, writer) -> bytes:
-        return writer.read()
 
 
 def workbook_bytes(wb, writer_class: type[MemoryExcelWriter] = MemoryExcelWriter) -> bytes:

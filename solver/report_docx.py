@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import date as Date
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -288,10 +289,6 @@ def _setup(doc) -> None:
     cell.paragraph_format.space_after = Pt(0)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 _RUN_SPLIT = re.compile(r"([\t\r\n])")
 
 
@@ -306,7 +303,7 @@ def _run_xml(text: str, bold: bool = False) -> str:
             parts.append("<w:br/>")
         elif piece:
             space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
-            parts.append(f"<w:t{space}>{_escape(piece)}</w:t>")
+            parts.append(f"<w:t{space}>{escape(piece)}</w:t>")
     parts.append("</w:r>")
     return "".join(parts)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -67,8 +68,8 @@ def _header(ws, headers: list[str], widths: list[int], row: int = 1) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+#: A carriage return written raw would be read back as a line feed: lxml (and so openpyxl) writes it so.
+_CR = {"\r": "&#13;"}
 
 
 def _cell_tail(value: str | None, style: str) -> str:
@@ -79,7 +80,7 @@ def _cell_tail(value: str | None, style: str) -> str:
         return f'{style} t="inlineStr"/>'
     value = value[:32767]  # Excel's limit for a cell, as openpyxl cuts it
     space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+    return f'{style} t="inlineStr"><is><t{space}>{escape(value, _CR)}</t></is></c>'
 
 
 class _Body:
@@ -176,8 +177,8 @@ class _SheetWriter(WorksheetWriter):
                 xf.write(Element(_MARK))
         self.xf.send(None)
 
-    def data(self) -> bytes:
-        out = self.read()
+    def read(self) -> bytes:
+        out = super().read()
         if self.body is None:
             return out
         head, mark, tail = out.partition(f"<{_MARK}/>".encode())
@@ -187,9 +188,6 @@ class _SheetWriter(WorksheetWriter):
 
 class _Writer(MemoryExcelWriter):
     sheet_writer = _SheetWriter
-
-    def sheet_bytes(self, writer) -> bytes:
-        return writer.data()
 
 
 def _summary(ws, loaded: LoadedCase, result: SolveResult) -> None:
