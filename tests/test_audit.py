@@ -34,6 +34,7 @@ from solver.audit import (
 )
 from solver.io import write_text_atomic
 from solver.solve import SolveOptions, solve
+from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TAN_LOI = ROOT / "scenarios" / "phuong_tan_loi_2018.json"
@@ -259,16 +260,24 @@ def test_a_parameter_wins_over_the_environment(tmp_path, monkeypatch):
     assert audit_path_for(case, "off") is None
 
 
-def test_log_solve_and_log_export_write_beside_the_case_and_off_writes_nothing(tmp_path, monkeypatch):
-    case = tmp_path / "ho_so.json"
-    case.write_bytes((EXAMPLES / "01_cap_20_percent.json").read_bytes())
+def solved_and_logged(tmp_path, source: Path, name: str):
+    """Copy ``source`` into ``tmp_path`` as ``name``, solve it (verified), write its JSON, log the solve and
+    the export beside it; (case path, loaded, result, options, JSON path)."""
+    case = tmp_path / name
+    case.write_bytes(source.read_bytes())
     loaded = load_case(case)
     opts = SolveOptions(workers=1, time_limit=30)
     result = solve(loaded, opts)
+    assert verify(loaded, result.levels) == []
     out = tmp_path / "ket_qua.json"
     write_text_atomic(out, result.dumps())
     assert log_solve(case, result, opts) is None
     assert log_export(case, "json", out) is None
+    return case, loaded, result, opts, out
+
+
+def test_log_solve_and_log_export_write_beside_the_case_and_off_writes_nothing(tmp_path, monkeypatch):
+    case, loaded, result, opts, out = solved_and_logged(tmp_path, EXAMPLES / "01_cap_20_percent.json", "ho_so.json")
     with AuditLog(tmp_path / DEFAULT_NAME) as log:
         solved, exported = log.history()
     assert solved["case_hash"] == sha256_file(case) == exported["case_hash"]
@@ -358,15 +367,7 @@ def test_a_writer_killed_mid_write_leaves_a_readable_log_of_whole_records(tmp_pa
 
 
 def test_no_member_name_appears_in_the_log_file(tmp_path):
-    case = tmp_path / "phuong_tan_loi_2018.json"
-    case.write_bytes(TAN_LOI.read_bytes())
-    loaded = load_case(case)
-    opts = SolveOptions(workers=1, time_limit=30)
-    result = solve(loaded, opts)
-    out = tmp_path / "ket_qua.json"
-    write_text_atomic(out, result.dumps())
-    assert log_solve(case, result, opts) is None
-    assert log_export(case, "json", out) is None
+    case, loaded, result, opts, out = solved_and_logged(tmp_path, TAN_LOI, "phuong_tan_loi_2018.json")
     people = [s for s in loaded.case.subjects if s.kind in (Kind.member, Kind.leader)]
     digest = sha256_file(case)
     with AuditLog(tmp_path / DEFAULT_NAME) as log:
