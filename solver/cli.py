@@ -29,7 +29,7 @@ ARGPARSE_VI = {
 }
 argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
 
-from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, audit_arg, report_invalid, warn
+from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_STOPPED, audit_arg, report_invalid, warn
 from solver.console import out as _out
 
 
@@ -360,6 +360,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except KeyboardInterrupt:
+        # Ctrl-C outside a long search (which stops with its best answer instead): every file is written
+        # atomically, so none is left half written.
+        _out("\nĐã dừng theo yêu cầu (Ctrl-C). Không có tệp nào bị ghi dở.")
+        return EXIT_STOPPED
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

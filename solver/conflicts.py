@@ -13,6 +13,7 @@ from model.loader import LoadedCase
 from solver.encoding import Encoding, Guard
 from solver.explain import cite, describe_record
 from solver.result import ConflictItem
+from solver.staging import Runner, run_cpsat
 
 
 def _infeasible(enc: Encoding, lits: list, time_limit: float) -> tuple[bool, list[int]]:
@@ -22,7 +23,9 @@ def _infeasible(enc: Encoding, lits: list, time_limit: float) -> tuple[bool, lis
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_time_in_seconds = time_limit
-    status = solver.solve(enc.model)
+    status, stopped = run_cpsat(solver, enc.model, stoppable=len(enc.model.proto.variables) >= Runner.SMALL)
+    if stopped:  # Ctrl-C: a conflict half searched is no answer; the run stops
+        raise KeyboardInterrupt
     if status == cp_model.INFEASIBLE:
         return True, list(solver.sufficient_assumptions_for_infeasibility())
     return False, []

@@ -7,6 +7,7 @@ import sys
 from model.errors import CaseInvalid
 
 EXIT_OK, EXIT_CONFLICT, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
+EXIT_STOPPED = 130  #: Ctrl-C outside a long search (the shell's code for SIGINT)
 
 
 def out(text: str = "") -> None:

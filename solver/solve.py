@@ -173,12 +173,13 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
             result.conflicts = find_conflict(loaded, time_limit=budget)
         result.wall_time = time.monotonic() - start
         return result
+    if runner.interrupted:
+        result.notes.append("Bộ giải bị dừng (Ctrl-C) trước khi tìm được phương án nào." if levels is None else
+                            "Bộ giải bị dừng (Ctrl-C): kết quả là phương án tốt nhất đã tìm được, CHƯA chứng minh tối ưu.")
     if levels is None:
         result.status = "unknown"
         result.wall_time = time.monotonic() - start
         return result
-    if runner.interrupted:
-        result.notes.append("Bộ giải bị dừng (Ctrl-C): kết quả là phương án tốt nhất đã tìm được, CHƯA chứng minh tối ưu.")
     result.status = status
     result.proven = status == "optimal"
     result.levels = levels

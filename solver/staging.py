@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
@@ -39,6 +38,47 @@ class Model(cp_model.CpModel):
         return copy
 
 
+def run_cpsat(solver: cp_model.CpSolver, model: cp_model.CpModel, *, stoppable: bool = False) -> tuple[int, bool]:
+    """``solver.solve(model)`` with CP-SAT's own Ctrl-C handler off; returns (status, stopped by Ctrl-C).
+
+    CP-SAT's handler writes a log line from inside the signal handler: when the signal lands while a
+    thread is in malloc, the process deadlocks (seen: a Ctrl-C during presolve hung for good). With it
+    off, Python's own handler only notes the signal. A ``stoppable`` solve on the main thread runs in a
+    helper thread while the main thread waits, so the KeyboardInterrupt arrives at once and becomes
+    ``stop_search()``: the search ends with its best answer so far. Elsewhere a Ctrl-C raises
+    KeyboardInterrupt as soon as the (short) solve returns.
+    """
+    solver.parameters.catch_sigint_signal = False
+    if not stoppable or threading.current_thread() is not threading.main_thread():
+        return solver.solve(model), False
+    box: dict = {}
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            box["status"] = solver.solve(model)
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+        finally:
+            finished.set()
+
+    helper = threading.Thread(target=work, name="cpsat", daemon=True)
+    helper.start()
+    stopped = False
+    # Wait on an Event, not on join(): in Python 3.11 a KeyboardInterrupt inside Thread.join() can mark a
+    # running thread as stopped (the bpo-45274 path), and the process would then exit under the solver.
+    while not finished.is_set():
+        try:
+            finished.wait()
+        except KeyboardInterrupt:
+            stopped = True
+            solver.stop_search()
+    helper.join()
+    if "error" in box:
+        raise box["error"]
+    return box["status"], stopped
+
+
 class Runner:
     def __init__(self, opts, deadline: float):
         self.opts = opts
@@ -46,6 +86,7 @@ class Runner:
         self.interrupted = False
 
     #: Models with fewer variables than this run on one worker: a portfolio costs more than it saves there.
+    #: Larger ones can also be stopped by Ctrl-C with their best answer so far (``run_cpsat``).
     SMALL = 2000
 
     def solve(self, model: cp_model.CpModel, *, lp: bool = False) -> tuple[int, cp_model.CpSolver]:
@@ -56,19 +97,10 @@ class Runner:
         p.random_seed = 0
         if lp:
             p.linearization_level = 2
-        budget = max(0.01, self.deadline - time.monotonic())
-        p.max_time_in_seconds = budget
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.getsignal(signal.SIGINT) if main else None
-        started = time.monotonic()
-        status = solver.solve(model)
-        if main and previous is not None:
-            # CP-SAT leaves SIGINT at SIG_DFL after a solve: a later Ctrl-C would kill the process before
-            # an atomic write could remove its temporary file. Put Python's handler back.
-            signal.signal(signal.SIGINT, previous)
-        if status in (cp_model.FEASIBLE, cp_model.UNKNOWN) and time.monotonic() - started < budget - 0.5:
-            # stopped early without proof: CP-SAT caught a Ctrl-C. Spend no more time; the answer so far is
-            # finished, verified and marked not proven.
+        p.max_time_in_seconds = max(0.01, self.deadline - time.monotonic())
+        status, stopped = run_cpsat(solver, model, stoppable=not small)
+        if stopped:
+            # Ctrl-C: spend no more time; the answer so far is finished, verified and marked not proven.
             self.interrupted = True
             self.deadline = time.monotonic()
         return status, solver

@@ -42,6 +42,7 @@ def test_conflict_set_is_infeasible_and_minimal(name):
         enc.model.add_assumptions(lits)
         s = cp_model.CpSolver()
         s.parameters.num_workers = 1
+        s.parameters.catch_sigint_signal = False  # as the product does: CP-SAT's own handler leaves SIGINT at SIG_DFL
         return s.solve(enc.model) == cp_model.INFEASIBLE
 
     assert infeasible(chosen)

@@ -3,11 +3,14 @@ or an export leaves no half-written file; a solver exception is reported with th
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +21,10 @@ import solver.staging
 from model.generate import generate_case
 from model.loader import LoadedCase, parse_case
 from solver.cli import EXIT_ERROR, EXIT_OK, main
+from solver.conflicts import find_conflict
+from solver.console import EXIT_STOPPED
 from solver.solve import SolveOptions, solve
+from solver.staging import run_cpsat
 from solver.verify import Violation, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +132,8 @@ def test_no_answer_in_time_is_unknown_and_the_cli_exits_1(monkeypatch, tmp_path,
 
 #: Runs the CLI with faults switched on by the first argument: ``write`` leaves each temporary file half
 #: written, says so and sleeps (``write:.xlsx`` only for paths ending in .xlsx; the others are written
-#: normally); ``solve`` forces the slow general model and says when the solve starts.
+#: normally); ``solve`` forces the slow general model and says when the solve starts (ĐANG GIẢI) and when a
+#: CP-SAT search that Ctrl-C can stop starts (ĐANG TÌM).
 DRIVER = r"""
 import os, sys, time
 mode = sys.argv[1]
@@ -160,6 +167,14 @@ if mode == "solve":
         print("ĐANG GIẢI", flush=True)
         return real_solve(loaded, opts)
     ss.solve = announced
+    import solver.staging as st
+    real_run = st.run_cpsat
+
+    def searching(solver, model, *, stoppable=False):
+        if stoppable:
+            print("ĐANG TÌM", flush=True)
+        return real_run(solver, model, stoppable=stoppable)
+    st.run_cpsat = searching
 from solver.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -240,20 +255,13 @@ def test_a_report_killed_while_writing_the_excel_file_keeps_the_word_file_whole(
         assert z.testzip() is None and "word/document.xml" in z.namelist()
 
 
-def test_ctrl_c_while_writing_leaves_no_output(tmp_path):
+def test_ctrl_c_while_writing_stops_with_a_message_and_removes_the_temporary_file(tmp_path):
     docx = tmp_path / "bao_cao.docx"
     proc = run_and_signal(["report", str(TAN_LOI), "--docx", str(docx), "--no-date", "--workers", "1"],
                           "ĐANG GHI", signal.SIGINT)
-    assert proc.returncode != 0
-    assert not docx.exists()
-    assert all(n.startswith(".bao_cao.docx.") and n.endswith(".tmp") for n in leftovers(tmp_path, set()))
-
-
-def test_ctrl_c_while_writing_removes_the_temporary_file_too(tmp_path):
-    docx = tmp_path / "bao_cao.docx"
-    proc = run_and_signal(["report", str(TAN_LOI), "--docx", str(docx), "--no-date", "--workers", "1"],
-                          "ĐANG GHI", signal.SIGINT)
-    assert proc.returncode != 0
+    assert proc.returncode == EXIT_STOPPED
+    assert "Đã dừng theo yêu cầu (Ctrl-C). Không có tệp nào bị ghi dở." in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
     assert leftovers(tmp_path, set()) == []
 
 
@@ -265,15 +273,102 @@ def test_a_kill_during_the_solve_leaves_no_output(medium_file, tmp_path):
     assert leftovers(tmp_path, set()) == []
 
 
-def test_ctrl_c_during_the_solve_leaves_nothing_or_a_whole_result_marked_not_proven(medium_file, tmp_path):
+def test_ctrl_c_while_the_model_is_built_stops_with_a_message_and_writes_nothing(medium_file, tmp_path):
     out = tmp_path / "ket_qua.json"
     proc = run_and_signal(["solve", str(medium_file), "--json", str(out), "--time-limit", "60"], "ĐANG GIẢI",
-                          signal.SIGINT, mode="solve", delay=1.5)
-    assert [n for n in leftovers(tmp_path, {"ket_qua.json"}) if not n.endswith(".tmp")] == []
-    if out.exists():  # OR-Tools catches SIGINT and stops the search: the CLI writes what it has, marked
-        data = json.loads(out.read_text(encoding="utf-8"))
-        assert data["status"] in ("feasible", "unknown") and data["proven_optimal"] is False
-        assert "Traceback" not in proc.stdout + proc.stderr
+                          signal.SIGINT, mode="solve")
+    assert proc.returncode == EXIT_STOPPED
+    assert "Đã dừng theo yêu cầu (Ctrl-C)" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert leftovers(tmp_path, set()) == []
+
+
+def test_ctrl_c_during_the_search_stops_it_and_writes_what_it_has_marked_not_proven(medium_file, tmp_path):
+    """The CI once hung here for good: CP-SAT's own SIGINT handler logs from inside the signal handler and
+    deadlocked in malloc. The search now runs beside the main thread, which turns Ctrl-C into stop_search()."""
+    out = tmp_path / "ket_qua.json"
+    proc = run_and_signal(["solve", str(medium_file), "--json", str(out), "--time-limit", "60"], "ĐANG TÌM",
+                          signal.SIGINT, mode="solve", delay=1.0)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert leftovers(tmp_path, {"ket_qua.json"}) == []
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["status"] in ("feasible", "unknown") and data["proven_optimal"] is False
+    assert proc.returncode == (EXIT_OK if data["status"] == "feasible" else 1)
+    assert "Bộ giải bị dừng (Ctrl-C)" in proc.stdout
+
+
+def sigint_handler_address() -> int | None:
+    """The SIGINT handler the operating system holds (Python's signal.getsignal only knows its own table)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(256)  # struct sigaction: the handler comes first
+    assert libc.sigaction(signal.SIGINT, None, buf) == 0
+    return ctypes.c_void_p.from_buffer(buf).value
+
+
+def golomb_ruler(marks: int) -> cp_model.CpModel:
+    """A small model CP-SAT takes far longer than a second to prove: the shortest Golomb ruler."""
+    m = cp_model.CpModel()
+    top = marks * marks
+    x = [m.new_int_var(0, top, "") for _ in range(marks)]
+    m.add(x[0] == 0)
+    for a, b in zip(x, x[1:]):
+        m.add(a < b)
+    gaps = []
+    for i in range(marks):
+        for j in range(i + 1, marks):
+            g = m.new_int_var(1, top, "")
+            m.add(g == x[j] - x[i])
+            gaps.append(g)
+    m.add_all_different(gaps)
+    m.minimize(x[-1])
+    return m
+
+
+@pytest.fixture
+def pythons_sigint_handler():
+    """Python's own SIGINT handler in the operating system's table, whatever ran before in this process."""
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def ctrl_c_after(seconds: float, seen: list) -> None:
+    def press():
+        seen.append(sigint_handler_address())
+        os.kill(os.getpid(), signal.SIGINT)
+    threading.Timer(seconds, press).start()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the signal table through the C library's sigaction")
+def test_a_stoppable_search_keeps_pythons_handler_and_ctrl_c_stops_it_with_its_answer(pythons_sigint_handler):
+    before = sigint_handler_address()
+    solver_ = cp_model.CpSolver()
+    solver_.parameters.max_time_in_seconds = 60
+    solver_.parameters.num_workers = 2
+    seen: list = []
+    ctrl_c_after(0.5, seen)
+    started = time.monotonic()
+    status, stopped = run_cpsat(solver_, golomb_ruler(11), stoppable=True)
+    assert stopped and status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+    assert time.monotonic() - started < 30  # stopped by the Ctrl-C, far before its 60 s limit
+    assert seen == [before] and sigint_handler_address() == before  # CP-SAT never took SIGINT over
+
+
+def test_a_short_search_is_not_stopped_and_ctrl_c_arrives_when_it_returns(pythons_sigint_handler):
+    solver_ = cp_model.CpSolver()
+    solver_.parameters.max_time_in_seconds = 2
+    solver_.parameters.num_workers = 1
+    seen: list = []
+    ctrl_c_after(0.3, seen)
+    with pytest.raises(KeyboardInterrupt):
+        run_cpsat(solver_, golomb_ruler(11))
+        time.sleep(5)  # not reached: the interrupt is raised as soon as the solve returns
+
+
+def test_a_conflict_search_stopped_by_ctrl_c_stops_the_run(monkeypatch):
+    monkeypatch.setattr("solver.conflicts.run_cpsat", lambda solver_, model, stoppable=False: (cp_model.UNKNOWN, True))
+    with pytest.raises(KeyboardInterrupt):
+        find_conflict(parse_case(json.loads(TAN_LOI.read_text(encoding="utf-8")), "tan_loi.json"))
 
 
 # -- exceptions inside the solver ------------------------------------------------------------------
