@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -55,23 +58,23 @@ def loaded_case(text: str, name: str) -> LoadedCase:
     return appcore.parse_text(text, name)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def whatif_session(text: str, name: str, time_limit: float, workers: int) -> appcore.WhatIfSession:
-    """The base case solved once, kept with what its what-ifs re-use (shared read-only between sessions)."""
-    return appcore.WhatIfSession(loaded_case(text, name), case_data(text), time_limit, workers)
+#: The solved cases of this app process, shared by reruns, pages and browser sessions. Not a Streamlit
+#: cache: a first solve shows its steps on the screen (``result_of``), which a cached function may not.
+SESSIONS = appcore.SessionShelf(size=2)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+def whatif_session(text: str, name: str, time_limit: float, workers: int,
+                   progress: Callable[[str], None] | None = None) -> appcore.WhatIfSession:
+    """The base case solved once, kept with what its what-ifs re-use (shared read-only); ``progress`` is
+    told the steps of the solve when it has to be done now."""
+    return SESSIONS.get_or_solve(
+        (text, name, time_limit, workers),
+        lambda: appcore.WhatIfSession(loaded_case(text, name), case_data(text), time_limit, workers, progress))
+
+
 def solved(text: str, name: str, time_limit: float, workers: int) -> SolveResult:
+    """The solve of a case (shared read-only: never changed by a page)."""
     return whatif_session(text, name, time_limit, workers).result
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def whatif_solved(text: str, name: str, delta_json: str, time_limit: float, workers: int
-                  ) -> tuple[LoadedCase, SolveResult, str]:
-    """(case, solve, "incremental" or "full") of a what-if delta on a base case; ``CaseInvalid`` when wrong.
-    Shared read-only: a what-if case of a province is not copied on every rerun."""
-    return whatif_session(text, name, time_limit, workers).solve(json.loads(delta_json), name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -200,18 +203,42 @@ def require_case() -> tuple[str, str, LoadedCase]:
     return text, name, loaded_case(text, name)
 
 
-def result_of(text: str, name: str) -> SolveResult:
-    """The solve of a case under the current settings, with a spinner while the solver works."""
-    time_limit, workers = settings()
-    with st.spinner(f"Đang tìm phương án thay đổi ít nhất (tối đa {time_limit:g} giây)…"):
+def seconds_words(seconds: float) -> str:
+    return f"{seconds:.1f}".replace(".", ",")
+
+
+def with_progress(label: str, work: Callable[[Callable[[str], None]], Any]) -> Any:
+    """``work(say)`` inside a status box that lists each step the solver reports, with the time since the
+    start; the box folds up when the work is done."""
+    start = time.monotonic()
+    with st.status(label, expanded=True) as box:
+        def say(text: str) -> None:
+            box.write(f"{seconds_words(time.monotonic() - start)} giây — {text}")
+
         try:
-            result = solved(text, name, time_limit, workers)
-        except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
-            st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ cho người phát triển.")
-            log_solve(text, None, time_limit, workers, name)
-            st.stop()
-    log_solve(text, result, time_limit, workers)
-    return result
+            outcome = work(say)
+        except Exception:  # (Streamlit's own stop and rerun pass through: the run is abandoned)
+            box.update(label=f"{label} Không có kết quả — xem thông báo bên dưới.", state="error", expanded=False)
+            raise
+        box.update(label=f"Đã giải xong trong {seconds_words(time.monotonic() - start)} giây.", state="complete",
+                   expanded=False)
+    return outcome
+
+
+def result_of(text: str, name: str) -> SolveResult:
+    """The solve of a case under the current settings; a first solve shows the solver's steps as it goes."""
+    time_limit, workers = settings()
+    try:
+        session = SESSIONS.get((text, name, time_limit, workers))
+        if session is None:
+            session = with_progress(f"Đang tìm phương án thay đổi ít nhất (tối đa {time_limit:g} giây)…",
+                                    lambda say: whatif_session(text, name, time_limit, workers, say))
+    except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
+        st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ cho người phát triển.")
+        log_solve(text, None, time_limit, workers, name)
+        st.stop()
+    log_solve(text, session.result, time_limit, workers)
+    return session.result
 
 
 def require_result() -> tuple[str, str, LoadedCase, SolveResult]:
@@ -221,19 +248,22 @@ def require_result() -> tuple[str, str, LoadedCase, SolveResult]:
 
 def whatif_result(text: str, name: str, delta_json: str) -> tuple[LoadedCase, SolveResult, str]:
     """The solve of a what-if of the current case under the current settings (``CaseInvalid`` when the
-    what-if is wrong), logged once."""
+    what-if is wrong), logged once; a what-if not solved before shows the solver's steps as it goes."""
     time_limit, workers = settings()
     delta = json.loads(delta_json)
-    with st.spinner(f"Đang giải giả định (tối đa {time_limit:g} giây)…"):
-        try:
-            outcome = whatif_solved(text, name, delta_json, time_limit, workers)
-        except CaseInvalid:
-            raise
-        except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
-            st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ và tệp giả định "
-                     "cho người phát triển.")
-            log_solve(text, None, time_limit, workers, f"{name} (giả định)", delta=delta)
-            st.stop()
+    session = whatif_session(text, name, time_limit, workers)  # the page solved the base already
+    try:
+        outcome = session.answer(delta)
+        if outcome is None:
+            outcome = with_progress(f"Đang giải giả định (tối đa {time_limit:g} giây)…",
+                                    lambda say: session.solve(delta, name, say))
+    except CaseInvalid:
+        raise
+    except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
+        st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ và tệp giả định "
+                 "cho người phát triển.")
+        log_solve(text, None, time_limit, workers, f"{name} (giả định)", delta=delta)
+        st.stop()
     log_solve(text, outcome[1], time_limit, workers, delta=delta)
     return outcome
 

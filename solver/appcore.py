@@ -21,7 +21,8 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -865,31 +866,88 @@ class WhatIfSession:
     a lock, fact, vote or target change of a few subjects takes a fraction of a second even for a
     province; options, profile or re-rating are solved in full). Its answers are the full solve's
     (tests/test_incremental.py, tests/test_app.py). One app process may share it between browser
-    sessions: a lock keeps their what-ifs apart."""
+    sessions: a lock keeps their what-ifs apart. The last ``ANSWERS`` what-ifs are kept (a rerun of the
+    page asks again)."""
 
     WHATIF_FILE = "<giả định>"
+    ANSWERS = 8
 
-    def __init__(self, loaded: LoadedCase, raw: dict | None, time_limit: float = 60.0, workers: int = 2):
+    def __init__(self, loaded: LoadedCase, raw: dict | None, time_limit: float = 60.0, workers: int = 2,
+                 progress: Callable[[str], None] | None = None):
+        """Solve the base case; ``progress`` is told each step of that solve, in Vietnamese."""
         from solver.incremental import Session
 
-        self._session = Session(loaded, SolveOptions(time_limit=float(time_limit), workers=int(workers)), raw=raw)
+        self._opts = SolveOptions(time_limit=float(time_limit), workers=int(workers))
+        self._session = Session(loaded, dataclasses.replace(self._opts, progress=progress), raw=raw)
+        self._session.opts = self._opts
         self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[LoadedCase, SolveResult, str]] = OrderedDict()
 
     @property
     def result(self) -> SolveResult:
         """The base case's own solve."""
         return self._session.result
 
-    def solve(self, delta: dict, base_name: str = "") -> tuple[LoadedCase, SolveResult, str]:
+    def answer(self, delta: dict) -> tuple[LoadedCase, SolveResult, str] | None:
+        """The answer of a what-if already solved, or None."""
+        with self._lock:
+            return self._answers.get(whatif_text(delta))
+
+    def solve(self, delta: dict, base_name: str = "", progress: Callable[[str], None] | None = None
+              ) -> tuple[LoadedCase, SolveResult, str]:
         """(what-if case, its solve, "incremental" or "full") of an app delta; ``CaseInvalid`` naming the
-        wrong field when the delta names an unknown subject or makes the case invalid."""
+        wrong field when the delta names an unknown subject or makes the case invalid. ``progress`` is told
+        the steps of a full solve."""
         from model.whatif import parse_whatif
 
-        data = json.loads(whatif_text(delta))
+        text = whatif_text(delta)
         with self._lock:
-            loaded, result = self._session.apply(parse_whatif(data, self.WHATIF_FILE), self.WHATIF_FILE,
-                                                 base_name or None)
-            return loaded, result, self._session.last_mode
+            if text in self._answers:
+                self._answers.move_to_end(text)
+                return self._answers[text]
+            self._session.opts = dataclasses.replace(self._opts, progress=progress)
+            try:
+                loaded, result = self._session.apply(parse_whatif(json.loads(text), self.WHATIF_FILE),
+                                                     self.WHATIF_FILE, base_name or None)
+            finally:
+                self._session.opts = self._opts
+            self._answers[text] = outcome = (loaded, result, self._session.last_mode)
+            while len(self._answers) > self.ANSWERS:
+                self._answers.popitem(last=False)
+            return outcome
+
+
+class SessionShelf:
+    """The solved base cases (``WhatIfSession``) of one app process, shared by reruns, pages and browser
+    sessions: the ``size`` most recently used are kept. A case asked for by two sessions at once is solved
+    once (solves take turns)."""
+
+    def __init__(self, size: int = 2):
+        self._size = size
+        self._items: OrderedDict[Any, WhatIfSession] = OrderedDict()
+        self._lock = threading.Lock()
+        self._solving = threading.Lock()
+
+    def get(self, key) -> WhatIfSession | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def get_or_solve(self, key, solve: Callable[[], WhatIfSession]) -> WhatIfSession:
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._solving:
+            found = self.get(key)
+            if found is None:
+                found = solve()
+                with self._lock:
+                    self._items[key] = found
+                    while len(self._items) > self._size:
+                        self._items.popitem(last=False)
+            return found
 
 
 def whatif_mode_words(mode: str, result: SolveResult) -> str:
@@ -1400,5 +1458,5 @@ __all__ = [
     "problem_rows", "profile_rows", "profile_title", "quota_display", "quota_ranking", "quota_rows", "read_text",
     "rule_items", "scope_ids", "select_quota_rows", "status_view", "subject_choices", "subject_label",
     "subject_rows", "tie_rows", "tree_data", "tree_roots", "unique_labels", "whatif_text", "why_moved", "xs_share",
-    "WhatIfSession", "whatif_mode_words", "whatif_version",
+    "SessionShelf", "WhatIfSession", "whatif_mode_words", "whatif_version",
 ]

@@ -720,3 +720,73 @@ def test_the_apps_whatif_session_answers_as_a_full_solve_of_the_applied_case():
     with pytest.raises(CaseInvalid) as err:
         session.solve({**appcore.empty_delta("?", WARD.name), "lock": {"KHONG-CO": "XS"}}, WARD.name)
     assert "KHONG-CO" in str(err.value.problems[0])
+
+
+def status_lines(box) -> list[str]:
+    return [str(m.value) for m in box.children.values() if getattr(m, "type", "") == "markdown"]
+
+
+def test_a_first_solve_lists_the_solvers_steps_and_a_rerun_does_not_solve_again():
+    at = app()
+    at.number_input(key="solve_time_limit").set_value(57.0)  # settings no other test uses: not solved yet
+    load_ward(at)
+    goto(at, "ket_qua")
+    [box] = at.status
+    assert box.state == "complete" and box.label.startswith("Đã giải xong trong ") and box.label.endswith(" giây.")
+    lines = status_lines(box)
+    steps = ["Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…",
+             "Đang kiểm tra độc lập mọi quy định trên kết quả…", "Đang lập giải trình cho từng thay đổi…"]
+    for step in steps:  # in the order the solver takes them, each with the time since the start
+        assert sum(1 for line in lines if line.endswith(" giây — " + step)) == 1, (step, lines)
+    order = [next(i for i, s in enumerate(steps) if line.endswith(s)) for line in lines if any(s in line for s in steps)]
+    assert order == sorted(order)
+    goto(at, "nhom_ty_le")  # another page, same case and settings: the solve is kept, no box
+    assert not at.status
+    at.number_input(key="solve_time_limit").set_value(58.0).run()  # new settings: solved again, with its steps
+    assert len(at.status) == 1 and at.status[0].state == "complete"
+
+
+def test_a_whatif_solved_in_full_lists_its_steps_and_is_not_solved_again_on_a_rerun():
+    at = goto(load_ward(app()), "gia_dinh")
+    at.selectbox(key="wi_opt_cap_base").set_value("good_and_above").run()
+    at.button(key="wi_solve").click().run()
+    assert not at.exception
+    boxes = [b for b in at.status if any("Đang lập giải trình cho từng thay đổi…" in line for line in status_lines(b))]
+    assert len(boxes) == 1 and boxes[0].state == "complete"
+    at.run()
+    assert not at.status
+    assert any("Cơ số" in str(v) for v in frame_with(at, "Tùy chọn")["Tùy chọn"])
+
+
+def test_the_session_shelf_solves_a_case_once_and_keeps_the_most_recent():
+    shelf = appcore.SessionShelf(size=2)
+    made = []
+
+    def make(tag):
+        def solve_it():
+            made.append(tag)
+            return tag
+        return solve_it
+
+    assert shelf.get_or_solve("a", make("a")) == "a" and shelf.get_or_solve("a", make("a2")) == "a"
+    shelf.get_or_solve("b", make("b"))
+    shelf.get("a")  # used: now the most recent
+    shelf.get_or_solve("c", make("c"))
+    assert made == ["a", "b", "c"] and shelf.get("b") is None and shelf.get("a") == "a"
+
+
+def test_a_solver_error_in_a_whatif_marks_the_steps_box_and_says_so_in_words(monkeypatch):
+    at = app()
+    at.number_input(key="solve_time_limit").set_value(56.0)  # settings no other test uses: nothing kept yet
+    goto(load_ward(at), "gia_dinh")
+    at.selectbox(key="wi_opt_cap_base").set_value("good_and_above").run()
+
+    def broken(self, delta, file="", base_file=None):
+        raise RuntimeError("lỗi giả lập")
+
+    monkeypatch.setattr("solver.incremental.Session.apply", broken)
+    at.button(key="wi_solve").click().run()
+    assert not at.exception
+    assert [b.state for b in at.status] == ["error"]
+    assert at.status[0].label.endswith("Không có kết quả — xem thông báo bên dưới.")
+    assert any("Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: lỗi giả lập" in e.value for e in at.error)
