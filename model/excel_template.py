@@ -7,9 +7,6 @@ and kinds by their Vietnamese labels, booleans as «Có» or blank.
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -372,23 +369,6 @@ def example_case() -> Case:
     return parse_case(data, "<ví dụ>").case
 
 
-def _stable_zip(raw: bytes) -> bytes:
-    """The same archive with fixed dates everywhere, so that equal input gives byte-identical files."""
-    source = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, data)
-    return out.getvalue()
-
-
 def template_bytes(case: Case | None = None) -> bytes:
     """The workbook (.xlsx bytes): ``case`` written into the template, or the template with example rows."""
     example = case is None
@@ -408,7 +388,7 @@ def template_bytes(case: Case | None = None) -> bytes:
     _settings_sheet(wb.create_sheet(SHEET_SETTINGS), case)
     if case.expect is not None and case.expect.levels:
         _expect_sheet(wb.create_sheet(SHEET_EXPECT), case)
-    return _stable_zip(workbook_bytes(wb))
+    return workbook_bytes(wb, date_time=(1980, 1, 1, 0, 0, 0))
 
 
 __all__ = ["BOOL_CHOICES", "KIND_CHOICES", "LEVEL_CHOICES", "TIER_CHOICES", "TemplateError", "example_case",

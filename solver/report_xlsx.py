@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -29,7 +30,6 @@ from solver.report_docx import (
     cap_sentence,
     citation_lines,
     context_of,
-    deterministic_zip,
     level_name,
     options_rows,
     profile_words,
@@ -94,9 +94,12 @@ class _Body:
     def __init__(self, rows: list[list], styles: dict[int, dict]):
         self.rows, self.styles = rows, styles
 
-    def xml(self, ws) -> bytes:
-        """The ``<row>`` elements, numbered from 2 (styles registered in ``ws``'s workbook now, in the
-        order openpyxl would register them)."""
+    #: Rows per piece of sheet XML: a province's member sheet is never one text in memory.
+    CHUNK_ROWS = 4096
+
+    def pieces(self, ws) -> Iterator[bytes]:
+        """The ``<row>`` elements, numbered from 2, as UTF-8 pieces of ``CHUNK_ROWS`` rows (styles are
+        registered in ``ws``'s workbook at the first piece, in the order openpyxl would register them)."""
         style_attr = {}
         for col, attrs in sorted(self.styles.items()):
             probe = Cell(ws)
@@ -106,7 +109,7 @@ class _Body:
         styled = max(self.styles, default=0)  # a styled column has a cell in every row, as in openpyxl
         letters = [get_column_letter(c) for c in range(1, 1 + max([styled, *(len(r) for r in self.rows)]))]
         tails: list[dict] = [{} for _ in letters]  # per column: a text (or None) -> its cell after ``<c r="…"``
-        out = []
+        out: list[str] = []
         for r, values in enumerate(self.rows, start=2):
             row = str(r)
             out.append(f'<row r="{row}">')
@@ -123,11 +126,19 @@ class _Body:
                 if tail:
                     out.append(f'<c r="{letters[c]}{row}"{tail}')
             out.append("</row>")
-        text = "".join(out)
-        bad = ILLEGAL_CHARACTERS_RE.search(text)
-        if bad:
-            raise IllegalCharacterError(f"ký tự điều khiển {bad.group()!r} không ghi được vào bảng Excel")
-        return text.encode("utf-8")
+            if (r - 1) % self.CHUNK_ROWS == 0:
+                yield _utf8(out)
+                out = []
+        if out:
+            yield _utf8(out)
+
+
+def _utf8(parts: list[str]) -> bytes:
+    text = "".join(parts)
+    bad = ILLEGAL_CHARACTERS_RE.search(text)
+    if bad:
+        raise IllegalCharacterError(f"ký tự điều khiển {bad.group()!r} không ghi được vào bảng Excel")
+    return text.encode("utf-8")
 
 
 def _table_sheet(ws, headers: list[str], widths: list[int], rows: list[list], wrap: tuple[int, ...] = (),
@@ -177,13 +188,18 @@ class _SheetWriter(WorksheetWriter):
                 xf.write(Element(_MARK))
         self.xf.send(None)
 
-    def read(self) -> bytes:
-        out = super().read()
+    def pieces(self) -> Iterator[bytes]:
+        """The sheet's XML in pieces (``model.xlsx_memory``), the body's rows where the marker is."""
+        out = self.read()
         if self.body is None:
-            return out
+            yield out
+            return
         head, mark, tail = out.partition(f"<{_MARK}/>".encode())
         assert mark and mark not in tail, "one body marker expected"
-        return head + self.body.xml(self.ws) + tail
+        del out
+        yield head
+        yield from self.body.pieces(self.ws)
+        yield tail
 
 
 class _Writer(MemoryExcelWriter):
@@ -295,7 +311,7 @@ def build_workbook(loaded: LoadedCase, result: SolveResult) -> Workbook:
 
 def build_xlsx(loaded: LoadedCase, result: SolveResult) -> bytes:
     """The results workbook as bytes, identical for identical input."""
-    return deterministic_zip(workbook_bytes(build_workbook(loaded, result), _Writer))
+    return workbook_bytes(build_workbook(loaded, result), _Writer)
 
 
 def write_xlsx(loaded: LoadedCase, result: SolveResult, path: str | Path) -> None:

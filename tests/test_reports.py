@@ -536,11 +536,15 @@ def _sheet_xml(wb, writer_class) -> dict[str, bytes]:
                 archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
 
 
-def test_xlsx_body_writer_equals_openpyxl():
+@pytest.mark.parametrize("chunk_rows", [4096, 2, 1])
+def test_xlsx_body_writer_equals_openpyxl(monkeypatch, chunk_rows):
+    """The sheet XML the results workbook writes in pieces of ``chunk_rows`` rows is openpyxl's own."""
     from openpyxl.writer.excel import ExcelWriter
     from openpyxl.utils import get_column_letter
 
-    from solver.report_xlsx import _WRAP, _Writer, _header, _table_sheet
+    from solver.report_xlsx import _WRAP, _Body, _Writer, _header, _table_sheet
+
+    monkeypatch.setattr(_Body, "CHUNK_ROWS", chunk_rows)
 
     headers, widths = ["Mã", "Tên", "Số", "Tỷ lệ", "Ghi chú"], [10, 20, 8, 8, 30]
     rows = [[f"S{i}", text, i, i / 7 if i % 3 else None, None if i % 2 else text + "\n" + text]
