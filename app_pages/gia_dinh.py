@@ -100,7 +100,7 @@ def load_whatif_file() -> None:
     try:
         data = json.loads(upload.getvalue().decode("utf-8-sig"))
         new = appcore.delta_from_file(data, upload.name)
-        appcore.apply_delta(shared.case_data(text), new, upload.name)  # every id must be a subject of this case
+        appcore.check_delta_ids(loaded.hierarchy.subjects, new, upload.name)  # ids of this case only
     except (UnicodeDecodeError, json.JSONDecodeError):
         state["wi_upload_error"] = [f"{upload.name}: tệp không phải JSON hợp lệ (UTF-8)"]
         return

@@ -816,6 +816,17 @@ def delta_from_file(data: Any, name: str = "<giả định>") -> dict:
     return delta
 
 
+def check_delta_ids(known, delta: dict, file: str = "<giả định>") -> None:
+    """``CaseInvalid`` naming every id of ``delta`` that is not in ``known`` (the case's subject ids)."""
+    problems = [InputProblem(file, f"không có đối tượng mang mã «{sid}» trong hồ sơ", field=f"{key}.{sid}")
+                for key in ("lock", "facts", "votes", "target") for sid in (delta.get(key) or {})
+                if sid not in known]
+    problems += [InputProblem(file, f"không có đối tượng mang mã «{sid}» trong hồ sơ", field=f"unlock.{sid}")
+                 for sid in delta.get("unlock") or [] if sid not in known]
+    if problems:
+        raise CaseInvalid(problems)
+
+
 def apply_delta(base_data: dict, delta: dict, file: str = "<giả định>") -> dict:
     """The raw data of the what-if case: ``delta`` applied to a deep copy of ``base_data`` (never changed).
 
@@ -826,13 +837,7 @@ def apply_delta(base_data: dict, delta: dict, file: str = "<giả định>") -> 
     """
     data = copy.deepcopy(base_data)
     by_id = {s.get("id"): s for s in data.get("subjects", []) if isinstance(s, dict)}
-    problems = [InputProblem(file, f"không có đối tượng mang mã «{sid}» trong hồ sơ", field=f"{key}.{sid}")
-                for key in ("lock", "facts", "votes", "target") for sid in (delta.get(key) or {})
-                if sid not in by_id]
-    problems += [InputProblem(file, f"không có đối tượng mang mã «{sid}» trong hồ sơ", field=f"unlock.{sid}")
-                 for sid in delta.get("unlock") or [] if sid not in by_id]
-    if problems:
-        raise CaseInvalid(problems)
+    check_delta_ids(by_id, delta, file)
     if delta.get("profile"):
         data["profile"] = delta["profile"]
     if delta.get("options"):
@@ -1451,7 +1456,7 @@ __all__ = [
     "missing_notes", "notes_description", "notes_from_description", "open_folder_case", "person_named_in",
     "read_case_file", "store_upload", "verify_words",
     "DELTA_KEYS", "EDITABLE_FACTS", "LEVEL_COLORS", "SCENARIO_DIR", "UNRATED_COLOR", "VOTE_KEYS", "apply_delta",
-    "attached_rows", "branches_of", "case_summary", "case_text", "change_items", "conflict_rows", "context_name",
+    "check_delta_ids", "attached_rows", "branches_of", "case_summary", "case_text", "change_items", "conflict_rows", "context_name",
     "delta_changes_something", "delta_from_file", "delta_warnings", "difference_rows", "editor_rows", "editor_scopes",
     "empty_delta", "filter_changes", "filter_subjects", "harvest_edits", "keep_cost", "level_count_rows",
     "list_scenarios", "load_upload", "nfc", "option_values", "options_delta", "options_in_force", "parse_text",

@@ -204,6 +204,13 @@ def test_a_saved_whatif_file_opens_again_and_a_wrong_one_is_explained():
     shown = " ".join(e.value for e in at.error)
     assert "sai.json" in shown and f"votes.{sid}" in shown
     assert at.session_state["wi_delta"]["lock"] == {sid: "XS"}  # the wrong file changed nothing
+    stranger = json.dumps({"whatif": "?", "base": WARD.name, "lock": {"KHONG-CO": "XS"}, "unlock": ["KHONG-CO-2"]})
+    at.file_uploader(key="wi_upload").set_value(("la.json", stranger.encode("utf-8"), "application/json"))
+    at.run()
+    shown = " ".join(e.value for e in at.error)
+    assert "không có đối tượng mang mã «KHONG-CO» trong hồ sơ" in shown and "lock.KHONG-CO" in shown
+    assert "unlock.KHONG-CO-2" in shown
+    assert at.session_state["wi_delta"]["lock"] == {sid: "XS"}
 
 
 def test_why_page_explains_and_prices_keeping_a_member_at_xs():
