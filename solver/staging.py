@@ -69,9 +69,10 @@ def run_cpsat(solver: cp_model.CpSolver, model: cp_model.CpModel, *, stoppable: 
     # running thread as stopped (the bpo-45274 path), and the process would then exit under the solver.
     while not finished.is_set():
         try:
-            finished.wait()
+            finished.wait(0.1 if stopped else None)
         except KeyboardInterrupt:
             stopped = True
+        if stopped:  # asked again until the search ends: a stop asked before the search began is lost
             solver.stop_search()
     helper.join()
     if "error" in box:

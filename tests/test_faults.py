@@ -354,6 +354,25 @@ def test_a_stoppable_search_keeps_pythons_handler_and_ctrl_c_stops_it_with_its_a
     assert seen == [before] and sigint_handler_address() == before  # CP-SAT never took SIGINT over
 
 
+def test_a_stop_that_is_lost_is_asked_again_until_the_search_ends(pythons_sigint_handler):
+    """CpSolver.stop_search() does nothing before the search has begun: a Ctrl-C at that moment must not
+    leave the search running to its time limit."""
+    solver_ = cp_model.CpSolver()
+    solver_.parameters.max_time_in_seconds = 60
+    real_stop, asked = solver_.stop_search, []
+
+    def first_one_lost() -> None:
+        asked.append(time.monotonic())
+        if len(asked) > 1:
+            real_stop()
+
+    solver_.stop_search = first_one_lost
+    ctrl_c_after(0.5, [])
+    started = time.monotonic()
+    status, stopped = run_cpsat(solver_, golomb_ruler(11), stoppable=True)
+    assert stopped and len(asked) >= 2 and time.monotonic() - started < 30
+
+
 def test_a_short_search_is_not_stopped_and_ctrl_c_arrives_when_it_returns(pythons_sigint_handler):
     solver_ = cp_model.CpSolver()
     solver_.parameters.max_time_in_seconds = 2
