@@ -61,6 +61,8 @@ def loaded_case(text: str, name: str) -> LoadedCase:
 #: The solved cases of this app process, shared by reruns, pages and browser sessions. Not a Streamlit
 #: cache: a first solve shows its steps on the screen (``result_of``), which a cached function may not.
 SESSIONS = appcore.SessionShelf(size=2)
+#: Said when another run is solving (the page the user just left, or another browser session).
+WAITING = "Đang chờ lần giải đang chạy (bắt đầu từ trang trước hoặc từ một phiên khác) xong…"
 
 
 def whatif_session(text: str, name: str, time_limit: float, workers: int,
@@ -69,7 +71,8 @@ def whatif_session(text: str, name: str, time_limit: float, workers: int,
     told the steps of the solve when it has to be done now."""
     return SESSIONS.get_or_solve(
         (text, name, time_limit, workers),
-        lambda: appcore.WhatIfSession(loaded_case(text, name), case_data(text), time_limit, workers, progress))
+        lambda: appcore.WhatIfSession(loaded_case(text, name), case_data(text), time_limit, workers, progress),
+        (lambda: progress(WAITING)) if progress is not None else None)
 
 
 def solved(text: str, name: str, time_limit: float, workers: int) -> SolveResult:
@@ -211,15 +214,27 @@ def with_progress(label: str, work: Callable[[Callable[[str], None]], Any]) -> A
     """``work(say)`` inside a status box that lists each step the solver reports, with the time since the
     start; the box folds up when the work is done."""
     start = time.monotonic()
+    deferred: list[BaseException] = []
     with st.status(label, expanded=True) as box:
         def say(text: str) -> None:
-            box.write(f"{seconds_words(time.monotonic() - start)} giây — {text}")
+            if deferred:
+                return
+            try:
+                box.write(f"{seconds_words(time.monotonic() - start)} giây — {text}")
+            except (Exception, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as control:  # noqa: BLE001
+                # Streamlit's rerun or stop (the user clicked elsewhere): the solve goes on to its end and is
+                # kept, then the rerun happens (it used to run under a spinner, which never interrupted it)
+                deferred.append(control)
 
         try:
             outcome = work(say)
-        except Exception:  # (Streamlit's own stop and rerun pass through: the run is abandoned)
+        except Exception:
             box.update(label=f"{label} Không có kết quả — xem thông báo bên dưới.", state="error", expanded=False)
             raise
+        if deferred:
+            raise deferred[0]
         box.update(label=f"Đã giải xong trong {seconds_words(time.monotonic() - start)} giây.", state="complete",
                    expanded=False)
     return outcome

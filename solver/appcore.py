@@ -940,11 +940,18 @@ class SessionShelf:
                 self._items.move_to_end(key)
             return found
 
-    def get_or_solve(self, key, solve: Callable[[], WhatIfSession]) -> WhatIfSession:
+    def get_or_solve(self, key, solve: Callable[[], WhatIfSession],
+                     waiting: Callable[[], None] | None = None) -> WhatIfSession:
+        """The session of ``key``, solved by ``solve()`` if it is not kept; ``waiting()`` is called first
+        when another solve is running (this one waits for it: it may be the same case)."""
         found = self.get(key)
         if found is not None:
             return found
-        with self._solving:
+        if not self._solving.acquire(blocking=False):
+            if waiting is not None:
+                waiting()
+            self._solving.acquire()
+        try:
             found = self.get(key)
             if found is None:
                 found = solve()
@@ -953,6 +960,8 @@ class SessionShelf:
                     while len(self._items) > self._size:
                         self._items.popitem(last=False)
             return found
+        finally:
+            self._solving.release()
 
 
 def whatif_mode_words(mode: str, result: SolveResult) -> str:

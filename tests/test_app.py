@@ -797,3 +797,63 @@ def test_a_solver_error_in_a_whatif_marks_the_steps_box_and_says_so_in_words(mon
     assert [b.state for b in at.status] == ["error"]
     assert at.status[0].label.endswith("Không có kết quả — xem thông báo bên dưới.")
     assert any("Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: lỗi giả lập" in e.value for e in at.error)
+
+
+def test_a_rerun_asked_during_a_solve_lets_it_finish_and_is_obeyed_after(monkeypatch):
+    """Streamlit raises its rerun (the user clicked on another page) at the next element written: the
+    progress line. The solve must go on to its end (kept for the next run), then the rerun happens."""
+    import app_pages.shared as shared
+
+    class Rerun(BaseException):  # what Streamlit's control exceptions are: not an Exception
+        pass
+
+    class Box:
+        lines: list = []
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, text):
+            self.lines.append(text)
+            raise Rerun
+
+        def update(self, **kwargs):
+            raise AssertionError("the box is not updated once a rerun is asked")
+
+    monkeypatch.setattr(shared.st, "status", lambda *a, **k: Box())
+    steps = []
+
+    def work(say):
+        for step in ("một", "hai", "ba"):
+            say(step)
+            steps.append(step)
+        return "kết quả"
+
+    with pytest.raises(Rerun):
+        shared.with_progress("Đang giải…", work)
+    assert steps == ["một", "hai", "ba"] and len(Box.lines) == 1
+
+
+def test_a_second_asker_waits_for_the_running_solve_and_is_told_so():
+    import threading
+
+    shelf = appcore.SessionShelf(size=2)
+    release, started, made, told = threading.Event(), threading.Event(), [], []
+
+    def slow():
+        started.set()
+        release.wait(10)
+        made.append("first")
+        return "phiên"
+
+    first = threading.Thread(target=lambda: shelf.get_or_solve("a", slow))
+    first.start()
+    started.wait(10)
+    threading.Timer(0.2, release.set).start()
+    got = shelf.get_or_solve("a", lambda: made.append("second") or "khác", lambda: told.append("chờ"))
+    first.join(10)
+    assert got == "phiên" and made == ["first"] and told == ["chờ"]
+    assert shelf.get_or_solve("b", lambda: "b", lambda: told.append("không chờ")) == "b" and told == ["chờ"]
