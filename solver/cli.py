@@ -106,7 +106,7 @@ def solve_summary(loaded: LoadedCase, result) -> list[str]:
     """The Vietnamese summary that ``solve`` prints."""
     from model.levels import Level
     from solver.explain import ballot_share, render_change
-    from solver.result import STATUS_LABELS
+    from solver.result import STATUS_LABELS, conflict_heading
 
     subjects = loaded.hierarchy.subjects
     lines = [f"Hồ sơ: {loaded.case.name}", f"Trạng thái: {STATUS_LABELS[result.status]}"]
@@ -136,7 +136,7 @@ def solve_summary(loaded: LoadedCase, result) -> list[str]:
             lines.append("  Khi ngang nhau, xeploai chọn theo khóa cố định: giữ mức cao hơn cho đối tượng "
                          "đứng trước trong hồ sơ.")
     if result.status == "conflict":
-        lines.append("Tập nhỏ nhất các quyết định và quy định mâu thuẫn nhau:")
+        lines.append(conflict_heading(result.conflicts))
         for c in result.conflicts:
             ref = f" [{c.rule}, {c.citation}]" if c.citation else ""
             lines.append(f"  - {c.text}{ref}")

@@ -18,7 +18,7 @@ from model.levels import Level
 from model.loader import LoadedCase
 from model.whatif import WhatIf, load_case_or_whatif, load_whatif, load_whatif_base
 from solver.quota_table import quota_table
-from solver.result import STATUS_LABELS, ConflictItem, Reason, SolveResult
+from solver.result import STATUS_LABELS, ConflictItem, Reason, SolveResult, conflict_heading
 from solver.solve import SolveOptions, solve
 
 #: The quota-table columns that a comparison shows side by side.
@@ -231,7 +231,7 @@ def compare(base_loaded: LoadedCase, base_result: SolveResult, what_loaded: Load
         base_status=base_result.status, whatif_status=what_result.status,
         base_proven=base_result.proven, whatif_proven=what_result.proven,
         base_objective=base_result.objective, whatif_objective=what_result.objective,
-        base_conflicts=list(base_result.conflicts), whatif_conflicts=list(what_result.conflicts),
+        base_conflicts=base_result.conflicts, whatif_conflicts=what_result.conflicts,
         only_in_base=[sid for sid in base_result.targets if sid not in what_ids],
         only_in_whatif=[sid for sid in what_result.targets if sid not in base_ids],
     )
@@ -342,7 +342,7 @@ def render_comparison(cmp: Comparison, max_moves: int = 200) -> list[str]:
         lines.append("Các nhóm tỷ lệ: số liệu không đổi.")
     for label, items in (("phương án gốc", cmp.base_conflicts), ("giả định", cmp.whatif_conflicts)):
         if items:
-            lines.append(f"Tập nhỏ nhất các quyết định và quy định mâu thuẫn nhau trong {label}:")
+            lines.append(conflict_heading(items, f" trong {label}"))
             for c in items:
                 ref = f" [{c.rule}, {c.citation}]" if c.citation else ""
                 lines.append(f"  - {c.text}{ref}")

@@ -301,8 +301,8 @@ class Session:
             base = self.result
             result = SolveResult(loaded.case.name, "conflict", targets=dict(targets), profile=base.profile,
                                  options=base.options, method="reduced")
-            result.conflicts = find_local_conflict(loaded, refused, recs_of,
-                                                   max(1.0, start + opts.time_limit - time.monotonic()))
+            result.take_conflicts(find_local_conflict(loaded, refused, recs_of,
+                                                      max(1.0, start + opts.time_limit - time.monotonic())))
             result.wall_time = time.monotonic() - start
             self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
             return result

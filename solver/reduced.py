@@ -238,11 +238,12 @@ def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dic
 
 
 def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
-                  weights: dict[str, int], runner, opts, result, parts_out: list[Part] | None = None
-                  ) -> tuple[str, dict[str, Level] | None]:
+                  weights: dict[str, int], runner, opts, result, parts_out: list[Part] | None = None,
+                  conflict_out: list | None = None) -> tuple[str, dict[str, Level] | None]:
     """Decide every XS candidate; return (status, levels of all decided subjects).
 
-    ``parts_out``, when given, receives every component's solution (``solver.incremental`` keeps them)."""
+    ``parts_out``, when given, receives every component's solution (``solver.incremental`` keeps them);
+    ``conflict_out`` the candidates and quota records of a component that has no solution."""
     cands = [sid for sid in targets if bounds[sid] == Level.XS]
     plan = plan_components(cands, [r for r in recs if isinstance(r, Quota)],
                            [r for r in recs if isinstance(r, AtMost)],
@@ -259,6 +260,8 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
                                runner, opts)
         parts.append(part)
         if part.status in ("conflict", "unknown"):
+            if part.status == "conflict" and conflict_out is not None:
+                conflict_out.extend([list(comp), list(plan.quotas[i])])
             return part.status, None
     if parts_out is not None:
         parts_out.extend(parts)

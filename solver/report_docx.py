@@ -517,7 +517,9 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
     if result.conflicts:
         section("Mâu thuẫn")
         _para(doc, "Tập nhỏ nhất các quyết định và quy định không thể cùng thỏa mãn (bỏ bất kỳ một mục nào thì "
-                   "các mục còn lại thỏa được):")
+                   "các mục còn lại thỏa được):" if result.conflict_minimal else
+                   "Các quyết định và quy định không thể cùng thỏa mãn (hết thời gian trước khi rút gọn xong: có "
+                   "thể bỏ bớt vài mục mà vẫn mâu thuẫn):")
         t = _Table(doc, ["STT", "Loại", "Nội dung", "Căn cứ"], [1, 3.5, 8.5, 3])
         for i, c in enumerate(result.conflicts, start=1):
             t.row([str(i), CONFLICT_KINDS.get(c.kind, c.kind), c.text,

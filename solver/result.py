@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +66,25 @@ class Tie:
                 "chosen": {k: v.code for k, v in self.chosen}}
 
 
+#: Said when the search for a minimal conflicting set ran out of time.
+CONFLICT_NOT_MINIMAL = ("Hết thời gian trước khi rút gọn xong tập mâu thuẫn: các mục nêu ra đúng là không thể cùng "
+                        "thỏa mãn, nhưng có thể bỏ bớt vài mục mà vẫn mâu thuẫn.")
+
+
+def conflict_heading(items, where: str = "") -> str:
+    """The heading of a list of conflicting items: "the smallest set" only when it was shown minimal."""
+    if getattr(items, "minimal", True):
+        return f"Tập nhỏ nhất các quyết định và quy định mâu thuẫn nhau{where}:"
+    return f"Các quyết định và quy định mâu thuẫn nhau{where} (chưa rút gọn xong trong thời gian cho phép):"
+
+
+class ConflictSet(list):
+    """The members of a conflicting set; ``minimal`` is False when time ran out before each member was
+    shown necessary (the set still cannot all hold)."""
+
+    minimal: bool = True
+
+
 @dataclass(frozen=True)
 class ConflictItem:
     """One member of a minimal conflicting set: a lock, a direction bound or a rule instance."""
@@ -108,6 +126,17 @@ class SolveResult:
     #: The JSON text, once ``seal`` says the result is final (the CLI writes it and the audit log hashes it).
     sealed: str | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def conflict_minimal(self) -> bool:
+        """False when time ran out before every member of ``conflicts`` was shown necessary."""
+        return getattr(self.conflicts, "minimal", True)
+
+    def take_conflicts(self, found: ConflictSet) -> None:
+        """Record the conflicting set ``solver.conflicts`` found (with a note when it is not minimal)."""
+        self.conflicts = found
+        if not self.conflict_minimal:
+            self.notes.append(CONFLICT_NOT_MINIMAL)
+
     def seal(self) -> str:
         """Declare the result final and compute its JSON text once (300,000 levels take a second to write)."""
         self.sealed = None
@@ -140,6 +169,8 @@ class SolveResult:
         }
         if self.status == "feasible":
             out["gap"] = {"changed_lower_bound": self.bound_changed}
+        if not self.conflict_minimal:
+            out["conflict_minimal"] = False
         if timing:
             out["wall_time_s"] = round(self.wall_time, 3)
         return out

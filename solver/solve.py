@@ -29,7 +29,7 @@ from solver.bounds import upper_bounds
 from solver.encoding import Encoding
 from solver.reduced import solve_reduced
 from solver.result import SolveResult
-from solver.rules import records, subject_of
+from solver.rules import Quota, SmallGroup, records, subject_of
 from solver.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
@@ -142,6 +142,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
                          profile=loaded.case.profile or "bmt-2018",
                          options=loaded.options.model_dump(mode="json"), method=method)
     refused: list[str] = []
+    conflicted: list = []  # [candidates, quota records] of a component without a solution
     if method == "reduced":
         opts.say("Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…")
         bounds = upper_bounds(loaded, recs, targets)
@@ -152,7 +153,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         else:
             parts: list = []
             status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result,
-                                           parts_out=parts)
+                                           parts_out=parts, conflict_out=conflicted)
             if keep is not None and levels is not None and not runner.interrupted:
                 keep.update(records=recs, weights=weights, bounds=bounds, parts=parts)
     else:
@@ -161,16 +162,24 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     if status == "conflict":
         result.status = "conflict"
         budget = max(1.0, runner.deadline - time.monotonic())
-        if method == "reduced" and refused:
-            # the propagation already refused these locks: search the sub-case their bounds read
+        if method == "reduced" and (refused or conflicted):
+            # the propagation already refused these locks, or one component of XS candidates has no
+            # solution: search the sub-case their bounds read (and the component's quota groups)
             by_subject: dict[str, list] = {}
             for r in recs:
                 sid = subject_of(r)
                 if sid is not None:
                     by_subject.setdefault(sid, []).append(r)
-            result.conflicts = find_local_conflict(loaded, refused, lambda sid: by_subject.get(sid, []), budget)
+            seeds, groups = refused, []
+            if not refused:
+                comp, quotas = conflicted
+                names = {q.group for q in quotas}
+                groups = [r for r in recs if isinstance(r, (Quota, SmallGroup)) and r.group in names]
+                seeds = [*comp, *(m for q in quotas for m in q.members)]
+            result.take_conflicts(find_local_conflict(loaded, seeds, lambda sid: by_subject.get(sid, []), budget,
+                                                      group_records=groups))
         else:
-            result.conflicts = find_conflict(loaded, time_limit=budget)
+            result.take_conflicts(find_conflict(loaded, time_limit=budget))
         result.wall_time = time.monotonic() - start
         return result
     if runner.interrupted:
