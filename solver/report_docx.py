@@ -16,8 +16,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
-from docx.oxml.ns import nsdecls, qn
-from docx.oxml.parser import parse_xml
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from model.case import KIND_LABELS, Kind
@@ -312,11 +311,48 @@ def _para_xml(style: str, runs: str = "") -> str:
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{runs}</w:p>'
 
 
+class _Splice:
+    """XML text that goes into a part when it is saved, where a marker element stands: lxml never holds it.
+    A province's change table and its comments are 50 MB of XML, ten times that as an lxml tree."""
+
+    def __init__(self):
+        self.texts: dict[bytes, str] = {}
+        self.parts: list = []
+
+    def mark(self, part, parent, text: str) -> None:
+        """Put ``text`` (XML in the document's namespaces) at the end of ``parent``, an element of ``part``,
+        when the part is saved."""
+        if all(p is not part for p in self.parts):
+            self.parts.append(part)
+        n = len(self.texts)
+        marker = OxmlElement("w:xeploaiSplice")
+        marker.set(qn("w:id"), str(n))
+        parent.append(marker)
+        self.texts[f'<w:xeploaiSplice w:id="{n}"/>'.encode()] = text
+
+    def install(self) -> None:
+        """Make the marked parts write the texts in place of their markers."""
+        texts = self.texts
+        for part in self.parts:
+            class Spliced(type(part)):
+                @property
+                def blob(self) -> bytes:
+                    data = super().blob
+                    for marker, text in texts.items():
+                        head, found, tail = data.partition(marker)
+                        if found:
+                            data = b"".join((head, text.encode("utf-8"), tail))
+                    return data
+
+            part.__class__ = Spliced
+
+
 class _Table:
-    """A Word table whose header is built with python-docx and whose body rows are written as XML text and
-    parsed once when the table is finished. python-docx's cell API costs about a millisecond a cell and its
-    comments API searches all earlier comments for a free id: at 20,000 changes (one comment each) that
-    took minutes; the text below is the XML those APIs write (tests/test_reports.py compares the two)."""
+    """A Word table whose header is built with python-docx and whose body rows are written as XML text, put
+    into the document when it is saved (``_Splice``). python-docx's cell API costs about a millisecond a
+    cell and its comments API searches all earlier comments for a free id: at 20,000 changes (one comment
+    each) that took minutes; the text below is the XML those APIs write (tests/test_reports.py compares
+    the two)."""
 
     def __init__(self, doc, headers: list[str], widths_cm: list[float], comments: "_Comments | None" = None):
         table = doc.add_table(rows=1, cols=len(headers))
@@ -333,6 +369,7 @@ class _Table:
         header = OxmlElement("w:tblHeader")  # repeat the header row on every page
         header.set(qn("w:val"), "true")
         trpr.append(header)
+        self._doc = doc
         self._tbl = table._tbl
         self._cell_open = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{Cm(w).twips}"/></w:tcPr>' for w in widths_cm]
         self._rows: list[str] = []
@@ -361,8 +398,8 @@ class _Table:
         self._rows.append("".join(out))
 
     def finish(self) -> None:
-        body = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(self._rows)}</w:tbl>")
-        self._tbl.extend(list(body))
+        if self._rows:
+            _splice_of(self._doc).mark(self._doc.part, self._tbl, "".join(self._rows))
         self._rows = []
 
 
@@ -386,9 +423,27 @@ class _Comments:
 
     def finish(self) -> None:
         if self._items:
-            body = parse_xml(f"<w:comments {nsdecls('w')}>{''.join(self._items)}</w:comments>")
-            self._doc.comments  # creates the comments part when the document has none
-            self._doc.part._comments_part.element.extend(list(body))
+            part = self._doc.part._comments_part  # created when the document has none
+            _splice_of(self._doc).mark(part, part.element, "".join(self._items))
+            self._items = []
+
+
+def _splice_of(doc) -> _Splice:
+    """The document's ``_Splice`` (made on first use)."""
+    splice = getattr(doc, "_xeploai_splice", None)
+    if splice is None:
+        splice = doc._xeploai_splice = _Splice()
+    return splice
+
+
+def _save(doc) -> bytes:
+    """The document's bytes, with the spliced texts in the main and comments parts."""
+    splice = getattr(doc, "_xeploai_splice", None)
+    if splice is not None:
+        splice.install()
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
 
 
 def _arrow(before, after) -> str:
@@ -543,9 +598,7 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
         if len(loaded.warnings) > 100:
             _para(doc, f"… và {len(loaded.warnings) - 100} cảnh báo khác.")
 
-    buf = io.BytesIO()
-    doc.save(buf)
-    return deterministic_zip(buf.getvalue(), when)
+    return deterministic_zip(_save(doc), when)
 
 
 def write_docx(loaded: LoadedCase, result: SolveResult, path: str | Path, *, date: str | None = None) -> None:
