@@ -118,3 +118,14 @@ def test_a_conflict_search_out_of_time_returns_a_set_that_still_conflicts_marked
     assert "chưa rút gọn xong" in conflict_heading(result.conflicts)
     result.take_conflicts(full)
     assert "conflict_minimal" not in result.to_json()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_quick_deletion_step_that_does_not_settle_falls_back_to_a_full_solve(monkeypatch, name):
+    import solver.conflicts
+
+    loaded = CASES[name]()
+    quick = find_conflict(loaded)
+    monkeypatch.setattr(solver.conflicts, "QUICK_DETERMINISTIC_TIME", 1e-9)  # no quick step settles
+    slow = find_conflict(loaded)
+    assert [c.text for c in slow] == [c.text for c in quick] and slow.minimal and quick.minimal
