@@ -137,3 +137,13 @@ def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_
     sub_case = loaded.case.model_copy(update={"subjects": tuple(inside)})
     sub = LoadedCase(sub_case, loaded.hierarchy, loaded.options, [], loaded.source)
     return find_conflict(sub, time_limit, given_records=[t[3] for t in recs])
+
+
+def find_component_conflict(loaded: LoadedCase, comp: list[str], quotas: list, smalls: dict, records_of,
+                            time_limit: float = 30.0) -> ConflictSet:
+    """A minimal conflicting set for a component of XS candidates without a solution (``solver.reduced``):
+    searched on its candidates and its quota groups' members, what they read, and the groups' C1/C2
+    records (``smalls``: C2 records by group)."""
+    seeds = [*comp, *(m for q in quotas for m in q.members)]
+    groups = [*quotas, *(smalls[q.group] for q in quotas if q.group in smalls)]
+    return find_local_conflict(loaded, seeds, records_of, time_limit, group_records=groups)

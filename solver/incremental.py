@@ -131,7 +131,7 @@ class Session:
                 return self._full(delta, file, base_file, start)
             loaded, changed = self._apply_to_subjects(delta, file, base_file)
             result = self._resolve(loaded, changed, start)
-            if result is None:  # a conflict (or no answer in time): the full path finds the minimal set
+            if result is None:  # no answer in time, or stopped: the full path decides
                 self.last_mode = "full"
                 result = solve(loaded, self.opts)
             else:
@@ -373,6 +373,20 @@ class Session:
         for i, comp in enumerate(plan.comps):
             part = solve_component(loaded, comp, plan.quotas[i], plan.edges[i], plan.smalls, bounds, weights, pos,
                                    runner, opts)
+            if part.status == "conflict" and not runner.interrupted:
+                # the first component without a solution, in file order as in the full solve (the others
+                # kept their base solution): its minimal set, searched where the full solve searches it
+                from solver.conflicts import find_component_conflict
+
+                base = self.result
+                result = SolveResult(loaded.case.name, "conflict", targets=dict(targets), profile=base.profile,
+                                     options=base.options, method="reduced")
+                result.take_conflicts(find_component_conflict(
+                    loaded, comp, plan.quotas[i], self.smalls, recs_of,
+                    max(1.0, start + opts.time_limit - time.monotonic())))
+                result.wall_time = time.monotonic() - start
+                self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
+                return result
             if part.status in ("conflict", "unknown"):
                 return None
             fresh_parts.append(part)

@@ -29,7 +29,7 @@ from solver.bounds import upper_bounds
 from solver.encoding import Encoding
 from solver.reduced import solve_reduced
 from solver.result import SolveResult
-from solver.rules import Quota, SmallGroup, records, subject_of
+from solver.rules import SmallGroup, records, subject_of
 from solver.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
@@ -124,7 +124,7 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | 
 
 
 def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> SolveResult:
-    from solver.conflicts import find_conflict, find_local_conflict
+    from solver.conflicts import find_component_conflict, find_conflict, find_local_conflict
     from solver.explain import explain_changes
     from solver.verify import verify
 
@@ -170,14 +170,13 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
                 sid = subject_of(r)
                 if sid is not None:
                     by_subject.setdefault(sid, []).append(r)
-            seeds, groups = refused, []
-            if not refused:
-                comp, quotas = conflicted
-                names = {q.group for q in quotas}
-                groups = [r for r in recs if isinstance(r, (Quota, SmallGroup)) and r.group in names]
-                seeds = [*comp, *(m for q in quotas for m in q.members)]
-            result.take_conflicts(find_local_conflict(loaded, seeds, lambda sid: by_subject.get(sid, []), budget,
-                                                      group_records=groups))
+            if refused:
+                found = find_local_conflict(loaded, refused, lambda sid: by_subject.get(sid, []), budget)
+            else:
+                smalls = {r.group: r for r in recs if isinstance(r, SmallGroup)}
+                found = find_component_conflict(loaded, *conflicted, smalls, lambda sid: by_subject.get(sid, []),
+                                                budget)
+            result.take_conflicts(found)
         else:
             result.take_conflicts(find_conflict(loaded, time_limit=budget))
         result.wall_time = time.monotonic() - start

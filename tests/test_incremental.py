@@ -147,6 +147,31 @@ def test_a_lock_the_rules_refuse_gives_the_full_solves_minimal_conflict():
     assert session.last_region.get("conflict") == 2  # found on the sub-case, not by a full solve
 
 
+def test_more_xs_locks_than_a_quota_group_allows_give_the_full_solves_minimal_conflict():
+    """A what-if locking one more member at XS than the cap allows: the component without a solution is
+    found incrementally and its minimal set searched on the same sub-case as the full solve does."""
+    data = generate_case(2500, 4)
+    base = parse_case(data, "goc.json")
+    first = solve(base, OPTS)
+    groups: dict[str, list[str]] = {}
+    for sid, g in base.hierarchy.group_of.items():
+        groups.setdefault(g, []).append(sid)
+    by_quota = {c.id for c in first.changes if any(r.rule == "C1" for r in c.reasons)}
+    group = min((g for g, m in groups.items() if any(first.levels.get(s) and first.levels[s].code == "XS" for s in m)
+                 and any(s in by_quota for s in m)), key=lambda g: (len(groups[g]), g))
+    locks = [s for s in groups[group] if first.levels[s].code == "XS"] + [
+        next(s for s in groups[group] if s in by_quota)]
+    delta = {"whatif": "Nếu khóa XS thêm một người?", "base": "goc.json", "lock": {s: "XS" for s in locks}}
+    session = session_for(data)
+    _, result = session.apply(delta, "gia_dinh.json", "goc.json")
+    _, full = full_solve(data, delta)
+    assert result.status == full.status == "conflict"
+    assert result.dumps() == full.dumps()
+    assert "C1" in {c.rule for c in result.conflicts} and {c.subject for c in result.conflicts if c.rule == "lock"} \
+        == set(locks)
+    assert session.last_mode == "incremental" and session.last_region.get("conflict") == len(result.conflicts)
+
+
 def test_a_whatif_changing_options_is_solved_in_full_and_says_so():
     data = generate_case(800, 5)
     delta = {"whatif": "Nếu tính trên số HTTNV trở lên?", "base": "goc.json", "options": {"cap_base": "good_and_above"}}
