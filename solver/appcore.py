@@ -866,6 +866,26 @@ def apply_delta(base_data: dict, delta: dict, file: str = "<giả định>") -> 
     return data
 
 
+class _Recent:
+    """The ``size`` most recently used entries of a mapping (callers hold their own lock)."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key, value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
 class WhatIfSession:
     """The what-ifs of one base case, each re-solved only where it differs (``solver.incremental.Session``:
     a lock, fact, vote or target change of a few subjects takes a fraction of a second even for a
@@ -886,7 +906,7 @@ class WhatIfSession:
         self._session = Session(loaded, dataclasses.replace(self._opts, progress=progress), raw=raw)
         self._session.opts = self._opts
         self._lock = threading.Lock()
-        self._answers: OrderedDict[str, tuple[LoadedCase, SolveResult, str]] = OrderedDict()
+        self._answers = _Recent(self.ANSWERS)  # what-if text -> (case, solve, mode)
 
     @property
     def result(self) -> SolveResult:
@@ -907,18 +927,17 @@ class WhatIfSession:
 
         text = whatif_text(delta)
         with self._lock:
-            if text in self._answers:
-                self._answers.move_to_end(text)
-                return self._answers[text]
+            found = self._answers.get(text)
+            if found is not None:
+                return found
             self._session.opts = dataclasses.replace(self._opts, progress=progress)
             try:
                 loaded, result = self._session.apply(parse_whatif(json.loads(text), self.WHATIF_FILE),
                                                      self.WHATIF_FILE, base_name or None)
             finally:
                 self._session.opts = self._opts
-            self._answers[text] = outcome = (loaded, result, self._session.last_mode)
-            while len(self._answers) > self.ANSWERS:
-                self._answers.popitem(last=False)
+            outcome = (loaded, result, self._session.last_mode)
+            self._answers.put(text, outcome)
             return outcome
 
 
@@ -928,17 +947,13 @@ class SessionShelf:
     once (solves take turns)."""
 
     def __init__(self, size: int = 2):
-        self._size = size
-        self._items: OrderedDict[Any, WhatIfSession] = OrderedDict()
+        self._items = _Recent(size)
         self._lock = threading.Lock()
         self._solving = threading.Lock()
 
     def get(self, key) -> WhatIfSession | None:
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+            return self._items.get(key)
 
     def get_or_solve(self, key, solve: Callable[[], WhatIfSession],
                      waiting: Callable[[], None] | None = None) -> WhatIfSession:
@@ -956,9 +971,7 @@ class SessionShelf:
             if found is None:
                 found = solve()
                 with self._lock:
-                    self._items[key] = found
-                    while len(self._items) > self._size:
-                        self._items.popitem(last=False)
+                    self._items.put(key, found)
             return found
         finally:
             self._solving.release()
