@@ -23,6 +23,7 @@ from model.case import KIND_LABELS, Kind
 from model.catalogue import load_catalogue
 from model.levels import LEVELS_DESC, Level
 from model.loader import LoadedCase
+from model.xlsx_memory import StableZip
 from solver.explain import render_change
 from solver.quota_table import level_counts, quota_table
 from solver.result import STATUS_LABELS, Change, SolveResult
@@ -59,21 +60,13 @@ def date_in_words(day: Date) -> str:
 
 
 def deterministic_zip(data: bytes, when: datetime = FIXED_TIME) -> bytes:
-    """Rewrite an Office zip with fixed entry times and core-property times, keeping entry order."""
-    stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Rewrite an Office zip with fixed entry times and core-property times, keeping entry order
+    (``model.xlsx_memory.StableZip``, which the Excel files are written into directly)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, StableZip(out, ZIP_TIME, stamp) as dst:
         for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = body.decode("utf-8")
-                for tag in ("dcterms:created", "dcterms:modified"):
-                    text = re.sub(rf"(<{tag}\b[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{stamp}\g<2>", text)
-                body = text.encode("utf-8")
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, body)
+            dst.writestr(info.filename, src.read(info.filename))
     return out.getvalue()
 
 
