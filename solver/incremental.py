@@ -152,6 +152,16 @@ class Session:
         self.last_mode = "full"
         return loaded, solve(loaded, self.opts)
 
+    def _conflict(self, loaded: LoadedCase, found, start: float, region: set[str]) -> SolveResult:
+        """A what-if's conflict, written as the full solve writes it (``found``: ``solver.conflicts``)."""
+        base = self.result
+        result = SolveResult(loaded.case.name, "conflict", targets=dict(loaded.targets), profile=base.profile,
+                             options=base.options, method="reduced")
+        result.take_conflicts(found)
+        result.wall_time = time.monotonic() - start
+        self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
+        return result
+
     def _raw_data(self) -> dict:
         """The base's raw data: the caller's own dictionaries where given, else the case written back."""
         data = self.loaded.case.to_data()
@@ -298,14 +308,8 @@ class Session:
         if refused:  # locks the rules refuse: the minimal set, searched where the full solve searches it
             from solver.conflicts import find_local_conflict
 
-            base = self.result
-            result = SolveResult(loaded.case.name, "conflict", targets=dict(targets), profile=base.profile,
-                                 options=base.options, method="reduced")
-            result.take_conflicts(find_local_conflict(loaded, refused, recs_of,
-                                                      max(1.0, start + opts.time_limit - time.monotonic())))
-            result.wall_time = time.monotonic() - start
-            self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
-            return result
+            return self._conflict(loaded, find_local_conflict(
+                loaded, refused, recs_of, max(1.0, start + opts.time_limit - time.monotonic())), start, region)
 
         # 4. the components that may differ, solved again
         def cand(sid: str) -> bool:
@@ -378,15 +382,9 @@ class Session:
                 # kept their base solution): its minimal set, searched where the full solve searches it
                 from solver.conflicts import find_component_conflict
 
-                base = self.result
-                result = SolveResult(loaded.case.name, "conflict", targets=dict(targets), profile=base.profile,
-                                     options=base.options, method="reduced")
-                result.take_conflicts(find_component_conflict(
+                return self._conflict(loaded, find_component_conflict(
                     loaded, comp, plan.quotas[i], self.smalls, recs_of,
-                    max(1.0, start + opts.time_limit - time.monotonic())))
-                result.wall_time = time.monotonic() - start
-                self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
-                return result
+                    max(1.0, start + opts.time_limit - time.monotonic())), start, region)
             if part.status in ("conflict", "unknown"):
                 return None
             fresh_parts.append(part)
