@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages import shared
-from solver.report_docx import parse_report_date
+from solver.reports.word import parse_report_date
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

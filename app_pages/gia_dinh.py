@@ -10,7 +10,7 @@ from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.levels import Level
 from solver import appcore
-from solver.report_docx import option_words
+from solver.reports.word import option_words
 
 LEVEL_CODES = ["XS", "T", "HT", "K"]
 

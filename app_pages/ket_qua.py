@@ -5,7 +5,7 @@ import streamlit as st
 from app_pages import shared
 from model.case import KIND_LABELS, Kind
 from solver import appcore
-from solver.report_docx import TIE_INTRO
+from solver.reports.word import TIE_INTRO
 
 PER_PAGE = 50
 

@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages import shared
 from model.levels import Level
 from solver import appcore
-from solver.report_docx import cap_sentence
+from solver.reports.word import cap_sentence
 
 OVER_COLOR = "#c62828"
 BEFORE_COLOR = "#9e9e9e"

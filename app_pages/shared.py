@@ -15,8 +15,8 @@ from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import LoadedCase
 from solver import appcore
-from solver.report_docx import build_docx
-from solver.report_xlsx import build_xlsx
+from solver.reports.word import build_docx
+from solver.reports.excel import build_xlsx
 from solver.audit import sha256_text
 from solver.result import SolveResult
 
@@ -319,7 +319,7 @@ def status_box(result: SolveResult) -> None:
 
 
 def change_block(item: dict) -> None:
-    """One change: its sentence (``solver.explain.render_change``) with the name in bold, rules as a caption."""
+    """One change: its sentence (``solver.explanations.explain.render_change``) with the name in bold, rules as a caption."""
     sentence = item["sentence"]
     head = item["name"]
     rest = sentence[len(head):] if sentence.startswith(head) else " " + sentence

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from model.generate import generate_case  # noqa: E402
 from model.loader import load_case, parse_case  # noqa: E402
-from solver.greedy import greedy  # noqa: E402
-from solver.solve import solve  # noqa: E402
+from solver.engine.greedy import greedy  # noqa: E402
+from solver.engine.solve import solve  # noqa: E402
 from solver.verify import verify  # noqa: E402
 
 

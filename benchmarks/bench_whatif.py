@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_whatif.py [--members 300000] [--seed 1] [--count 10] [--check 1] [--workers 2]
 
-Generates a case (``model.generate``), solves it once into a ``solver.incremental.Session``, then applies
+Generates a case (``model.generate``), solves it once into a ``solver.engine.incremental.Session``, then applies
 ``--count`` what-ifs of each kind (a lock, a fact, a vote) that each change one subject, and times
 ``Session.apply``: validate the change, re-solve, verify, explain (the result in memory, as the app uses
 it; writing a 40 MB JSON file is not part of a re-solve). ``--check`` of them are also solved in full
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from model.generate import generate_case  # noqa: E402
 from model.loader import no_gc, parse_case  # noqa: E402
 from model.whatif import apply_whatif  # noqa: E402
-from solver.incremental import Session  # noqa: E402
-from solver.solve import SolveOptions, solve  # noqa: E402
+from solver.engine.incremental import Session  # noqa: E402
+from solver.engine.solve import SolveOptions, solve  # noqa: E402
 
 
 def whatif(data: dict, kind: str, rng: random.Random) -> dict:

@@ -337,7 +337,7 @@ def _load_base(path: Path, delta: WhatIf, published: Published | None, chain: tu
 def load_whatif_base(path: str | Path, published: Published | None = None
                      ) -> tuple[LoadedCase, dict, Path, WhatIf]:
     """A what-if file's base (loaded, its raw data, its path) and the delta, not yet applied: for a caller
-    that re-solves the delta on a solved base (``solver.incremental.Session``)."""
+    that re-solves the delta on a solved base (``solver.engine.incremental.Session``)."""
     p = Path(path)
     with no_gc():
         delta = parse_whatif(_read_whatif(p), str(p))
@@ -358,7 +358,7 @@ def load_whatif(path: str | Path, published: Published | None = None) -> tuple[L
     """Load a what-if file: (its base, loaded; the what-if case, loaded; the delta).
 
     A re-rating delta needs ``published``: a function giving the final levels of a solve of the base
-    (``solver.compare`` provides it). The base may itself be a what-if; chains must not loop.
+    (``solver.explanations.compare`` provides it). The base may itself be a what-if; chains must not loop.
     """
     p = Path(path)
     with no_gc():

@@ -38,13 +38,13 @@ from model.loader import LoadedCase, load_case, parse_case, parse_json_text
 from solver import access, audit
 from solver.audit import DEFAULT_NAME as DEFAULT_AUDIT_NAME
 from solver.audit import sha256_bytes
-from solver.explain import render_change, render_why_not
+from solver.explanations.explain import render_change, render_why_not
 from solver.io import write_atomic
-from solver.quota_table import level_counts, quota_table
-from solver.report_docx import option_words, percent_words, status_sentences
+from solver.reports.tables import level_counts, quota_table
+from solver.reports.word import option_words, percent_words, status_sentences
 from solver.result import STATUS_LABELS, SolveResult
-from solver.solve import SolveOptions
-from solver.whynot import hold
+from solver.engine.solve import SolveOptions
+from solver.explanations.whynot import hold
 
 #: The shipped scenarios, beside the packages in the source tree.
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -364,7 +364,7 @@ def context_name(loaded: LoadedCase, sid: str) -> str:
 
 
 def change_items(loaded: LoadedCase, result: SolveResult) -> list[dict]:
-    """Every change with its sentence (``solver.explain.render_change``) and its reasons as records."""
+    """Every change with its sentence (``solver.explanations.explain.render_change``) and its reasons as records."""
     by_id = {c.id: c for c in result.changes}
     subjects = loaded.hierarchy.subjects
     out = []
@@ -727,7 +727,7 @@ def keep_cost(loaded: LoadedCase, base: SolveResult, sid: str, keep: Level | Non
               time_limit: float = 60.0, workers: int = 2) -> dict:
     """What keeping ``sid`` at ``keep`` (default: its target) costs: re-solve with that lock and compare.
 
-    Returns ``possible``, the report's lines (``solver.explain.render_why_not``), the objective before and
+    Returns ``possible``, the report's lines (``solver.explanations.explain.render_why_not``), the objective before and
     after, the other subjects that would move, and the conflicting decisions when it cannot be.
     """
     w = hold(loaded, sid, keep, base=base, opts=SolveOptions(time_limit=float(time_limit), workers=int(workers)))
@@ -887,7 +887,7 @@ class _Recent:
 
 
 class WhatIfSession:
-    """The what-ifs of one base case, each re-solved only where it differs (``solver.incremental.Session``:
+    """The what-ifs of one base case, each re-solved only where it differs (``solver.engine.incremental.Session``:
     a lock, fact, vote or target change of a few subjects takes a fraction of a second even for a
     province; options, profile or re-rating are solved in full). Its answers are the full solve's
     (tests/test_incremental.py, tests/test_app.py). One app process may share it between browser
@@ -900,7 +900,7 @@ class WhatIfSession:
     def __init__(self, loaded: LoadedCase, raw: dict | None, time_limit: float = 60.0, workers: int = 2,
                  progress: Callable[[str], None] | None = None):
         """Solve the base case; ``progress`` is told each step of that solve, in Vietnamese."""
-        from solver.incremental import Session
+        from solver.engine.incremental import Session
 
         self._opts = SolveOptions(time_limit=float(time_limit), workers=int(workers))
         self._session = Session(loaded, dataclasses.replace(self._opts, progress=progress), raw=raw)
@@ -1153,9 +1153,9 @@ def harvest_edits(loaded: LoadedCase, edited: list[dict], delta: dict) -> dict:
 def difference_rows(base_loaded: LoadedCase, base: SolveResult, what_loaded: LoadedCase,
                     what: SolveResult) -> dict:
     """The what-if against the base: status, objective before and after, who ends differently and why, quota
-    groups whose numbers differ (``solver.compare.compare`` when it is installed)."""
+    groups whose numbers differ (``solver.explanations.compare.compare`` when it is installed)."""
     try:
-        from solver.compare import compare
+        from solver.explanations.compare import compare
     except ImportError:  # the comparison module is optional: who moved differently is enough
         compare = None
     out: dict[str, Any] = {

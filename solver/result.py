@@ -132,7 +132,7 @@ class SolveResult:
         return getattr(self.conflicts, "minimal", True)
 
     def take_conflicts(self, found: ConflictSet) -> None:
-        """Record the conflicting set ``solver.conflicts`` found (with a note when it is not minimal)."""
+        """Record the conflicting set ``solver.engine.conflicts`` found (with a note when it is not minimal)."""
         self.conflicts = found
         if not self.conflict_minimal:
             self.notes.append(CONFLICT_NOT_MINIMAL)

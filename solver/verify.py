@@ -1,6 +1,6 @@
 """The independent verifier: plain Python that re-checks an assignment against every rule.
 
-It reads the case directly and shares no code with ``solver.rules`` or the CP-SAT encoding, so a
+It reads the case directly and shares no code with ``solver.engine.rules`` or the CP-SAT encoding, so a
 mistake in the encoding cannot hide itself. Every solve is verified before it is reported.
 """
 

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from solver import access
-from solver.cli import main
+from solver.commands.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app_streamlit.py"

@@ -17,7 +17,7 @@ from model.levels import Level
 from model.loader import load_case, parse_case
 from solver import appcore
 from solver.audit import sha256_text
-from solver.solve import solve
+from solver.engine.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app_streamlit.py"
@@ -791,7 +791,7 @@ def test_a_solver_error_in_a_whatif_marks_the_steps_box_and_says_so_in_words(mon
     def broken(self, delta, file="", base_file=None):
         raise RuntimeError("lỗi giả lập")
 
-    monkeypatch.setattr("solver.incremental.Session.apply", broken)
+    monkeypatch.setattr("solver.engine.incremental.Session.apply", broken)
     at.button(key="wi_solve").click().run()
     assert not at.exception
     assert [b.state for b in at.status] == ["error"]

@@ -33,7 +33,7 @@ from solver.audit import (
     sha256_text,
 )
 from solver.io import write_text_atomic
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,12 +392,12 @@ def test_the_options_of_a_solve_are_stored_as_canonical_json(tmp_path):
     assert json.loads(stored) == {"b": 1, "a": {"d": 2, "c": "đ"}}
 
 
-# -- the CLI writes the log (wired in solver/cli.py and solver/report_cli.py) -----------------------
+# -- the CLI writes the log (wired in solver/commands/cli.py and solver/commands/report.py) -----------------------
 
 
 
 def test_the_cli_logs_each_solve_and_its_json_beside_the_case(tmp_path):
-    from solver.cli import main
+    from solver.commands.cli import main
 
     case = tmp_path / "ho_so.json"
     case.write_bytes((EXAMPLES / "01_cap_20_percent.json").read_bytes())
@@ -415,7 +415,7 @@ def test_the_cli_logs_each_solve_and_its_json_beside_the_case(tmp_path):
 
 
 def test_the_cli_logs_each_report_file(tmp_path):
-    from solver.cli import main
+    from solver.commands.cli import main
 
     case = tmp_path / "ho_so.json"
     case.write_bytes((EXAMPLES / "01_cap_20_percent.json").read_bytes())
@@ -430,7 +430,7 @@ def test_the_cli_logs_each_report_file(tmp_path):
 
 
 def test_the_cli_writes_no_log_when_it_is_off(tmp_path, monkeypatch):
-    from solver.cli import main
+    from solver.commands.cli import main
 
     monkeypatch.setenv(AUDIT_ENV, "off")
     case = tmp_path / "ho_so.json"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from casebuild import case, collective, leader, member, org, unit
 from model.levels import Level
-from solver.solve import SolveOptions, support_weight, solve
+from solver.engine.solve import SolveOptions, support_weight, solve
 from solver.verify import verify
 
 LEVELS = ["XS", "T", "HT", "K"]

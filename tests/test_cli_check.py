@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from solver.cli import EXIT_INVALID, EXIT_OK, main
+from solver.commands.cli import EXIT_INVALID, EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parents[1]
 TAN_LOI = ROOT / "scenarios" / "phuong_tan_loi_2018.json"

@@ -6,9 +6,9 @@ from casebuild import case, collective, leader, member, org, unit
 from model.generate import generate_case
 from model.levels import Level
 from model.loader import parse_case
-from solver.conflicts import find_conflict
-from solver.encoding import Encoding
-from solver.solve import solve
+from solver.engine.conflicts import find_conflict
+from solver.engine.encoding import Encoding
+from solver.engine.solve import solve
 
 from ortools.sat.python import cp_model
 
@@ -27,7 +27,7 @@ CASES = {
 def assert_infeasible_and_minimal(loaded, items) -> None:
     """The reported set, guarded on the whole case, is infeasible, and dropping any one member makes it
     feasible."""
-    from solver.conflicts import _item
+    from solver.engine.conflicts import _item
 
     assert items
     enc = Encoding(loaded, guarded=True)
@@ -60,7 +60,7 @@ def test_too_many_xs_locks_in_one_quota_group_of_a_province_are_searched_locally
     """A quota group given more XS locks than its cap allows: the conflict is searched on the component's
     sub-case (its quota group, what its members read), not on the whole case, and is still minimal on
     the whole case."""
-    import solver.conflicts
+    import solver.engine.conflicts
 
     base = parse_case(generate_case(1_500, 5), "huyen.json")
     first = solve(base)
@@ -78,13 +78,13 @@ def test_too_many_xs_locks_in_one_quota_group_of_a_province_are_searched_locally
             s["lock"] = "XS"
     loaded = parse_case(data, "huyen_khoa.json")
     searched = []
-    real = solver.conflicts.find_conflict
+    real = solver.engine.conflicts.find_conflict
 
     def recording(sub, time_limit=30.0, given_records=None):
         searched.append((len(sub.case.subjects), given_records is not None))
         return real(sub, time_limit, given_records)
 
-    monkeypatch.setattr(solver.conflicts, "find_conflict", recording)
+    monkeypatch.setattr(solver.engine.conflicts, "find_conflict", recording)
     result = solve(loaded)
     assert result.status == "conflict"
     assert searched and all(local and size < len(loaded.case.subjects) for size, local in searched)
@@ -122,10 +122,10 @@ def test_a_conflict_search_out_of_time_returns_a_set_that_still_conflicts_marked
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_quick_deletion_step_that_does_not_settle_falls_back_to_a_full_solve(monkeypatch, name):
-    import solver.conflicts
+    import solver.engine.conflicts
 
     loaded = CASES[name]()
     quick = find_conflict(loaded)
-    monkeypatch.setattr(solver.conflicts, "QUICK_DETERMINISTIC_TIME", 1e-9)  # no quick step settles
+    monkeypatch.setattr(solver.engine.conflicts, "QUICK_DETERMINISTIC_TIME", 1e-9)  # no quick step settles
     slow = find_conflict(loaded)
     assert [c.text for c in slow] == [c.text for c in quick] and slow.minimal and quick.minimal

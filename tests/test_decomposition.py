@@ -4,7 +4,7 @@ import pytest
 
 from model.generate import generate_case
 from model.loader import parse_case
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 from solver.verify import verify
 
 

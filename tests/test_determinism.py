@@ -6,7 +6,7 @@ import pytest
 
 from casebuild import case, member, org, votes
 from model.loader import load_case
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
 

@@ -20,7 +20,7 @@ from model.generate import generate_case
 ROOT = Path(__file__).resolve().parents[1]
 TAN_LOI = ROOT / "scenarios" / "phuong_tan_loi_2018.json"
 
-#: One run: ``solve --json`` then ``report --xlsx --docx --no-date``, both through ``solver.cli.main``, in a
+#: One run: ``solve --json`` then ``report --xlsx --docx --no-date``, both through ``solver.commands.cli.main``, in a
 #: fresh process; the first argument shifts ``time.time`` (what zip timestamps are taken from) by days.
 DRIVER = r"""
 import sys, time
@@ -28,7 +28,7 @@ shift = float(sys.argv[1]) * 86400
 if shift:
     real_time = time.time
     time.time = lambda: real_time() + shift
-from solver.cli import main
+from solver.commands.cli import main
 case, out, workers = sys.argv[2], sys.argv[3], sys.argv[4]
 codes = [
     main(["solve", case, "--json", f"{out}/ket_qua.json", "--workers", workers]),
@@ -94,8 +94,8 @@ def test_the_outputs_are_real_files_of_an_optimal_solve(outputs):
 
 def test_the_word_report_carries_its_date_only_when_asked(tmp_path):
     from model.loader import load_case
-    from solver.report_docx import write_docx
-    from solver.solve import SolveOptions, solve
+    from solver.reports.word import write_docx
+    from solver.engine.solve import SolveOptions, solve
 
     loaded = load_case(TAN_LOI)
     result = solve(loaded, SolveOptions(workers=1))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from model.loader import load_case
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,8 +30,8 @@ from model.excel import (
 from model.excel_template import LEVEL_CHOICES, TIER_CHOICES, example_case, template_bytes
 from model.levels import Level
 from model.loader import load_case, parse_case
-from solver.excel_cli import cmd_import, cmd_template, write_template
-from solver.solve import SolveOptions, solve
+from solver.commands.workbook import cmd_import, cmd_template, write_template
+from solver.engine.solve import SolveOptions, solve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from ortools.sat.python import cp_model
 
-import solver.staging
+import solver.engine.staging
 from model.generate import generate_case
 from model.loader import LoadedCase, parse_case
-from solver.cli import EXIT_ERROR, EXIT_OK, main
-from solver.conflicts import find_conflict
-from solver.console import EXIT_STOPPED
-from solver.solve import SolveOptions, solve
-from solver.staging import run_cpsat
+from solver.commands.cli import EXIT_ERROR, EXIT_OK, main
+from solver.engine.conflicts import find_conflict
+from solver.commands.console import EXIT_STOPPED
+from solver.engine.solve import SolveOptions, solve
+from solver.engine.staging import run_cpsat
 from solver.verify import Violation, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,13 +81,13 @@ def test_a_solve_cut_by_a_50_ms_limit_is_verified_and_never_claims_optimal_unpro
 def limit_hits_after_first_answer(monkeypatch):
     """Make every CP-SAT call stop as if its time limit hit right after its first answer: OPTIMAL becomes
     FEASIBLE (the answer is kept, the proof is lost)."""
-    real = solver.staging.Runner.solve
+    real = solver.engine.staging.Runner.solve
 
     def cut(self, model, *, lp=False):
         status, s = real(self, model, lp=lp)
         return (cp_model.FEASIBLE if status == cp_model.OPTIMAL else status), s
 
-    monkeypatch.setattr(solver.staging.Runner, "solve", cut)
+    monkeypatch.setattr(solver.engine.staging.Runner, "solve", cut)
 
 
 @pytest.mark.parametrize("method", ["general", "reduced"])
@@ -112,13 +112,13 @@ def test_the_cli_says_not_proven_when_the_limit_hits(limit_hits_after_first_answ
 
 
 def test_no_answer_in_time_is_unknown_and_the_cli_exits_1(monkeypatch, tmp_path, capsys):
-    real = solver.staging.Runner.solve
+    real = solver.engine.staging.Runner.solve
 
     def nothing(self, model, *, lp=False):
         status, s = real(self, model, lp=lp)
         return cp_model.UNKNOWN, s
 
-    monkeypatch.setattr(solver.staging.Runner, "solve", nothing)
+    monkeypatch.setattr(solver.engine.staging.Runner, "solve", nothing)
     out = tmp_path / "ket_qua.json"
     code = main(["solve", str(TAN_LOI), "--json", str(out), "--workers", "1"])
     text = capsys.readouterr().out
@@ -159,7 +159,7 @@ if mode.startswith("write"):
 
     sio.write_atomic = half_then_wait
 if mode == "solve":
-    import solver.solve as ss
+    import solver.engine.solve as ss
     ss.reducible = lambda loaded: False
     real_solve = ss.solve
 
@@ -167,7 +167,7 @@ if mode == "solve":
         print("ĐANG GIẢI", flush=True)
         return real_solve(loaded, opts)
     ss.solve = announced
-    import solver.staging as st
+    import solver.engine.staging as st
     real_run = st.run_cpsat
 
     def searching(solver, model, *, stoppable=False):
@@ -175,7 +175,7 @@ if mode == "solve":
             print("ĐANG TÌM", flush=True)
         return real_run(solver, model, stoppable=stoppable)
     st.run_cpsat = searching
-from solver.cli import main
+from solver.commands.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -385,7 +385,7 @@ def test_a_short_search_is_not_stopped_and_ctrl_c_arrives_when_it_returns(python
 
 
 def test_a_conflict_search_stopped_by_ctrl_c_stops_the_run(monkeypatch):
-    monkeypatch.setattr("solver.conflicts.run_cpsat", lambda solver_, model, stoppable=False: (cp_model.UNKNOWN, True))
+    monkeypatch.setattr("solver.engine.conflicts.run_cpsat", lambda solver_, model, stoppable=False: (cp_model.UNKNOWN, True))
     with pytest.raises(KeyboardInterrupt):
         find_conflict(parse_case(json.loads(TAN_LOI.read_text(encoding="utf-8")), "tan_loi.json"))
 
@@ -397,8 +397,8 @@ def boom(*args, **kwargs):
     raise RuntimeError("lỗi giả lập trong bộ giải")
 
 
-@pytest.mark.parametrize("target", ["solver.solve.records", "solver.explain.explain_changes",
-                                    "solver.staging.Runner.solve"])
+@pytest.mark.parametrize("target", ["solver.engine.solve.records", "solver.explanations.explain.explain_changes",
+                                    "solver.engine.staging.Runner.solve"])
 def test_a_solver_exception_is_reported_with_the_case_name_exit_3_and_nothing_written(
         monkeypatch, tmp_path, capsys, target):
     monkeypatch.setattr(target, boom)
@@ -412,7 +412,7 @@ def test_a_solver_exception_is_reported_with_the_case_name_exit_3_and_nothing_wr
 
 
 def test_a_report_whose_solver_raises_writes_neither_file(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("solver.solve.records", boom)
+    monkeypatch.setattr("solver.engine.solve.records", boom)
     docx, xlsx = tmp_path / "bao_cao.docx", tmp_path / "ket_qua.xlsx"
     code = main(["report", str(TAN_LOI), "--docx", str(docx), "--xlsx", str(xlsx), "--workers", "1"])
     text = capsys.readouterr().out
@@ -432,7 +432,7 @@ def test_an_answer_the_verifier_rejects_is_an_error_not_a_result(monkeypatch, tm
 
 
 def test_an_exception_inside_a_report_writer_is_reported_exit_3(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("solver.report_xlsx.write_xlsx", boom)
+    monkeypatch.setattr("solver.reports.excel.write_xlsx", boom)
     xlsx = tmp_path / "ket_qua.xlsx"
     code = main(["report", str(TAN_LOI), "--xlsx", str(xlsx), "--workers", "1"])
     text = capsys.readouterr().out

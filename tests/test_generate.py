@@ -13,8 +13,8 @@ from model.case import Kind, Tier
 from model.generate import SHAPES, dumps_case, generate_case, shape_for_depth, tally
 from model.levels import Level
 from model.loader import load_case, parse_case
-from solver.generate_cli import cmd_generate, configure_generate
-from solver.solve import SolveOptions, solve
+from solver.commands.generate import cmd_generate, configure_generate
+from solver.engine.solve import SolveOptions, solve
 
 
 def _voted(subject: dict) -> Level:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from model.loader import load_case
-from solver.greedy import greedy
-from solver.solve import solve
+from solver.engine.greedy import greedy
+from solver.engine.solve import solve
 from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,10 +18,10 @@ from model.errors import CaseInvalid
 from model.generate import generate_case
 from model.loader import parse_case, read_json
 from model.whatif import apply_whatif
-from solver.incremental import Session
-from solver.rules import records, records_of, subject_of
-from solver.compare import compare
-from solver.solve import SolveOptions, solve
+from solver.engine.incremental import Session
+from solver.engine.rules import records, records_of, subject_of
+from solver.explanations.compare import compare
+from solver.engine.solve import SolveOptions, solve
 from solver.verify import Verifier, verify
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,7 +34,7 @@ def test_vietnamese_control_characters_and_tuples():
 
 def test_a_real_result_is_unchanged():
     from tests.casebuild import case, member, org, votes
-    from solver.solve import solve
+    from solver.engine.solve import solve
     from solver.verify import verify
 
     loaded = case(org("CB", "XS"), *[member(f"DV{i}", "CB", "XS", votes=votes(8, 2)) for i in range(6)])

@@ -14,7 +14,7 @@ import pytest
 from model.case import Kind
 from model.errors import CaseInvalid
 from model.loader import load_case, parse_case
-from solver.cli import EXIT_INVALID
+from solver.commands.cli import EXIT_INVALID
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"

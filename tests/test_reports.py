@@ -20,11 +20,11 @@ from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import load_case
-from solver.quota_table import level_counts, quota_table
-from solver.report_cli import cmd_report, configure_report
-from solver.report_docx import NON_RULE_REASONS, build_docx, write_docx
-from solver.report_xlsx import KIND_SHEETS, build_xlsx, write_xlsx
-from solver.solve import SolveOptions, solve
+from solver.reports.tables import level_counts, quota_table
+from solver.commands.report import cmd_report, configure_report
+from solver.reports.word import NON_RULE_REASONS, build_docx, write_docx
+from solver.reports.excel import KIND_SHEETS, build_xlsx, write_xlsx
+from solver.engine.solve import SolveOptions, solve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))
@@ -451,7 +451,7 @@ def _api_table(doc, headers, widths, rows, anchors, when):
     from docx.oxml.ns import qn
     from docx.shared import Cm
 
-    from solver.report_docx import AUTHOR, TABLE_STYLE_ID
+    from solver.reports.word import AUTHOR, TABLE_STYLE_ID
 
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = doc.styles["Table Grid"]
@@ -489,7 +489,7 @@ def _api_table(doc, headers, widths, rows, anchors, when):
 def test_xml_table_writer_equals_python_docx_api(dated):
     from datetime import datetime, timezone
 
-    from solver.report_docx import FIXED_TIME, _Comments, _save, _Table
+    from solver.reports.word import FIXED_TIME, _Comments, _save, _Table
 
     when = datetime(2025, 3, 5, tzinfo=timezone.utc) if dated else FIXED_TIME
     headers, widths = ["STT", "Đối tượng", "Lý do"], [1, 3.3, 4.45]
@@ -542,7 +542,7 @@ def test_xlsx_body_writer_equals_openpyxl(monkeypatch, chunk_rows):
     from openpyxl.writer.excel import ExcelWriter
     from openpyxl.utils import get_column_letter
 
-    from solver.report_xlsx import _WRAP, _Body, _Writer, _header, _table_sheet
+    from solver.reports.excel import _WRAP, _Body, _Writer, _header, _table_sheet
 
     monkeypatch.setattr(_Body, "CHUNK_ROWS", chunk_rows)
 

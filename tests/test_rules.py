@@ -5,8 +5,8 @@ import pytest
 from casebuild import case, collective, leader, member, org, unit, votes
 from model.catalogue import load_catalogue
 from model.levels import Level
-from solver.rules import RULES
-from solver.solve import solve
+from solver.engine.rules import RULES
+from solver.engine.solve import solve
 from solver.verify import verify
 
 XS, T, HT, K = Level.XS, Level.T, Level.HT, Level.K

@@ -10,7 +10,7 @@ import pytest
 from model.case import Kind, Tier
 from model.levels import Level
 from model.loader import load_case
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 from solver.verify import verify
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -14,10 +14,10 @@ from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import load_case, read_json
 from model.whatif import WhatIf, apply_whatif, load_whatif, parse_whatif
-from solver.compare import SolveCache, check_expect, compare, load_any, load_whatif_solved, render_comparison
-from solver.solve import SolveOptions
+from solver.explanations.compare import SolveCache, check_expect, compare, load_any, load_whatif_solved, render_comparison
+from solver.engine.solve import SolveOptions
 from solver.verify import verify
-from solver.whatif_cli import cmd_compare, configure_compare
+from solver.commands.whatif import cmd_compare, configure_compare
 
 ROOT = Path(__file__).resolve().parents[1]
 WHATIF_DIR = ROOT / "scenarios" / "whatif"
@@ -366,9 +366,9 @@ def test_the_whatif_format_lives_in_model_without_the_solver():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_compare_through_an_incremental_session_equals_solving_both_cases_in_full(path):
-    """``xeploai compare`` solves the what-if on a session of its base (solver.incremental); the comparison
+    """``xeploai compare`` solves the what-if on a session of its base (solver.engine.incremental); the comparison
     is byte for byte the one made by loading the what-if case whole and solving it from scratch."""
-    from solver.compare import solve_whatif_file
+    from solver.explanations.compare import solve_whatif_file
 
     full = SolveCache(OPTS)
     base, what, delta = load_whatif_solved(path, cache=full)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from model.levels import Level
 from model.loader import load_case
-from solver.cli import main
-from solver.whynot import hold
+from solver.commands.cli import main
+from solver.explanations.whynot import hold
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
 

@@ -12,10 +12,10 @@ import time
 from ortools.sat.python import cp_model
 
 from model.loader import LoadedCase
-from solver.encoding import Encoding, Guard
-from solver.explain import cite, describe_record
+from solver.engine.encoding import Encoding, Guard
+from solver.explanations.explain import cite, describe_record
 from solver.result import ConflictItem, ConflictSet
-from solver.staging import Runner, run_cpsat
+from solver.engine.staging import Runner, run_cpsat
 
 
 #: The deletion steps first try CP-SAT without presolve, within this deterministic time: on a province's
@@ -107,15 +107,15 @@ def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_
                         group_records: list = ()) -> ConflictSet:
     """A minimal conflicting set of a sub-case that is infeasible on its own.
 
-    When a locked subject's propagated upper bound (``solver.bounds``) is below its lock, the bound was
+    When a locked subject's propagated upper bound (``solver.engine.bounds``) is below its lock, the bound was
     derived from the records of the subjects it reads, transitively: those subjects' rules, locks and
     direction bounds are infeasible on their own. Likewise a component of XS candidates without a
-    solution (``solver.reduced``): its candidates and its quota groups' members (``locked``), what they
+    solution (``solver.engine.reduced``): its candidates and its quota groups' members (``locked``), what they
     read, and the groups' C1/C2 records (``group_records``). A minimal set of that sub-case is a minimal
     set of the whole case (minimality is a property of the set), and the search stays small in a province.
-    ``records_of(sid)`` gives a subject's per-subject records, in ``solver.rules.records`` order.
+    ``records_of(sid)`` gives a subject's per-subject records, in ``solver.engine.rules.records`` order.
     """
-    from solver.rules import RULES, AtMost, CountTrigger, Needs
+    from solver.engine.rules import RULES, AtMost, CountTrigger, Needs
 
     rule_rank = {rid: i for i, (rid, _) in enumerate(RULES)}
     reach: set[str] = set()
@@ -141,7 +141,7 @@ def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_
 
 def find_component_conflict(loaded: LoadedCase, comp: list[str], quotas: list, smalls: dict, records_of,
                             time_limit: float = 30.0) -> ConflictSet:
-    """A minimal conflicting set for a component of XS candidates without a solution (``solver.reduced``):
+    """A minimal conflicting set for a component of XS candidates without a solution (``solver.engine.reduced``):
     searched on its candidates and its quota groups' members, what they read, and the groups' C1/C2
     records (``smalls``: C2 records by group)."""
     seeds = [*comp, *(m for q in quotas for m in q.members)]

@@ -11,7 +11,7 @@ from model.catalogue import load_catalogue
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.result import Change, Reason
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, max_xs
+from solver.engine.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, max_xs
 
 WHAT = {"members": "đảng viên", "sub_orgs": "tổ chức đảng trực thuộc", "units": "chính quyền, MTTQ, đoàn thể cùng cấp",
         "sub_committees": "tập thể cấp ủy trực thuộc"}
@@ -244,7 +244,7 @@ def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str,
                     targets: dict[str, Level], reasons: bool = True,
                     weights: dict[str, int] | None = None) -> list[Change]:
     """A ``Change`` for every subject whose final level differs from its target, in file order."""
-    from solver.staging import support_weight
+    from solver.engine.staging import support_weight
 
     if weights is None:
         weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
@@ -271,7 +271,7 @@ def render_change(loaded: LoadedCase, change: Change, by_id: dict[str, Change] |
 
 
 def render_why_not(loaded: LoadedCase, w) -> list[str]:
-    """The answer of ``xeploai explain … --keep`` (a ``solver.whynot.WhyNot``), as Vietnamese lines."""
+    """The answer of ``xeploai explain … --keep`` (a ``solver.explanations.whynot.WhyNot``), as Vietnamese lines."""
     subjects = loaded.hierarchy.subjects
     name = subjects[w.sid].name
     head = f"Nếu giữ {name} ({w.sid}) ở mức {w.keep.official}:"

@@ -8,7 +8,7 @@ import sys
 from model.catalogue import UnknownProfile, resolve_options
 from model.generate import SHAPES, dumps_case, generate_case
 
-from solver.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
 
 
 def _positive(text: str) -> int:

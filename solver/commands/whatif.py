@@ -9,9 +9,9 @@ from model.errors import CaseInvalid
 from model.loader import read_json
 from model.whatif import is_whatif_data
 
-from solver.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
-from solver.console import out as _out
-from solver.console import report_invalid as _report
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import out as _out
+from solver.commands.console import report_invalid as _report
 
 
 def configure_compare(p: argparse.ArgumentParser) -> None:
@@ -32,9 +32,9 @@ def _is_whatif(path: str) -> bool:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Load both sides (solving a re-rated base first), solve, compare, print; write the JSON on request."""
-    from solver.compare import SolveCache, check_expect, compare, load_any, render_comparison, solve_whatif_file
+    from solver.explanations.compare import SolveCache, check_expect, compare, load_any, render_comparison, solve_whatif_file
     from solver.io import write_text_atomic
-    from solver.solve import SolveOptions
+    from solver.engine.solve import SolveOptions
 
     base_path, what_path = (args.base, args.whatif) if args.whatif else (None, args.base)
     cache = SolveCache(SolveOptions(time_limit=args.time_limit, workers=args.workers))

@@ -10,9 +10,9 @@ from model.case import Case
 from model.errors import CaseInvalid
 from solver.io import write_atomic, write_text_atomic
 
-from solver.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
-from solver.console import out as _out
-from solver.console import report_invalid as _report
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import out as _out
+from solver.commands.console import report_invalid as _report
 
 
 def write_template(path: str | Path, case: Case | None = None) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Record
+from solver.engine.rules import AtMost, Cap, CountTrigger, Needs, Record
 
 
 def record_bound(r: Record, level: Callable[[str], int]) -> int:

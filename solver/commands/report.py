@@ -7,8 +7,8 @@ from pathlib import Path
 from datetime import date as Date
 
 
-from solver.console import audit_arg, warn
-from solver.console import out as _out
+from solver.commands.console import audit_arg, warn
+from solver.commands.console import out as _out
 
 
 def configure_report(p: argparse.ArgumentParser) -> None:
@@ -23,13 +23,13 @@ def configure_report(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from solver.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report
+    from solver.commands.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report
     from solver.audit import log_export
     from solver.io import write_atomic
-    from solver.report_docx import write_docx
-    from solver.report_xlsx import write_xlsx
+    from solver.reports.word import write_docx
+    from solver.reports.excel import write_xlsx
     from solver.result import STATUS_LABELS
-    from solver.solve import SolveOptions
+    from solver.engine.solve import SolveOptions
 
     if not args.docx and not args.xlsx:
         _out("Chưa chọn tệp báo cáo: hãy ghi --docx TỆP.docx và/hoặc --xlsx TỆP.xlsx.")

@@ -20,8 +20,8 @@ from model.case import KIND_LABELS, Kind
 from model.levels import LEVELS_DESC
 from model.loader import LoadedCase
 from model.xlsx_memory import MemoryExcelWriter, workbook_bytes
-from solver.quota_table import level_counts, quota_table
-from solver.report_docx import (
+from solver.reports.tables import level_counts, quota_table
+from solver.reports.word import (
     AUTHOR,
     CONFLICT_KINDS,
     FIXED_TIME,

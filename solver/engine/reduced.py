@@ -1,7 +1,7 @@
 """The reduced exact model for down-only cases: one boolean per XS candidate, solved per component.
 
 When levels only move down, the assignments that satisfy every rule but the quotas have a greatest
-element (``solver.bounds``), and every least-change optimum is that element with some XS candidates
+element (``solver.engine.bounds``), and every least-change optimum is that element with some XS candidates
 pushed to T (pushing one also pushes, through S1/S2, whoever may not be above it). So each candidate
 gets one boolean, the quota groups are linear in them, and candidates linked by a quota group or an
 S1/S2 edge form a component that is solved on its own: the objective, the ties and the documented key
@@ -16,8 +16,8 @@ from ortools.sat.python import cp_model
 
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.rules import AtMost, Quota, Record, SmallGroup, quota_ok
-from solver.staging import Model, solve_space
+from solver.engine.rules import AtMost, Quota, Record, SmallGroup, quota_ok
+from solver.engine.staging import Model, solve_space
 
 
 class ReducedSpace:
@@ -242,7 +242,7 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
                   conflict_out: list | None = None) -> tuple[str, dict[str, Level] | None]:
     """Decide every XS candidate; return (status, levels of all decided subjects).
 
-    ``parts_out``, when given, receives every component's solution (``solver.incremental`` keeps them);
+    ``parts_out``, when given, receives every component's solution (``solver.engine.incremental`` keeps them);
     ``conflict_out`` the candidates and quota records of a component that has no solution."""
     cands = [sid for sid in targets if bounds[sid] == Level.XS]
     plan = plan_components(cands, [r for r in recs if isinstance(r, Quota)],

@@ -24,8 +24,8 @@ from model.catalogue import load_catalogue
 from model.levels import LEVELS_DESC, Level
 from model.loader import LoadedCase
 from model.xlsx_memory import StableZip
-from solver.explain import render_change
-from solver.quota_table import level_counts, quota_table
+from solver.explanations.explain import render_change
+from solver.reports.tables import level_counts, quota_table
 from solver.result import STATUS_LABELS, Change, SolveResult
 
 #: The time written into files when no date is asked for: the same bytes on every run.
@@ -87,7 +87,7 @@ def reason_label(rule: str) -> str:
 
 
 def reason_lines(change: Change) -> list[str]:
-    """Each reason of a change as ``RULE: sentence`` (the sentences of ``solver.explain``)."""
+    """Each reason of a change as ``RULE: sentence`` (the sentences of ``solver.explanations.explain``)."""
     return [f"{reason_label(r.rule)}: {r.text}" for r in change.reasons]
 
 

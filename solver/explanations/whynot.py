@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from model.levels import Level
 from model.loader import LoadedCase, parse_case
 from solver.result import SolveResult
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 
 
 @dataclass

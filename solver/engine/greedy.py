@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.bounds import upper_bounds
-from solver.rules import Quota, SmallGroup, quota_ok, records
-from solver.staging import support_weight
+from solver.engine.bounds import upper_bounds
+from solver.engine.rules import Quota, SmallGroup, quota_ok, records
+from solver.engine.staging import support_weight
 
 
 def greedy(loaded: LoadedCase) -> dict[str, Level]:

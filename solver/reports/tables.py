@@ -7,9 +7,9 @@ from collections import Counter
 from model.case import Kind
 from model.levels import LEVELS_DESC, Level
 from model.loader import LoadedCase
-from solver.explain import quota_numbers
+from solver.explanations.explain import quota_numbers
 from solver.result import SolveResult
-from solver.rules import Context, Quota, SmallGroup, rule_C1_cap, rule_C2_fewer_than_five
+from solver.engine.rules import Context, Quota, SmallGroup, rule_C1_cap, rule_C2_fewer_than_five
 
 #: The kinds the solver decides, in report order (units are inputs, not rated here).
 RATED_KINDS = (Kind.party_org, Kind.member, Kind.collective, Kind.leader)

@@ -408,7 +408,7 @@ def records_of(h: Hierarchy, options: RuleOptions, subjects: list[str],
     """The per-subject records (every rule but C1/C2) of these subjects (file order), rule by rule.
 
     ``records`` lists, for each subject, exactly these records in this order: a what-if that changes
-    one subject's facts re-reads only the subjects whose rules read those facts (``solver.incremental``).
+    one subject's facts re-reads only the subjects whose rules read those facts (``solver.engine.incremental``).
     """
     ctx = Context(h, options, only=subjects, decided_ids=decided_ids)
     out: dict[str, list[Record]] = {sid: [] for sid in subjects if sid in ctx._decided}

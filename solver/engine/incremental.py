@@ -5,7 +5,7 @@ bounds, each component's solution, the explanations. A what-if that only locks, 
 facts, votes or target of some subjects (``model.whatif``) then touches a small part of the case:
 
 1. the changed subjects are validated alone (the structure is unchanged, so nothing else can break);
-2. only the rules that read the changed data are re-read (``solver.rules.records_of``): the subject
+2. only the rules that read the changed data are re-read (``solver.engine.rules.records_of``): the subject
    itself, its organization, the collective it heads or leads, the collectives leading its organization;
 3. only the bounds downstream of those subjects are propagated again: a subject's bound reads only the
    subjects its own records name, so everything not downstream keeps its base bound exactly;
@@ -35,13 +35,13 @@ from model.loader import LoadedCase, no_gc
 from model.case import Kind, Subject
 from model.whatif import WhatIf, apply_whatif, parse_whatif
 from pydantic import ValidationError
-from solver.bounds import record_bound
-from solver.explain import _Explainer
-from solver.reduced import merge_parts, plan_components, solve_component
+from solver.engine.bounds import record_bound
+from solver.explanations.explain import _Explainer
+from solver.engine.reduced import merge_parts, plan_components, solve_component
 from solver.result import Change, SolveResult
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, subject_of
-from solver.solve import SolveOptions, reducible, solve, verifier_failure
-from solver.staging import Runner, support_weight
+from solver.engine.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, subject_of
+from solver.engine.solve import SolveOptions, reducible, solve, verifier_failure
+from solver.engine.staging import Runner, support_weight
 from solver.verify import Verifier
 
 __all__ = ["Session", "is_local"]
@@ -85,7 +85,7 @@ class Session:
     # -- the base ------------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
-        """Solve the base in full (``solver.solve``) and index what it used, for the what-ifs to come."""
+        """Solve the base in full (``solver.engine.solve``) and index what it used, for the what-ifs to come."""
         loaded = self.loaded
         kept: dict = {}
         self.result = solve(loaded, self.opts, keep=kept)
@@ -153,7 +153,7 @@ class Session:
         return loaded, solve(loaded, self.opts)
 
     def _conflict(self, loaded: LoadedCase, found, start: float, region: set[str]) -> SolveResult:
-        """A what-if's conflict, written as the full solve writes it (``found``: ``solver.conflicts``)."""
+        """A what-if's conflict, written as the full solve writes it (``found``: ``solver.engine.conflicts``)."""
         base = self.result
         result = SolveResult(loaded.case.name, "conflict", targets=dict(loaded.targets), profile=base.profile,
                              options=base.options, method="reduced")
@@ -231,7 +231,7 @@ class Session:
 
     def _resolve(self, loaded: LoadedCase, new: dict[str, Subject], start: float) -> SolveResult | None:
         """The incremental solve of ``loaded`` (the base with the subjects of ``new`` replaced)."""
-        from solver.rules import records_of
+        from solver.engine.rules import records_of
 
         h = loaded.hierarchy
         subjects = h.subjects
@@ -306,7 +306,7 @@ class Session:
         refused = [sid for sid in sorted(region & decided, key=self.pos.__getitem__)
                    if subjects[sid].lock is not None and bounds[sid] < subjects[sid].lock]
         if refused:  # locks the rules refuse: the minimal set, searched where the full solve searches it
-            from solver.conflicts import find_local_conflict
+            from solver.engine.conflicts import find_local_conflict
 
             return self._conflict(loaded, find_local_conflict(
                 loaded, refused, recs_of, max(1.0, start + opts.time_limit - time.monotonic())), start, region)
@@ -380,7 +380,7 @@ class Session:
             if part.status == "conflict" and not runner.interrupted:
                 # the first component without a solution, in file order as in the full solve (the others
                 # kept their base solution): its minimal set, searched where the full solve searches it
-                from solver.conflicts import find_component_conflict
+                from solver.engine.conflicts import find_component_conflict
 
                 return self._conflict(loaded, find_component_conflict(
                     loaded, comp, plan.quotas[i], self.smalls, recs_of,

@@ -29,12 +29,12 @@ ARGPARSE_VI = {
 }
 argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
 
-from solver.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_STOPPED, audit_arg, report_invalid, warn
-from solver.console import out as _out
+from solver.commands.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_STOPPED, audit_arg, report_invalid, warn
+from solver.commands.console import out as _out
 
 
 def _load_or_report(path: str) -> LoadedCase | None:
-    from solver.compare import load_any  # a what-if file (key "whatif") is applied to its base
+    from solver.explanations.compare import load_any  # a what-if file (key "whatif") is applied to its base
 
     try:
         loaded = load_any(path)
@@ -105,7 +105,7 @@ def _solve_args(p: argparse.ArgumentParser) -> None:
 def solve_summary(loaded: LoadedCase, result) -> list[str]:
     """The Vietnamese summary that ``solve`` prints."""
     from model.levels import Level
-    from solver.explain import ballot_share, render_change
+    from solver.explanations.explain import ballot_share, render_change
     from solver.result import STATUS_LABELS, conflict_heading
 
     subjects = loaded.hierarchy.subjects
@@ -160,7 +160,7 @@ def progress_printer():
 def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_written: str):
     """Solve and log it in the audit trail; on a solver error, say so with the case name and return None."""
     from solver.audit import log_solve
-    from solver.solve import solve
+    from solver.engine.solve import solve
 
     try:
         result = solve(loaded, opts)
@@ -177,7 +177,7 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
 def cmd_solve(args: argparse.Namespace) -> int:
     from solver.audit import log_export
     from solver.io import write_text_atomic
-    from solver.solve import SolveOptions
+    from solver.engine.solve import SolveOptions
 
     progress = progress_printer()
     if progress:
@@ -224,9 +224,9 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from model.levels import parse_level
-    from solver.explain import render_change, render_why_not
-    from solver.solve import SolveOptions, solve
-    from solver.whynot import hold
+    from solver.explanations.explain import render_change, render_why_not
+    from solver.engine.solve import SolveOptions, solve
+    from solver.explanations.whynot import hold
 
     loaded = _load_or_report(args.case)
     if loaded is None:
@@ -319,10 +319,10 @@ def cmd_password(args: argparse.Namespace) -> int:
 
 def _register_more() -> None:
     """Verbs that live in their own modules (imported here so that each stays small)."""
-    from solver.excel_cli import cmd_import, cmd_template, configure_import, configure_template
-    from solver.generate_cli import cmd_generate, configure_generate
-    from solver.whatif_cli import cmd_compare, configure_compare
-    from solver.report_cli import cmd_report, configure_report
+    from solver.commands.workbook import cmd_import, cmd_template, configure_import, configure_template
+    from solver.commands.generate import cmd_generate, configure_generate
+    from solver.commands.whatif import cmd_compare, configure_compare
+    from solver.commands.report import cmd_report, configure_report
 
     COMMANDS.append(("explain", "giải trình một đối tượng: vì sao bị thay đổi, giữ lại thì tốn gì",
                      _explain_args, cmd_explain))

@@ -1,8 +1,8 @@
 """What-if analysis: load a what-if (solving its base when it re-rates), compare two solves, check an expect block.
 
 ``compare`` lines up the base solve and the what-if solve: who ends at a different final level (with the
-what-if's reasons from ``solver.explain``), the objective and status before and after, the options that
-changed, and the quota groups whose numbers differ (``solver.quota_table``). The sentences are generated
+what-if's reasons from ``solver.explanations.explain``), the objective and status before and after, the options that
+changed, and the quota groups whose numbers differ (``solver.reports.tables``). The sentences are generated
 here, once, for the CLI and the JSON alike.
 """
 
@@ -17,9 +17,9 @@ from model.errors import CaseInvalid, InputProblem
 from model.levels import Level
 from model.loader import LoadedCase
 from model.whatif import WhatIf, load_case_or_whatif, load_whatif, load_whatif_base
-from solver.quota_table import quota_table
+from solver.reports.tables import quota_table
 from solver.result import STATUS_LABELS, ConflictItem, Reason, SolveResult, conflict_heading
-from solver.solve import SolveOptions, solve
+from solver.engine.solve import SolveOptions, solve
 
 #: The quota-table columns that a comparison shows side by side.
 QUOTA_KEYS = ("before_xs", "before_t", "before_cap", "before_rule", "after_xs", "after_t", "after_cap", "after_rule",
@@ -74,9 +74,9 @@ def load_whatif_solved(path: str | Path, opts: SolveOptions | None = None, cache
 
 def solve_whatif_file(path: str | Path, cache: SolveCache) -> tuple[LoadedCase, LoadedCase, WhatIf]:
     """(base, what-if case, delta) of a what-if file, both sides solved into ``cache``: the base in full,
-    the what-if by an incremental session on it (``solver.incremental``: a lock, fact, vote or target
+    the what-if by an incremental session on it (``solver.engine.incremental``: a lock, fact, vote or target
     change re-solves only the part of the case it touches; anything else is solved in full there)."""
-    from solver.incremental import Session
+    from solver.engine.incremental import Session
 
     base, base_raw, base_path, delta = load_whatif_base(path, cache.published)
     session = Session(base, cache.opts, raw=base_raw)

@@ -9,8 +9,8 @@ from ortools.sat.python import cp_model
 from model.case import Kind
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.staging import Model
-from solver.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, records
+from solver.engine.staging import Model
+from solver.engine.rules import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup, records
 
 @dataclass
 class Guard:

@@ -1,6 +1,6 @@
 """The least-change solve: choose the formulation, run the staged driver, verify, explain.
 
-Criteria (RULES.md §6), each proven optimal before the next is fixed (``solver.staging``):
+Criteria (RULES.md §6), each proven optimal before the next is fixed (``solver.engine.staging``):
 1. fewest subjects whose final level differs from their target;
 2. fewest level steps moved;
 3. least total support (V1 share, in millionths) of the moved subjects: the weakest mandates move;
@@ -10,7 +10,7 @@ Criterion 4 is not a rule of the guides: every subject whose level differs betwe
 on 1–3 is reported as a tie.
 
 Two exact formulations share the driver. The *general* model decides every level with order literals
-(``solver.encoding``). The *reduced* model (``solver.reduced``) applies when levels only move down (no
+(``solver.engine.encoding``). The *reduced* model (``solver.engine.reduced``) applies when levels only move down (no
 ``allow_up``, no ``may_rise``): one boolean per XS candidate, solved component by component.
 ``method="auto"`` picks the reduced model whenever it is exact.
 """
@@ -25,12 +25,12 @@ from ortools.sat.python import cp_model
 
 from model.levels import Level
 from model.loader import LoadedCase, no_gc
-from solver.bounds import upper_bounds
-from solver.encoding import Encoding
-from solver.reduced import solve_reduced
+from solver.engine.bounds import upper_bounds
+from solver.engine.encoding import Encoding
+from solver.engine.reduced import solve_reduced
 from solver.result import SolveResult
-from solver.rules import SmallGroup, records, subject_of
-from solver.staging import Runner, solve_space, support_weight
+from solver.engine.rules import SmallGroup, records, subject_of
+from solver.engine.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
 
@@ -59,7 +59,7 @@ def reducible(loaded: LoadedCase) -> bool:
 
 
 class GeneralSpace:
-    """Every decided subject's level as order literals ``ge[sid][L]`` (``solver.encoding``)."""
+    """Every decided subject's level as order literals ``ge[sid][L]`` (``solver.engine.encoding``)."""
 
     def __init__(self, loaded: LoadedCase, recs, weights: dict[str, int]):
         self.enc = Encoding(loaded, given_records=recs)
@@ -117,15 +117,15 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | 
     """Find the least-change assignment of a validated case, verify it, and explain it.
 
     ``keep``, when given and the reduced model answers, receives what a later what-if re-uses
-    (``solver.incremental``): ``records``, ``weights``, ``bounds``, ``parts`` (each component's solution).
+    (``solver.engine.incremental``): ``records``, ``weights``, ``bounds``, ``parts`` (each component's solution).
     """
     with no_gc():
         return _solve(loaded, opts, keep)
 
 
 def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> SolveResult:
-    from solver.conflicts import find_component_conflict, find_conflict, find_local_conflict
-    from solver.explain import explain_changes
+    from solver.engine.conflicts import find_component_conflict, find_conflict, find_local_conflict
+    from solver.explanations.explain import explain_changes
     from solver.verify import verify
 
     start = time.monotonic()

@@ -1,0 +1,2 @@
+"""Reports for the committee: the Word report (``word``), the Excel results (``excel``) and the tables both
+share (``tables``)."""
