@@ -66,6 +66,29 @@ class Tie:
                 "chosen": {k: v.code for k, v in self.chosen}}
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A matter the competent level itself must decide, with the figures that frame it.
+
+    ``kind``: ``tie`` (equally good answers), ``conflict`` (locks and rules that cannot all hold),
+    ``against_ranking`` (a subject with more support moved while one with less keeps the level, with the
+    computed cost of the vote-ranked alternative), ``exception`` (a 25% decision, a self-reported violation),
+    ``several_posts`` (one person's records end at different levels). ``text`` is rendered from ``numbers``
+    in one place (``solver.explanations``); ``subjects`` are ids, ``group`` a quota group id when one applies.
+    """
+
+    kind: str
+    title: str
+    text: str
+    subjects: tuple[str, ...] = ()
+    group: str | None = None
+    numbers: tuple[tuple[str, Any], ...] = ()
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "title": self.title, "text": self.text, "subjects": list(self.subjects),
+                "group": self.group, "numbers": dict(self.numbers)}
+
+
 #: Said when the search for a minimal conflicting set ran out of time.
 CONFLICT_NOT_MINIMAL = ("Hết thời gian trước khi rút gọn xong tập mâu thuẫn: các mục nêu ra đúng là không thể cùng "
                         "thỏa mãn, nhưng có thể bỏ bớt vài mục mà vẫn mâu thuẫn.")
@@ -114,6 +137,8 @@ class SolveResult:
     changes: list[Change] = field(default_factory=list)
     ties: list[Tie] = field(default_factory=list)
     conflicts: list[ConflictItem] = field(default_factory=list)
+    #: What the committee must decide itself, first in the app, the report and the JSON.
+    decisions: list[Decision] = field(default_factory=list)
     proven: bool = False
     bound_changed: int | None = None
     stages: list[dict] = field(default_factory=list)
@@ -163,6 +188,7 @@ class SolveResult:
             "ties": [t.to_json() for t in self.ties],
             "tie_break_used": self.tie_break_used,
             "conflicts": [c.to_json() for c in self.conflicts],
+            "decisions": [d.to_json() for d in self.decisions],
             "stages": self.stages,
             "method": self.method,
             "notes": self.notes,

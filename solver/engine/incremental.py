@@ -36,6 +36,7 @@ from model.case import Kind, Subject
 from model.whatif import WhatIf, apply_whatif, parse_whatif
 from pydantic import ValidationError
 from solver.engine.bounds import record_bound
+from solver.explanations.decisions import attach_decisions
 from solver.explanations.explain import _Explainer
 from solver.engine.reduced import merge_parts, plan_components, solve_component
 from solver.result import Change, SolveResult
@@ -158,6 +159,7 @@ class Session:
         result = SolveResult(loaded.case.name, "conflict", targets=dict(loaded.targets), profile=base.profile,
                              options=base.options, method="reduced")
         result.take_conflicts(found)
+        attach_decisions(loaded, result)
         result.wall_time = time.monotonic() - start
         self.last_region = {"region": len(region), "conflict": len(result.conflicts)}
         return result
@@ -448,6 +450,7 @@ class Session:
             else:
                 changes.append(self.change_of[sid])
         result.changes = changes
+        attach_decisions(loaded, result)
         result.wall_time = time.monotonic() - start
         self.last_region = {"region": len(region), "candidates": len(cands), "components": len(plan.comps),
                             "verified": len(touch), "explained": len(again)}

@@ -125,6 +125,7 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | 
 
 def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> SolveResult:
     from solver.engine.conflicts import find_component_conflict, find_conflict, find_local_conflict
+    from solver.explanations.decisions import attach_decisions
     from solver.explanations.explain import explain_changes
     from solver.verify import verify
 
@@ -179,6 +180,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
             result.take_conflicts(found)
         else:
             result.take_conflicts(find_conflict(loaded, time_limit=budget))
+        attach_decisions(loaded, result)
         result.wall_time = time.monotonic() - start
         return result
     if runner.interrupted:
@@ -200,5 +202,6 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         raise verifier_failure(loaded, violations)
     opts.say("Đang lập giải trình cho từng thay đổi…")
     result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights)
+    attach_decisions(loaded, result)
     result.wall_time = time.monotonic() - start
     return result
