@@ -253,9 +253,7 @@ def test_uploading_a_workbook_loads_the_same_case():
 
 
 def test_a_case_whose_locks_conflict_shows_the_conflict_and_still_offers_the_report():
-    example = ROOT.parent / "shared" / "examples" / "05_conflicting_locks.json"
-    if not example.exists():
-        pytest.skip("shared/examples is not beside the repository")
+    example = ROOT / "tests" / "data" / "examples" / "05_conflicting_locks.json"
     at = app()
     at.file_uploader(key="data_upload").set_value((example.name, example.read_bytes(), "application/json"))
     at.run()

@@ -38,7 +38,7 @@ from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TAN_LOI = ROOT / "scenarios" / "phuong_tan_loi_2018.json"
-EXAMPLES = ROOT.parent / "shared" / "examples"
+EXAMPLES = ROOT / "tests" / "data" / "examples"
 
 H1 = sha256_text("hồ sơ thứ nhất")
 H2 = sha256_text("hồ sơ thứ hai")

@@ -8,7 +8,7 @@ from casebuild import case, member, org, votes
 from model.loader import load_case
 from solver.engine.solve import SolveOptions, solve
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "data" / "examples"
 
 
 def tie_heavy():

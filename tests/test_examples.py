@@ -1,4 +1,4 @@
-"""Every hand-checked example of ../shared/examples reproduces its expect block, verified independently."""
+"""Every hand-checked example of tests/data/examples reproduces its expect block, verified independently."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ from solver.engine.solve import SolveOptions, solve
 from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))
+EXAMPLES = sorted((ROOT / "tests" / "data" / "examples").glob("*.json"))
 
 
 def test_the_shared_examples_are_present():
@@ -33,7 +33,7 @@ def test_example_reproduces_its_expect_block(path):
 
 
 def test_conflicting_locks_name_the_locks_and_the_quota_rule():
-    result = solve(load_case(ROOT.parent / "shared" / "examples" / "05_conflicting_locks.json"))
+    result = solve(load_case(ROOT / "tests" / "data" / "examples" / "05_conflicting_locks.json"))
     assert result.status == "conflict"
     kinds = sorted((c.kind, c.rule) for c in result.conflicts)
     # two XS locks already break "one XS where fewer than five are T"; the set is minimal
@@ -42,8 +42,8 @@ def test_conflicting_locks_name_the_locks_and_the_quota_rule():
 
 
 def test_the_weakest_first_by_hand_method_is_wrong_in_example_03():
-    data = json.loads((ROOT.parent / "shared" / "examples" / "03_quota_vs_head_collective.json").read_text())
-    result = solve(load_case(ROOT.parent / "shared" / "examples" / "03_quota_vs_head_collective.json"))
+    data = json.loads((ROOT / "tests" / "data" / "examples" / "03_quota_vs_head_collective.json").read_text())
+    result = solve(load_case(ROOT / "tests" / "data" / "examples" / "03_quota_vs_head_collective.json"))
     subjects = {s["id"]: s for s in data["subjects"]}
     # P has the weaker XS vote (8/15 < 12/15), yet Q moves: moving P would drag its chi ủy and secretary.
     assert subjects["P"]["votes"]["XS"] < subjects["Q"]["votes"]["XS"]

@@ -34,7 +34,7 @@ from solver.commands.workbook import cmd_import, cmd_template, write_template
 from solver.engine.solve import SolveOptions, solve
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))
+EXAMPLES = sorted((ROOT / "tests" / "data" / "examples").glob("*.json"))
 SCENARIOS = sorted((ROOT / "scenarios").glob("**/*.json"))
 
 ORG, MEMBER, COLL, LEADER, UNIT = (KIND_SHEETS[k] for k in Kind)

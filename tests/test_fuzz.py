@@ -38,7 +38,7 @@ from model.loader import LoadedCase, load_case, parse_case
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "data" / "broken"
-EXAMPLES = ROOT.parent / "shared" / "examples"
+EXAMPLES = ROOT / "tests" / "data" / "examples"
 EXIT_INVALID = 2
 
 _VIETNAMESE_LETTER = re.compile(

@@ -18,7 +18,7 @@ from solver.commands.cli import EXIT_INVALID
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
-EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))
+EXAMPLES = sorted((ROOT / "tests" / "data" / "examples").glob("*.json"))
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.json"))
 
 _VIETNAMESE_LETTER = re.compile(

@@ -27,10 +27,10 @@ from solver.reports.excel import KIND_SHEETS, build_xlsx, write_xlsx
 from solver.engine.solve import SolveOptions, solve
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.json"))
+EXAMPLES = sorted((ROOT / "tests" / "data" / "examples").glob("*.json"))
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.json") if p.stat().st_size < 400_000)
 CASES = EXAMPLES + SCENARIOS
-CONFLICT_EXAMPLE = ROOT.parent / "shared" / "examples" / "05_conflicting_locks.json"
+CONFLICT_EXAMPLE = ROOT / "tests" / "data" / "examples" / "05_conflicting_locks.json"
 RULE_IDS = set(load_catalogue().rule_ids)
 
 
@@ -139,7 +139,7 @@ def test_word_changes_table_lists_every_changed_subject_with_official_levels(pat
 
 
 def test_word_report_title_options_and_status_are_in_words():
-    path = ROOT.parent / "shared" / "examples" / "07b_two_xs_ten_members_good_and_above.json"
+    path = ROOT / "tests" / "data" / "examples" / "07b_two_xs_ten_members_good_and_above.json"
     loaded, result = solved(path)
     document = read_docx(docx_bytes(path))
     text = "\n".join(paragraphs(document))
@@ -151,7 +151,7 @@ def test_word_report_title_options_and_status_are_in_words():
     assert "ĐÃ ĐƯỢC CHỨNG MINH" in text and "CHƯA" not in text
     assert not any(p.startswith("Ngày ") for p in paragraphs(document))  # no date unless asked
 
-    literal = ROOT.parent / "shared" / "examples" / "07a_two_xs_ten_members_literal.json"
+    literal = ROOT / "tests" / "data" / "examples" / "07a_two_xs_ten_members_literal.json"
     base_row = next(r for r in table_starting(read_docx(docx_bytes(literal)), "Tùy chọn quy tắc")
                     if r[0] == "Cơ số tính tỷ lệ")
     assert "đúng chữ văn bản" in base_row[1] and base_row[2] == "mặc định"
@@ -301,7 +301,7 @@ def test_quota_numbers_in_word_and_excel_agree_with_the_recount(path):
 
 
 def test_the_cap_example_shows_its_group_over_the_cap_before():
-    path = ROOT.parent / "shared" / "examples" / "01_cap_20_percent.json"
+    path = ROOT / "tests" / "data" / "examples" / "01_cap_20_percent.json"
     loaded, result = solved(path)
     group = loaded.hierarchy.group(loaded.hierarchy.group_of["DV1"])
     row = next(r for r in quota_table(loaded, result) if r["group"] == group.id)
@@ -311,7 +311,7 @@ def test_the_cap_example_shows_its_group_over_the_cap_before():
 
 
 def test_level_counts_add_up_to_the_rated_subjects():
-    loaded, result = solved(ROOT.parent / "shared" / "examples" / "03_quota_vs_head_collective.json")
+    loaded, result = solved(ROOT / "tests" / "data" / "examples" / "03_quota_vs_head_collective.json")
     for row in level_counts(loaded, result):
         assert sum(row["before"].values()) == sum(row["after"].values()) == row["rated"]
 
@@ -349,7 +349,7 @@ def test_excel_has_one_sheet_per_kind_with_targets_finals_and_reasons(path):
 
 
 def test_excel_summary_states_the_status_and_counts():
-    path = ROOT.parent / "shared" / "examples" / "04_branch_bounded_by_member.json"
+    path = ROOT / "tests" / "data" / "examples" / "04_branch_bounded_by_member.json"
     loaded, result = solved(path)
     ws = read_xlsx(xlsx_bytes(path))["Tổng hợp"]
     values = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0]}
@@ -364,7 +364,7 @@ def test_excel_summary_states_the_status_and_counts():
 # ---- determinism ----------------------------------------------------------------------------------
 
 def test_two_writes_are_byte_identical(tmp_path):
-    path = ROOT.parent / "shared" / "examples" / "04_branch_bounded_by_member.json"
+    path = ROOT / "tests" / "data" / "examples" / "04_branch_bounded_by_member.json"
     loaded, result = solved(path)
     again = solve(load_case(path), SolveOptions(workers=2, time_limit=30))
     writers = (("a.docx", lambda p, r: write_docx(loaded, r, p)), ("a.xlsx", lambda p, r: write_xlsx(loaded, r, p)))
@@ -401,7 +401,7 @@ def run_report(*argv: str) -> int:
 
 
 def test_report_command_writes_both_files(tmp_path, capsys):
-    path = ROOT.parent / "shared" / "examples" / "01_cap_20_percent.json"
+    path = ROOT / "tests" / "data" / "examples" / "01_cap_20_percent.json"
     out_docx, out_xlsx = tmp_path / "sub" / "bc.docx", tmp_path / "kq.xlsx"
     assert run_report(path, "--docx", out_docx, "--xlsx", out_xlsx, "--no-date") == 0
     printed = capsys.readouterr().out

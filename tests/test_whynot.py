@@ -7,7 +7,7 @@ from model.loader import load_case
 from solver.commands.cli import main
 from solver.explanations.whynot import hold
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "data" / "examples"
 
 
 def test_keeping_the_stronger_branch_costs_two_more_changes_in_example_03():
