@@ -81,6 +81,13 @@ class Kind(str, Enum):
         return KIND_LABELS[self]
 
 
+#: The type of a same-level unit (S3): the K trigger counts only the Fatherland Front and mass organizations.
+UNIT_CATEGORIES = {
+    "chinh_quyen": "Chính quyền",
+    "mat_tran": "Mặt trận Tổ quốc",
+    "doan_the": "Đoàn thể chính trị - xã hội",
+}
+
 KIND_LABELS = {
     Kind.party_org: "Tổ chức đảng",
     Kind.member: "Đảng viên",
@@ -155,8 +162,14 @@ class Facts(Strict):
     committee_member_disciplined: bool = False
     subordinate_committee_disciplined: bool = False
     standing_committee_disciplined: bool = False
-    # collective-level facts (S4)
+    # collective-level facts (S4, E7c)
     disunity: bool = False
+    #: E7c: the collective (a subordinate party committee) let corruption or other violations happen, and
+    #: they were dealt with ("để xảy ra các vụ, việc tham ô, tham nhũng và các vi phạm khác bị xử lý").
+    violations_handled: bool = False
+    #: E9: the id of the party organization where a member's violation happened, when the discipline came
+    #: after a transfer; the discipline then counts against that organization, not the member's new one.
+    violation_org: str | None = Field(None, min_length=1, max_length=200)
 
     @field_validator("civil_servant_level", mode="before")
     @classmethod
@@ -172,7 +185,7 @@ class Facts(Strict):
 FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
     Kind.member: frozenset({
         "civil_servant_level", "disciplined", "self_remedied", "committee_member", "degeneration",
-        "targets_below_half", "sick_leave_months", "maternity_leave", "criteria",
+        "targets_below_half", "sick_leave_months", "maternity_leave", "criteria", "violation_org",
     }),
     Kind.leader: frozenset({
         "civil_servant_level", "disciplined", "self_remedied", "degeneration", "targets_below_half",
@@ -184,6 +197,7 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
     }),
     Kind.collective: frozenset({
         "disciplined", "disunity", "degeneration", "targets_below_half", "criteria", "self_remedied",
+        "violations_handled",
     }),
     Kind.unit: frozenset({"targets_below_half"}),
 }
@@ -200,6 +214,12 @@ class Subject(Strict):
     leads: str | None = None
     heads: str | None = None
     category: str | None = None
+    #: P1: one person's records (a member record and leader records) share this identifier.
+    person: str | None = Field(None, min_length=1, max_length=200)
+    #: P1: this record is the person's main and highest post.
+    main_post: bool = False
+    #: A collective's deciding committee: the party organization whose committee rates it (quota groups).
+    decided_by: str | None = Field(None, min_length=1, max_length=200)
     same_level_units: tuple[str, ...] = ()
     votes: Votes | None = None
     voters: int | None = Field(None, ge=1, le=1_000_000)
@@ -296,11 +316,15 @@ class Expect(Strict):
 
 
 class Case(Strict):
-    """A rating round: subjects, explicit quota groups, the rule profile and option overrides."""
+    """A rating round: subjects, explicit quota groups, the rule profile, parameter overrides and rule switches."""
 
     name: str = Field(min_length=1)
     profile: str | None = None
+    #: The rating year: a rule that took effect after its end is not in force.
+    year: int | None = Field(None, ge=2000, le=2100)
     options: OptionOverrides = OptionOverrides()
+    #: Rules switched on or off for this case against its profile (rule ID → on), e.g. {"C2": true}.
+    rules: dict[str, bool] = {}
     subjects: tuple[Subject, ...]
     groups: tuple[Group, ...] = ()
     expect: Expect | None = None
@@ -315,6 +339,6 @@ class Case(Strict):
 
 
 __all__ = [
-    "Case", "Criteria", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
+    "Case", "Criteria", "UNIT_CATEGORIES", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
     "Subject", "Tier", "Votes", "nfc_deep",
 ]

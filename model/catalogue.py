@@ -1,10 +1,12 @@
-"""The rule catalogue as data: rule IDs, titles, citations to the seeds, rule options and profiles.
+"""The rule catalogue as data: sources, rules with their citations, parameters and profiles.
 
-The law's text lives in ``model/data/rules.toml`` (one ``[[rule]]`` per rule ID of RULES.md, with
-verbatim quotes from the two seed guides); this module loads it strictly into frozen models and
-resolves the rule options a case runs with: defaults of :class:`RuleOptions`, then the chosen
-profile's overrides, then the case's own :class:`OptionOverrides`. Code refers to rules by ID and
-reads citations from here; it never retypes them.
+The law lives in ``model/data/rules.toml``: the texts a rule may cite (``Source``), one ``Rule`` per rule ID
+with verbatim quotes from those texts, the parameters of the rules (``ParamSpec``: the numbers and readings
+of the text, with the literal reading as default) and the profiles (``Profile``: a dated choice of sources,
+rules in force and parameter values). This module loads it strictly into frozen models and resolves what a
+case runs with (``RuleOptions``): the default parameters, then the profile's values, then the case's own
+``OptionOverrides``; the rules in force are the profile's, switched on or off by the case's ``rules`` map.
+Code refers to rules by ID and reads citations from here; it never retypes them.
 """
 
 from __future__ import annotations
@@ -35,22 +37,16 @@ from pydantic import (
 
 from model.errors import pydantic_message
 
-DEFAULT_PROFILE = "bmt-2018"
+DEFAULT_PROFILE = "bmt-bd-2020"
 
-#: The seed file each citation source refers to (RULES.md: BMT = Buôn Ma Thuột 2018, BĐ = Bù Đăng 2020).
-SEEDS: dict[str, str] = {"BMT": "001_e88d142370430d59.txt", "BĐ": "000_bbfa2d98fbdf0405.txt"}
-
-Source = Literal["BMT", "BĐ"]
-Family = Literal["ballot", "quota", "structural", "individual", "order"]
+Family = Literal["ballot", "quota", "structural", "individual", "order", "person"]
 Kind = Literal["party_org", "member", "collective", "leader"]
-OptionType = Literal["int", "bool", "enum"]
+ParamType = Literal["int", "bool", "enum"]
 CapBase = Literal["good_only", "good_and_above"]
+SeveralPosts = Literal["report", "follow_main"]
 
 KINDS: tuple[str, ...] = get_args(Kind)
 FAMILIES: tuple[str, ...] = get_args(Family)
-
-#: Section numbering of each source, as RULES.md writes it (BMT II.B.x.y[a-d], BĐ 5.n).
-_SECTION_PATTERNS = {"BMT": r"^II\.B\.\d+(\.\d+[a-d]?)?$", "BĐ": r"^5\.\d+$"}
 
 
 class CatalogueError(ValueError):
@@ -69,8 +65,9 @@ def _require_nfc(text: str) -> str:
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_require_nfc)]
 RuleId = Annotated[str, Field(pattern=r"^[A-Z]\d+[a-z]?$")]
+SourceId = Annotated[str, Field(pattern=r"^[A-ZĐ][A-ZĐ0-9]*$")]
 ProfileId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-OptionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+ParamName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Frozen(BaseModel):
@@ -78,15 +75,18 @@ class _Frozen(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------
-# Rule options: the readings the text allows, with the literal reading as default.
+# Parameters: the numbers and readings of the text, with the literal reading as default.
 # ---------------------------------------------------------------------------------------------
 
 CapPercent = Annotated[int, Field(ge=1, le=100)]
-Count = Annotated[int, Field(ge=0)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+SmallCount = Annotated[int, Field(ge=0, le=1000)]
+UnitsCount = Annotated[int, Field(ge=1, le=100)]
+Months = Annotated[int, Field(ge=1, le=12)]
 
 
-class RuleOptions(BaseModel):
-    """The values of every rule option a solve runs with (defaults = the literal text, RULES.md)."""
+class Params(BaseModel):
+    """The value of every rule parameter (defaults = the literal text); the [[param]] entries describe them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -95,29 +95,70 @@ class RuleOptions(BaseModel):
     #: C1: the base is the number rated T ("good_only", the text) or rated T or XS ("good_and_above").
     cap_base: CapBase = "good_only"
     #: C2: a group whose base is below this count ("dưới 05") gets the small-group allowance.
-    small_group_threshold: Count = 5
+    small_group_threshold: SmallCount = 5
     #: C2: how many XS such a group may have ("chọn 01"); 0 turns C2 off.
-    small_group_allowance: Count = 1
+    small_group_allowance: SmallCount = 1
     #: RULES.md §6: whether a level may be raised above its target (default: only down).
     allow_up: bool = False
-    #: E7b: the literal reading (a disciplined member makes the organization K); False turns E7b off.
+    #: E7b: the literal reading (a disciplined member or committee makes the organization K); False turns E7b off.
     org_member_discipline: bool = True
+    #: S3: more than this percentage of members (of subordinate committees) K makes the organization K.
+    org_k_percent: Percent = 20
+    #: S3: this many Fatherland Front / mass organizations K at the same level make the organization K.
+    units_k_at_least: UnitsCount = 2
+    #: E5: this many months of sick leave or more cap a member at HT.
+    sick_leave_months: Months = 3
+    #: S2: the head is also bounded by his collective (BMT II.B.4), not only by the unit (BĐ 5.11).
+    head_below_collective: bool = True
+    #: S2: a head who transferred in, unrelated to the unit's rating, is exempt (BĐ 5.11).
+    transfer_exemption: bool = False
+    #: P1: one person's records that end at different levels are reported, or follow the main post.
+    several_posts: SeveralPosts = "report"
+
+
+class RuleOptions(Params):
+    """What a solve runs with: the parameter values, the rules in force and the sources they may cite."""
+
+    #: The profile these options were resolved from.
+    profile: str = DEFAULT_PROFILE
+    #: The IDs of the rules in force, in catalogue order.
+    rules: tuple[str, ...] = Field(default_factory=lambda: load_catalogue().default_profile.rules)
+    #: The sources a case under this profile cites, in the profile's order.
+    sources: tuple[str, ...] = Field(default_factory=lambda: load_catalogue().default_profile.sources)
+
+    def on(self, rule_id: str) -> bool:
+        """Whether the rule is in force for this case."""
+        return rule_id in self.rules
+
+    @property
+    def params(self) -> Params:
+        return Params.model_validate({k: getattr(self, k) for k in Params.model_fields})
+
+
+def _optional(annotation: Any) -> Any:
+    return annotation | None
 
 
 class OptionOverrides(BaseModel):
-    """Option values a profile or a case sets explicitly; ``None`` leaves the value below in place."""
+    """Parameter values a case (or a what-if) sets explicitly; ``None`` leaves the profile's value in place."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     cap_percent: CapPercent | None = None
     cap_base: CapBase | None = None
-    small_group_threshold: Count | None = None
-    small_group_allowance: Count | None = None
+    small_group_threshold: SmallCount | None = None
+    small_group_allowance: SmallCount | None = None
     allow_up: bool | None = None
     org_member_discipline: bool | None = None
+    org_k_percent: Percent | None = None
+    units_k_at_least: UnitsCount | None = None
+    sick_leave_months: Months | None = None
+    head_below_collective: bool | None = None
+    transfer_exemption: bool | None = None
+    several_posts: SeveralPosts | None = None
 
     def given(self) -> dict[str, Any]:
-        """Only the options set here, as a plain dict."""
+        """Only the values set here, as a plain dict."""
         return self.model_dump(exclude_none=True)
 
 
@@ -126,68 +167,126 @@ class OptionOverrides(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
-class Citation(_Frozen):
-    """One place in a seed text that a rule rests on, with a short verbatim quote (NFC)."""
+class Source(_Frozen):
+    """A text rules may cite: what it is, who issued it when, how its sections are numbered, where it is."""
 
-    source: Source
-    seed: str
-    section: str
-    quote: Text
+    id: SourceId
+    label: Text
+    document: Text
+    short: Text
+    number: str = ""
+    date: date
+    issuer: Text
+    implements: str = ""
+    section_pattern: Text
+    section_words: Text
+    text_file: str = ""
+    note: str = ""
+
+    @field_validator("section_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"biểu thức số mục không hợp lệ: {exc}") from None
+        return value
 
     @model_validator(mode="after")
-    def _seed_and_section_match_source(self) -> Citation:
-        if self.seed != SEEDS[self.source]:
-            expected = SEEDS[self.source]
-            raise ValueError(f"nguồn {self.source} phải trỏ tới tệp {expected}, không phải {self.seed}")
-        if not re.match(_SECTION_PATTERNS[self.source], self.section):
-            raise ValueError(f"số mục {self.section!r} không đúng cách đánh số của nguồn {self.source}")
+    def _words_name_the_section(self) -> Source:
+        if "{section}" not in self.section_words:
+            raise ValueError("section_words phải chứa {section}")
         return self
+
+    def section_text(self, section: str) -> str:
+        """How a section of this text is read in a sentence, e.g. "điểm 5.13" or "Điều 11 khoản 1"."""
+        return self.section_words.format(section=section)
+
+
+class Citation(_Frozen):
+    """One place in a source that a rule rests on, the kinds of subject it speaks of, and a short quote."""
+
+    source: SourceId
+    section: Text
+    quote: Text
+    kinds: tuple[Kind, ...] = ()
 
     @property
     def label(self) -> str:
-        """The citation as RULES.md writes it, e.g. "BMT II.B.2.3a"."""
-        return f"{self.source} {self.section}"
+        """The citation as a compact label, e.g. "BMT II.B.2.3a" (source label and section)."""
+        return f"{_source_label(self.source)} {self.section}"
+
+
+def _source_label(source_id: str) -> str:
+    try:
+        return load_catalogue().source(source_id).label
+    except (KeyError, CatalogueError, RecursionError):
+        return source_id
 
 
 class Rule(_Frozen):
-    """One rule of RULES.md: ID, Vietnamese title and summary, the options it reads, its citations."""
+    """One rule: ID, Vietnamese title and summary, the kinds it binds, the parameters it reads, its citations."""
 
     id: RuleId
     title: Text
     family: Family
-    applies_to: tuple[Kind, ...]
+    binds: tuple[Kind, ...]
     summary: Text
-    options: tuple[OptionName, ...] = ()
+    params: tuple[ParamName, ...] = ()
     effective_from: date
     citations: tuple[Citation, ...]
 
-    @field_validator("applies_to", "options")
+    @field_validator("binds", "params")
     @classmethod
     def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(value)) != len(value):
             raise ValueError(f"giá trị bị lặp: {list(value)}")
         return value
 
-    @field_validator("applies_to", "citations")
+    @field_validator("binds", "citations")
     @classmethod
     def _not_empty(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
         if not value:
             raise ValueError("cần ít nhất một phần tử")
         return value
 
+    def citations_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None) -> list[Citation]:
+        """The citations from these sources (all when None); with ``kind``, those that speak of that kind when
+        the rule has any (a citation without ``kinds`` speaks of every kind the rule binds)."""
+        chosen = [c for c in self.citations if sources is None or c.source in sources]
+        if kind is not None:
+            own = [c for c in chosen if not c.kinds or kind in c.kinds]
+            if own:
+                chosen = own
+        return chosen
+
+    def cite_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None) -> str:
+        """The citation labels from these sources (for ``kind``), in file order without repeats, joined by "; "."""
+        return "; ".join(dict.fromkeys(c.label for c in self.citations_in(sources, kind)))
+
     @property
     def cite(self) -> str:
-        """Every citation label, in file order without repeats, joined by "; "."""
-        return "; ".join(dict.fromkeys(c.label for c in self.citations))
+        """Every citation label of the rule, in file order without repeats."""
+        return self.cite_in()
+
+    # Names of the previous catalogue format, read by modules not yet moved to the new names.
+    @property
+    def options(self) -> tuple[str, ...]:
+        return self.params
+
+    @property
+    def applies_to(self) -> tuple[str, ...]:
+        return self.binds
 
 
-class OptionSpec(_Frozen):
-    """How a rule option is presented and bounded: type, default, choices, bounds, UI texts, rules."""
+class ParamSpec(_Frozen):
+    """How a rule parameter is presented and bounded: type, default, choices with labels, bounds, texts, rules."""
 
-    name: OptionName
-    type: OptionType
+    name: ParamName
+    type: ParamType
     default: StrictBool | StrictInt | StrictStr
     choices: tuple[str, ...] = ()
+    labels: tuple[Annotated[Text, Field(pattern=r"^[^,]*$")], ...] = ()
     minimum: StrictInt | None = None
     maximum: StrictInt | None = None
     title: Text
@@ -195,39 +294,64 @@ class OptionSpec(_Frozen):
     rules: tuple[RuleId, ...] = ()
 
     @model_validator(mode="after")
-    def _default_fits_type(self) -> OptionSpec:
+    def _default_fits_type(self) -> ParamSpec:
         kind = {"int": int, "bool": bool, "enum": str}[self.type]
         if type(self.default) is not kind:
             raise ValueError(f"giá trị mặc định {self.default!r} không thuộc kiểu {self.type}")
         if self.type == "enum":
             if not self.choices or self.default not in self.choices:
-                raise ValueError(f"tùy chọn enum cần choices chứa giá trị mặc định {self.default!r}")
-        elif self.choices:
-            raise ValueError(f"chỉ tùy chọn enum mới có choices (đây là {self.type})")
+                raise ValueError(f"tham số enum cần choices chứa giá trị mặc định {self.default!r}")
+            if len(self.labels) != len(self.choices):
+                raise ValueError("tham số enum cần đúng một nhãn tiếng Việt (labels) cho mỗi giá trị của choices")
+        elif self.choices or self.labels:
+            raise ValueError(f"chỉ tham số enum mới có choices và labels (đây là {self.type})")
         if self.type != "int" and (self.minimum is not None or self.maximum is not None):
-            raise ValueError("chỉ tùy chọn int mới có minimum/maximum")
+            raise ValueError("chỉ tham số int mới có minimum/maximum")
         if self.minimum is not None and self.default < self.minimum:
             raise ValueError(f"giá trị mặc định {self.default} nhỏ hơn minimum {self.minimum}")
         if self.maximum is not None and self.default > self.maximum:
             raise ValueError(f"giá trị mặc định {self.default} lớn hơn maximum {self.maximum}")
         return self
 
+    def label_of(self, value: Any) -> str:
+        """A value in words, for a committee: the enum label, "có"/"không", or the number."""
+        if self.type == "enum":
+            return self.labels[self.choices.index(value)] if value in self.choices else str(value)
+        if self.type == "bool":
+            return "có" if value else "không"
+        return str(value)
+
 
 class Profile(_Frozen):
-    """A named set of option values with the period it was in force (``effective_to`` inclusive, None = open)."""
+    """A named, dated choice of sources, rules in force and parameter values (``effective_to`` inclusive)."""
 
     id: ProfileId
+    #: A short name for lists (no comma: Excel's dropdown lists are comma-separated).
+    short: Annotated[Text, Field(max_length=60, pattern=r"^[^,]*$")]
     title: Text
     description: Text
+    sources: tuple[SourceId, ...]
+    rules: tuple[RuleId, ...]
+    #: Rules this profile keeps although none of its sources states them, each with the reason in words.
+    unsourced: dict[RuleId, Text] = Field(default_factory=dict)
     effective_from: date
     effective_to: date | None = None
     default: StrictBool = False
-    options: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("options")
+    @field_validator("params")
     @classmethod
-    def _options_are_overrides(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _params_are_overrides(cls, value: dict[str, Any]) -> dict[str, Any]:
         return OptionOverrides.model_validate(value).given()
+
+    @field_validator("sources", "rules")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("cần ít nhất một phần tử")
+        if len(set(value)) != len(value):
+            raise ValueError(f"giá trị bị lặp: {list(value)}")
+        return value
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Profile:
@@ -237,12 +361,17 @@ class Profile(_Frozen):
 
     @property
     def overrides(self) -> OptionOverrides:
-        return OptionOverrides.model_validate(self.options)
+        return OptionOverrides.model_validate(self.params)
 
     @property
     def rule_options(self) -> RuleOptions:
-        """The option defaults with this profile's overrides applied."""
-        return RuleOptions.model_validate(self.options)
+        """The parameter defaults with this profile's values, its rules and its sources."""
+        return RuleOptions.model_validate({**self.params, "profile": self.id, "rules": self.rules,
+                                           "sources": self.sources})
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.params
 
     def in_force(self, day: date) -> bool:
         """Whether ``day`` falls in the profile's period."""
@@ -250,38 +379,71 @@ class Profile(_Frozen):
 
 
 class Catalogue(_Frozen):
-    """Every rule (in RULES.md order), option and profile, checked for consistency with each other."""
+    """Every source, rule (in RULES.md order), parameter and profile, checked for consistency with each other."""
 
+    sources: tuple[Source, ...]
     rules: tuple[Rule, ...]
-    options: tuple[OptionSpec, ...]
+    params: tuple[ParamSpec, ...]
     profiles: tuple[Profile, ...]
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
         problems: list[str] = [] if self.rules else ["danh mục không có quy tắc nào"]
         for what, ids in (
+            ("mã nguồn", [s.id for s in self.sources]),
             ("mã quy tắc", [r.id for r in self.rules]),
-            ("tên tùy chọn", [o.name for o in self.options]),
+            ("tên tham số", [o.name for o in self.params]),
             ("mã bộ quy định", [p.id for p in self.profiles]),
         ):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             if repeated:
                 problems.append(f"{what} bị lặp: {', '.join(repeated)}")
+        sources = {s.id: s for s in self.sources}
         rules = {r.id: r for r in self.rules}
-        options = {o.name: o for o in self.options}
+        params = {o.name: o for o in self.params}
         for rule in self.rules:
-            for name in rule.options:
-                if name not in options:
-                    problems.append(f"quy tắc {rule.id} đọc tùy chọn không tồn tại {name!r}")
-                elif rule.id not in options[name].rules:
-                    problems.append(f"quy tắc {rule.id} đọc tùy chọn {name!r} mà tùy chọn không ghi quy tắc này")
-        for option in self.options:
-            for rid in option.rules:
+            for c in rule.citations:
+                src = sources.get(c.source)
+                if src is None:
+                    problems.append(f"quy tắc {rule.id} trích nguồn không khai báo {c.source!r}")
+                elif not re.match(src.section_pattern, c.section):
+                    problems.append(f"quy tắc {rule.id}: số mục {c.section!r} không đúng cách đánh số của nguồn "
+                                    f"{c.source}")
+                for k in c.kinds:
+                    if k not in rule.binds:
+                        problems.append(f"quy tắc {rule.id}: trích dẫn {c.source} {c.section} nói về {k} mà quy "
+                                        "tắc không áp dụng cho loại đối tượng này")
+            for name in rule.params:
+                if name not in params:
+                    problems.append(f"quy tắc {rule.id} đọc tham số không tồn tại {name!r}")
+                elif rule.id not in params[name].rules:
+                    problems.append(f"quy tắc {rule.id} đọc tham số {name!r} mà tham số không ghi quy tắc này")
+        for spec in self.params:
+            for rid in spec.rules:
                 if rid not in rules:
-                    problems.append(f"tùy chọn {option.name!r} ghi quy tắc không tồn tại {rid}")
-                elif option.name not in rules[rid].options:
-                    problems.append(f"tùy chọn {option.name!r} ghi quy tắc {rid} mà quy tắc không đọc nó")
-        problems.extend(_mismatches_with_rule_options(self.options))
+                    problems.append(f"tham số {spec.name!r} ghi quy tắc không tồn tại {rid}")
+                elif spec.name not in rules[rid].params:
+                    problems.append(f"tham số {spec.name!r} ghi quy tắc {rid} mà quy tắc không đọc nó")
+        problems.extend(_mismatches_with_params(self.params))
+        order = {r.id: i for i, r in enumerate(self.rules)}
+        for p in self.profiles:
+            for sid in p.sources:
+                if sid not in sources:
+                    problems.append(f"bộ quy định {p.id} dùng nguồn không khai báo {sid!r}")
+            for rid in p.rules:
+                if rid not in rules:
+                    problems.append(f"bộ quy định {p.id} ghi quy tắc không tồn tại {rid}")
+                elif not rules[rid].citations_in(p.sources) and rid not in p.unsourced:
+                    problems.append(f"bộ quy định {p.id}: quy tắc {rid} không có trích dẫn nào từ nguồn của bộ "
+                                    f"({', '.join(p.sources)}) và không ghi lý do trong unsourced")
+            if [r for r in p.rules if r in order] != sorted((r for r in p.rules if r in order), key=order.get):
+                problems.append(f"bộ quy định {p.id}: các quy tắc phải theo thứ tự của danh mục")
+            for rid in p.unsourced:
+                if rid not in p.rules:
+                    problems.append(f"bộ quy định {p.id}: unsourced ghi quy tắc {rid} không thuộc bộ")
+                elif rid in rules and rules[rid].citations_in(p.sources):
+                    problems.append(f"bộ quy định {p.id}: quy tắc {rid} đã có trích dẫn từ nguồn của bộ, "
+                                    "không cần ghi trong unsourced")
         defaults = [p.id for p in self.profiles if p.default]
         if defaults != [DEFAULT_PROFILE]:
             problems.append(f"phải có đúng một bộ quy định mặc định, là {DEFAULT_PROFILE!r}; tệp có {defaults}")
@@ -301,6 +463,13 @@ class Catalogue(_Frozen):
     def default_profile(self) -> Profile:
         return next(p for p in self.profiles if p.default)
 
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources)
+        raise KeyError(f"Không có nguồn {source_id!r} trong danh mục; các nguồn hiện có: {known}")
+
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
             if r.id == rule_id:
@@ -308,12 +477,19 @@ class Catalogue(_Frozen):
         known = ", ".join(self.rule_ids)
         raise KeyError(f"Không có quy tắc {rule_id!r} trong danh mục; các mã hiện có: {known}")
 
-    def option(self, name: str) -> OptionSpec:
-        for o in self.options:
+    @property
+    def options(self) -> tuple[ParamSpec, ...]:
+        return self.params
+
+    def option(self, name: str) -> ParamSpec:
+        return self.param(name)
+
+    def param(self, name: str) -> ParamSpec:
+        for o in self.params:
             if o.name == name:
                 return o
-        known = ", ".join(o.name for o in self.options)
-        raise KeyError(f"Không có tùy chọn {name!r} trong danh mục; các tùy chọn hiện có: {known}")
+        known = ", ".join(o.name for o in self.params)
+        raise KeyError(f"Không có tham số {name!r} trong danh mục; các tham số hiện có: {known}")
 
     def profile(self, profile_id: str) -> Profile:
         for p in self.profiles:
@@ -323,22 +499,26 @@ class Catalogue(_Frozen):
         raise UnknownProfile(f"Không có bộ quy định {profile_id!r}; các bộ quy định hiện có: {known}")
 
 
+#: The previous name of ParamSpec.
+OptionSpec = ParamSpec
+
+
 def _bounds(metadata: list[Any]) -> tuple[int | None, int | None]:
     low = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), None)
     high = next((m.le for m in metadata if isinstance(m, annotated_types.Le)), None)
     return low, high
 
 
-def _mismatches_with_rule_options(specs: tuple[OptionSpec, ...]) -> list[str]:
-    """Where the file's option list differs from the fields of RuleOptions (names, types, defaults, bounds)."""
-    fields = RuleOptions.model_fields
+def _mismatches_with_params(specs: tuple[ParamSpec, ...]) -> list[str]:
+    """Where the file's parameter list differs from the fields of Params (names, types, defaults, bounds)."""
+    fields = Params.model_fields
     problems = []
     missing = [n for n in fields if n not in {s.name for s in specs}]
     extra = [s.name for s in specs if s.name not in fields]
     if missing:
-        problems.append(f"thiếu tùy chọn của RuleOptions: {', '.join(missing)}")
+        problems.append(f"thiếu tham số của Params: {', '.join(missing)}")
     if extra:
-        problems.append(f"tùy chọn không có trong RuleOptions: {', '.join(extra)}")
+        problems.append(f"tham số không có trong Params: {', '.join(extra)}")
     for spec in specs:
         field = fields.get(spec.name)
         if field is None:
@@ -349,15 +529,15 @@ def _mismatches_with_rule_options(specs: tuple[OptionSpec, ...]) -> list[str]:
         else:
             kind, choices = {bool: "bool", int: "int"}[annotation], ()
         if spec.type != kind:
-            problems.append(f"tùy chọn {spec.name!r}: kiểu {spec.type} khác RuleOptions ({kind})")
+            problems.append(f"tham số {spec.name!r}: kiểu {spec.type} khác Params ({kind})")
         if spec.default != field.default or type(spec.default) is not type(field.default):
-            problems.append(f"tùy chọn {spec.name!r}: mặc định {spec.default!r} khác RuleOptions {field.default!r}")
+            problems.append(f"tham số {spec.name!r}: mặc định {spec.default!r} khác Params {field.default!r}")
         if tuple(spec.choices) != tuple(choices):
-            problems.append(f"tùy chọn {spec.name!r}: choices {list(spec.choices)} khác RuleOptions {list(choices)}")
+            problems.append(f"tham số {spec.name!r}: choices {list(spec.choices)} khác Params {list(choices)}")
         low, high = _bounds(field.metadata)
         if (spec.minimum, spec.maximum) != (low, high):
             problems.append(
-                f"tùy chọn {spec.name!r}: giới hạn [{spec.minimum}, {spec.maximum}] khác RuleOptions [{low}, {high}]"
+                f"tham số {spec.name!r}: giới hạn [{spec.minimum}, {spec.maximum}] khác Params [{low}, {high}]"
             )
     return problems
 
@@ -367,7 +547,7 @@ def _mismatches_with_rule_options(specs: tuple[OptionSpec, ...]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 #: File layout (TOML array-of-tables names) → model field names.
-_TOP_LEVEL = {"rule": "rules", "option": "options", "profile": "profiles"}
+_TOP_LEVEL = {"source": "sources", "rule": "rules", "param": "params", "profile": "profiles"}
 _RULE_KEYS = {"citation": "citations"}
 
 
@@ -409,7 +589,7 @@ def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     for depth, item in enumerate(loc):
         if isinstance(item, int):
             label = f"[{item}]"
-            if depth == 1 and loc[0] in ("rules", "profiles", "options"):
+            if depth == 1 and loc[0] in _TOP_LEVEL.values():
                 entries = data.get(loc[0]) or []
                 entry = entries[item] if item < len(entries) and isinstance(entries[item], dict) else {}
                 ident = entry.get("id") or entry.get("name")
@@ -467,9 +647,18 @@ def load_catalogue() -> Catalogue:
 
 
 def resolve_options(
-    profile_id: str | None, overrides: OptionOverrides | dict[str, Any] | None = None
+    profile_id: str | None,
+    overrides: OptionOverrides | dict[str, Any] | None = None,
+    switches: dict[str, bool] | None = None,
+    year: int | None = None,
 ) -> RuleOptions:
-    """The options a solve runs with: defaults, then the profile's (None = default profile), then ``overrides``."""
+    """What a solve runs with: the profile (None = the default profile), its parameter values with
+    ``overrides`` on top, and its rules with ``switches`` (rule ID → on/off) applied, in catalogue order.
+
+    A rule the case switches on although the profile's sources do not state it brings its own source, so
+    it is cited where it comes from. With ``year`` (the rating year), a rule that took effect after the
+    end of that year is not in force.
+    """
     catalogue = load_catalogue()
     profile = catalogue.default_profile if profile_id is None else catalogue.profile(profile_id)
     if overrides is None:
@@ -478,11 +667,24 @@ def resolve_options(
         given = overrides.given()
     else:
         given = OptionOverrides.model_validate(overrides).given()
-    return RuleOptions.model_validate({**profile.options, **given})
+    rules = set(profile.rules)
+    for rid, on in (switches or {}).items():
+        catalogue.rule(rid)  # an unknown rule is a KeyError naming the known ones
+        (rules.add if on else rules.discard)(rid)
+    if year is not None:
+        rules = {r for r in rules if catalogue.rule(r).effective_from <= date(year, 12, 31)}
+    ordered = tuple(r for r in catalogue.rule_ids if r in rules)
+    sources = list(profile.sources)
+    for rid in ordered:
+        rule = catalogue.rule(rid)
+        if not rule.citations_in(tuple(sources)) and rid not in profile.unsourced:
+            sources.append(rule.citations[0].source)
+    return RuleOptions.model_validate({**profile.params, **given, "profile": profile.id, "rules": ordered,
+                                       "sources": tuple(sources)})
 
 
 __all__ = [
-    "DEFAULT_PROFILE", "FAMILIES", "KINDS", "SEEDS", "Catalogue", "CatalogueError", "Citation", "OptionOverrides",
-    "OptionSpec", "Profile", "Rule", "RuleOptions", "UnknownProfile", "load_catalogue", "parse_catalogue",
-    "read_catalogue", "resolve_options",
+    "DEFAULT_PROFILE", "FAMILIES", "KINDS", "Catalogue", "CatalogueError", "Citation", "OptionOverrides",
+    "OptionSpec", "ParamSpec", "Params", "Profile", "Rule", "RuleOptions", "Source", "UnknownProfile", "load_catalogue",
+    "parse_catalogue", "read_catalogue", "resolve_options",
 ]

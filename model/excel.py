@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from model.case import FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, Facts, Kind, Tier
+from model.case import FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, UNIT_CATEGORIES, Facts, Kind, Tier
 from model.catalogue import OptionSpec, load_catalogue
 from model.errors import CaseInvalid, InputProblem
 from model.levels import LEVELS_DESC, Level, parse_level
@@ -78,6 +78,13 @@ _SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_SETTINGS: ("Tùy chỉnh", "Thiết lập", "options"),
     SHEET_EXPECT: ("expect",),
     SHEET_GUIDE: ("Hướng dẫn sử dụng",),
+}
+
+#: Other spellings of the unit types accepted in a workbook.
+UNIT_CATEGORY_SPELLINGS = {
+    "chinh_quyen": ("Chính quyền", "HĐND", "UBND", "Hội đồng nhân dân", "Ủy ban nhân dân", "Cơ quan, đơn vị"),
+    "mat_tran": ("MTTQ", "Mặt trận", "Ủy ban Mặt trận Tổ quốc"),
+    "doan_the": ("Đoàn thể", "Tổ chức chính trị - xã hội"),
 }
 
 YES = "Có"
@@ -178,6 +185,14 @@ _FACT_COLUMNS: dict[str, list[Column]] = {
     "standing_committee_disciplined": [Column(
         "facts.standing_committee_disciplined", "Ban Thường vụ bị kỷ luật", "bool",
         f"«{YES}»: Ban Thường vụ bị kỷ luật trong năm: tổ chức đảng Không hoàn thành nhiệm vụ (S3).", (), 12)],
+    "violations_handled": [Column(
+        "facts.violations_handled", "Để xảy ra vi phạm bị xử lý", "bool",
+        f"«{YES}»: tập thể cấp ủy trực thuộc để xảy ra vụ, việc tham ô, tham nhũng hoặc vi phạm khác bị xử lý; đảng bộ "
+        "cấp trên không hoàn thành nhiệm vụ (E7c).", (), 12)],
+    "violation_org": [Column(
+        "facts.violation_org", "Nơi xảy ra vi phạm (mã tổ chức đảng)", "ref",
+        "Đảng viên bị kỷ luật sau khi chuyển sinh hoạt, vì vi phạm ở tổ chức đảng cũ: mã tổ chức đảng cũ; kỷ luật "
+        "tính cho tổ chức đảng đó, không tính cho chi bộ mới (BĐ 5.12).", ("Nơi vi phạm (mã)",), 16, standard=False)],
     "disunity": [Column("facts.disunity", "Mất đoàn kết", "bool",
                         f"«{YES}»: cấp có thẩm quyền kết luận nội bộ mất đoàn kết (S4).", (), 10)],
 }
@@ -193,6 +208,18 @@ def _category(standard: bool) -> Column:
                   "Nhóm chức danh để tính tỷ lệ: các tập thể (cán bộ) cùng nhóm tính chung giới hạn "
                   "Hoàn thành xuất sắc nhiệm vụ (ví dụ: chi_uy, bi_thu_chi_bo).",
                   ("Nhóm chức danh", "Nhóm tính tỷ lệ"), 16, standard)
+
+
+def _person() -> list[Column]:
+    """P1: the columns that link one person's records (a member record and leader records)."""
+    return [
+        Column("person", "Mã người (nhiều chức vụ)", "ref",
+               "Cùng một người giữ nhiều chức vụ: ghi cùng một mã người ở dòng đảng viên và các dòng cán bộ lãnh đạo "
+               "của người đó, để xeploai chỉ ra khi mức ở các nơi khác nhau.", ("Mã người",), 14, standard=False),
+        Column("main_post", "Chức vụ chính", "bool",
+               f"«{YES}»: chức vụ đảm nhiệm chính và cao nhất của người này (chỉ ghi một dòng).", (), 10,
+               standard=False),
+    ]
 
 
 def _fact_columns(kind: Kind) -> list[Column]:
@@ -236,7 +263,7 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
         cols = [
             _id(kind), _name(True),
             _parent("Mã của chi bộ (tổ chức đảng) nơi đảng viên sinh hoạt."),
-            *votes, *rating, *facts, _category(False),
+            *votes, *rating, *facts, _category(False), *_person(),
         ]
     elif kind is Kind.collective:
         cols = [
@@ -245,13 +272,17 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
                    "Mã tổ chức đảng hoặc đơn vị mà tập thể lãnh đạo, quản lý (S1).",
                    ("Lãnh đạo (mã tổ chức, đơn vị)", "Tổ chức, đơn vị lãnh đạo (mã)"), 14),
             _category(True), *votes, *rating, *facts,
+            Column("decided_by", "Cấp ủy xem xét, quyết định (mã)", "ref",
+                   "Không bắt buộc: mã tổ chức đảng mà cấp ủy xem xét, quyết định xếp loại tập thể này; các tập thể "
+                   "cùng nhóm và cùng cấp ủy quyết định tính chung tỷ lệ. Để trống: cấp ủy cấp trên của tổ chức "
+                   "tập thể lãnh đạo.", ("Cấp ủy quyết định (mã)",), 16, standard=False),
         ]
     elif kind is Kind.leader:
         cols = [
             _id(kind), _name(True),
             Column("heads", "Đứng đầu (mã tập thể)", "ref",
                    "Mã tập thể lãnh đạo mà cán bộ đứng đầu (S2).", ("Đứng đầu",), 14),
-            _category(True), *votes, *rating, *facts,
+            _category(True), *votes, *rating, *facts, *_person(),
         ]
     else:
         cols = [
@@ -259,8 +290,11 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
             Column("level", "Xếp loại", "level",
                    "Mức xếp loại đã có của cơ quan, đơn vị (chính quyền, MTTQ, đoàn thể): dữ liệu đầu vào.",
                    ("Mức xếp loại", "Mức"), 28),
+            Column("category", "Loại đơn vị", "unit_category",
+                   "Chính quyền, Mặt trận Tổ quốc, hoặc Đoàn thể chính trị - xã hội: bắt buộc với đơn vị cùng cấp "
+                   "của tổ chức đảng (chỉ Mặt trận, đoàn thể được tính vào số «từ 02 tổ chức không hoàn thành "
+                   "nhiệm vụ», S3).", ("Loại",), 26),
             *facts,
-            _category(False),
             replace(_rating_columns()[3], standard=False),
         ]
     return (*cols, _ORDER)
@@ -305,26 +339,44 @@ class Setting:
     choices: tuple[str, ...] = ()
     #: Written only when the case has an ``expect`` block.
     expect: bool = False
+    #: The words a committee reads for each of ``choices`` (written in the cell; the codes are accepted too).
+    labels: tuple[str, ...] = ()
+
+    def label_of(self, value: Any) -> Any:
+        """A choice as written in the workbook: its label when it has one."""
+        if value in self.choices and self.labels:
+            return self.labels[self.choices.index(value)]
+        return value
 
 
 def _option_setting(spec: OptionSpec) -> Setting:
-    default = {True: YES, False: NO}.get(spec.default, spec.default) if spec.type == "bool" else spec.default
-    help_text = f"{spec.help} Để trống: theo bộ quy định (mặc định {default})."
+    default = {True: YES, False: NO}.get(spec.default, spec.default) if spec.type == "bool" else spec.label_of(
+        spec.default)
+    help_text = f"{spec.help} Để trống: theo bộ quy định (mặc định: {default})."
     return Setting(f"options.{spec.name}", spec.title, spec.type, help_text, (spec.name,), spec.minimum,
-                   spec.maximum, tuple(spec.choices))
+                   spec.maximum, tuple(spec.choices), labels=tuple(spec.labels))
+
+
+def _rule_setting(rule) -> Setting:
+    return Setting(f"rules.{rule.id}", f"Áp dụng quy định «{rule.title}»", "bool",
+                   f"«{YES}» để áp dụng, «{NO}» để không áp dụng quy định này với hồ sơ; để trống: theo bộ quy định.",
+                   (f"rules.{rule.id}",))
 
 
 def settings() -> tuple[Setting, ...]:
     """The rows of the settings sheet, in order: the case's name, profile, description, rule options, expectations."""
     catalogue = load_catalogue()
-    profiles = ", ".join(catalogue.profile_ids)
     return (
         Setting("name", "Tên hồ sơ", "name", "Tên của đợt xếp loại; để trống thì lấy tên tệp.", ("Tên",)),
         Setting("profile", "Bộ quy định", "profile",
-                f"Mã bộ quy định áp dụng: {profiles}. Để trống: {catalogue.default_profile.id}.",
-                ("profile",), choices=catalogue.profile_ids),
+                f"Bộ quy định áp dụng, chọn trong danh sách. Để trống: {catalogue.default_profile.short}.",
+                ("profile",), choices=catalogue.profile_ids, labels=tuple(p.short for p in catalogue.profiles)),
+        Setting("year", "Năm đánh giá", "int",
+                "Năm của kỳ đánh giá, xếp loại (không bắt buộc): quy định có hiệu lực sau năm này thì không áp dụng.",
+                ("year",), 2000, 2100),
         Setting("description", "Mô tả", "text", "Ghi chú về hồ sơ (không bắt buộc).", ("description",)),
-        *(_option_setting(spec) for spec in catalogue.options),
+        *(_option_setting(spec) for spec in catalogue.params),
+        *(_rule_setting(r) for r in catalogue.rules if r.id not in ("V1", "S5")),
         Setting("expect.status", "Trạng thái mong đợi", "text",
                 "Dùng cho hồ sơ kiểm thử: trạng thái lời giải phải có (optimal, conflict…).", ("status",),
                 expect=True),
@@ -651,6 +703,19 @@ def read_tier(value: Any) -> Tier:
     return tier
 
 
+_UNIT_CATEGORIES = {loose_key(s): code for code, label in UNIT_CATEGORIES.items()
+                    for s in (code, label, *UNIT_CATEGORY_SPELLINGS.get(code, ()))}
+
+
+def read_unit_category(value: Any) -> str:
+    text = _text(value)
+    code = _UNIT_CATEGORIES.get(loose_key(text))
+    if code is None:
+        names = ", ".join(f"«{label}»" for label in UNIT_CATEGORIES.values())
+        raise _Bad(f"loại đơn vị không hợp lệ {_shown(text)}; dùng {names}")
+    return code
+
+
 def read_kind(value: Any) -> Kind:
     text = _text(value)
     kind = _KINDS.get(loose_key(text))
@@ -726,6 +791,8 @@ def read_cell(col: Column, value: Any) -> Any:
         return read_level(value).code
     if t == "tier":
         return read_tier(value).value
+    if t == "unit_category":
+        return read_unit_category(value)
     if t in ("bool", "unrated"):
         return read_bool(value)
     if t == "grades":
@@ -943,9 +1010,11 @@ class _Reader:
             name = sid
         out["name"] = name
         out["kind"] = kind.value
-        for key in ("parent", "tier", "leads", "heads", "category"):
+        for key in ("parent", "tier", "leads", "heads", "category", "person", "decided_by"):
             if key in cells:
                 out[key] = cells[key]
+        if cells.get("main_post") is True:
+            out["main_post"] = True
         if cells.get("same_level_units"):
             out["same_level_units"] = cells["same_level_units"]
         votes = {k.split(".")[1]: v for k, v in cells.items() if k.startswith("votes.")}
@@ -1134,7 +1203,14 @@ class _Reader:
 def _setting_value(setting: Setting, raw: Any) -> Any:
     """The case value of a settings cell (its text was already read); None leaves the default."""
     t = setting.type
-    if t in ("name", "text", "profile"):
+    if t == "profile" or (t == "enum" and setting.labels):
+        text = _text(raw)
+        for choice, label in zip(setting.choices, setting.labels, strict=True):
+            if loose_key(text) in (loose_key(choice), loose_key(label)):
+                return choice
+        allowed = "; ".join(f"«{label}»" for label in setting.labels)
+        raise _Bad(f"giá trị không hợp lệ {_shown(raw)}; chọn một trong: {allowed}")
+    if t in ("name", "text"):
         text = _text(raw)
         if len(text) > 10_000:
             raise _Bad(f"quá dài ({len(text)} ký tự)")
@@ -1198,6 +1274,10 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     case: dict[str, Any] = {"name": data.get("name") or (clean_text(p.stem) or "Hồ sơ")}
     if "profile" in data:
         case["profile"] = data["profile"]
+    if "year" in data:
+        case["year"] = data["year"]
+    if data.get("rules"):
+        case["rules"] = data["rules"]
     if "description" in data:
         case["description"] = data["description"]
     if data.get("options"):

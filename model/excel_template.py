@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from model.case import TIER_LABELS, Case, Kind, Subject, Tier
+from model.case import TIER_LABELS, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.excel import (
     EXPECT_COLUMNS,
     GROUP_COLUMNS,
@@ -60,6 +60,7 @@ def _list_formula(items: list[str]) -> str:
 
 LEVEL_CHOICES = [lv.official for lv in LEVELS_DESC]
 TIER_CHOICES = [TIER_LABELS[t] for t in (Tier.upper, Tier.grassroots, Tier.branch)]
+UNIT_CATEGORY_CHOICES = list(UNIT_CATEGORIES.values())
 KIND_CHOICES = list(KIND_SHEETS.values())
 BOOL_CHOICES = [YES, NO]
 
@@ -96,6 +97,8 @@ def _subject_value(s: Subject, col: Column, order: int | None) -> Any:
         return Level(value).official
     if col.type == "tier":
         return TIER_LABELS[Tier(value)]
+    if col.type == "unit_category":
+        return UNIT_CATEGORIES.get(value, value)
     if col.type == "bool":
         return YES if value else None
     if col.type == "grades":
@@ -159,6 +162,8 @@ def _column_rule(v: _Validations, col: Column, cells: str) -> None:
         v.choice(LEVEL_CHOICES, cells, _LEVEL_PROMPT)
     elif col.type == "tier":
         v.choice(TIER_CHOICES, cells, "xeploai cũng nhận TCCSĐ, cơ sở, chi bộ trực thuộc.")
+    elif col.type == "unit_category":
+        v.choice(UNIT_CATEGORY_CHOICES, cells, "xeploai cũng nhận UBND, MTTQ, Đoàn thể.")
     elif col.type in ("bool", "unrated"):
         v.choice(BOOL_CHOICES, cells, f"Ghi «{YES}» hoặc để trống.")
     elif col.type == "kind":
@@ -241,7 +246,7 @@ def _setting_value(setting: Setting, case: Case) -> Any:
             value = getattr(value, part, None)
     if isinstance(value, bool):
         return YES if value else NO
-    return value
+    return setting.label_of(value)
 
 
 def _settings_sheet(ws: Worksheet, case: Case) -> None:
@@ -252,11 +257,11 @@ def _settings_sheet(ws: Worksheet, case: Case) -> None:
         rows.append([setting.label, _setting_value(setting, case), setting.help])
         cell = f"B{r}"
         if setting.type == "profile":
-            rules.choice(list(setting.choices), cell, "Để trống là bộ quy định mặc định.")
+            rules.choice(list(setting.labels), cell, "Để trống là bộ quy định mặc định.")
         elif setting.type == "bool":
             rules.choice(BOOL_CHOICES, cell, "Để trống là theo bộ quy định.")
         elif setting.type == "enum":
-            rules.choice(list(setting.choices), cell, "Để trống là theo bộ quy định.")
+            rules.choice(list(setting.labels or setting.choices), cell, "Để trống là theo bộ quy định.")
         elif setting.type in ("int", "count"):
             low = setting.minimum if setting.minimum is not None else 0
             rules.whole(low, setting.maximum, cell)
@@ -358,8 +363,9 @@ def example_case() -> Case:
          "votes": votes(5, 10)},
         {"id": "BTCB1", "name": "Trần Văn Khoa", "kind": "leader", "heads": "CU1", "category": "bi_thu_chi_bo",
          "votes": votes(10, 5)},
-        {"id": "UB", "name": "Ủy ban nhân dân xã Hòa Bình", "kind": "unit", "level": "T"},
-        {"id": "MT", "name": "Ủy ban Mặt trận Tổ quốc Việt Nam xã Hòa Bình", "kind": "unit", "level": "XS"},
+        {"id": "UB", "name": "Ủy ban nhân dân xã Hòa Bình", "kind": "unit", "category": "chinh_quyen", "level": "T"},
+        {"id": "MT", "name": "Ủy ban Mặt trận Tổ quốc Việt Nam xã Hòa Bình", "kind": "unit", "category": "mat_tran",
+         "level": "XS"},
     ]
     data = {
         "name": "Ví dụ: Đảng bộ xã Hòa Bình, năm 2024",

@@ -252,6 +252,7 @@ class UnitSpec:
     collective: tuple[str, str] | None = None   # (name, category)
     head: tuple[str, str] | None = None         # (title, category)
     same_level: bool = True                     # one of the org's "chính quyền, MTTQ, đoàn thể cùng cấp"
+    category: str = "chinh_quyen"               # S3: chinh_quyen | mat_tran | doan_the
 
 
 @dataclass
@@ -394,6 +395,8 @@ UNIT_NAMES = {
     "ĐTN": "Đoàn Thanh niên Cộng sản Hồ Chí Minh", "PN": "Hội Liên hiệp Phụ nữ", "ND": "Hội Nông dân",
     "CCB": "Hội Cựu chiến binh",
 }
+#: The S3 type of each same-level unit: the government, the Fatherland Front, or a mass organization.
+UNIT_TYPES = {"HĐND": "chinh_quyen", "UBND": "chinh_quyen", "MTTQ": "mat_tran"}
 #: The collective leading a unit and its head: (collective prefix, head title, category stem).
 UNIT_LEADERSHIP = {
     "HĐND": ("Thường trực Hội đồng nhân dân", "Chủ tịch Hội đồng nhân dân", "Thường trực HĐND"),
@@ -412,7 +415,7 @@ def territorial_units(kind: str, place: str, scope: str, *, leadership: tuple[st
     """
     out = []
     for code in UNIT_SETS[kind]:
-        spec = UnitSpec(f"{UNIT_NAMES[code]} {place}")
+        spec = UnitSpec(f"{UNIT_NAMES[code]} {place}", category=UNIT_TYPES.get(code, "doan_the"))
         if code in UNIT_LEADERSHIP and code in leadership:
             coll, head, stem = UNIT_LEADERSHIP[code]
             spec.collective = (f"{coll} {place}", f"{stem} {scope}")
@@ -747,7 +750,8 @@ class _Emitter:
         uid = self.new_id("U")
         cum = _UNIT_CUM[T] if rng.random() < NOISE else _UNIT_CUM[org_level]
         lvl = _pick(rng, cum)
-        self.subjects.append({"id": uid, "kind": "unit", "name": spec.name, "level": CODES[lvl]})
+        self.subjects.append({"id": uid, "kind": "unit", "name": spec.name, "category": spec.category,
+                              "level": CODES[lvl]})
         if spec.collective is not None:
             cdict, clvl = self.collective(spec.collective, uid, lvl)
             self.subjects.append(cdict)
@@ -1179,7 +1183,7 @@ def bu_dang_2020() -> dict:
         "người đứng đầu; nhóm tỷ lệ theo mặc định (các tổ chức cơ sở đảng cùng cấp trực thuộc Huyện ủy). Tên "
         "xã, thị trấn là địa danh thật; tên cơ quan, số đảng viên, phiếu và dữ kiện là mô phỏng. " + SYNTHETIC_NOTE)
     return _case("Đảng bộ huyện Bù Đăng — xếp loại chất lượng năm 2020 (mô phỏng)", description, em.subjects,
-                 profile="bd-2020", expect=_expect(em))
+                 profile="bmt-bd-2020", expect=_expect(em))
 
 
 XA_2025_INSTITUTIONS = (

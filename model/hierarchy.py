@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from model.ballots import NoMajority
-from model.case import FACTS_BY_KIND, Case, Kind, Subject, Tier
+from model.case import FACTS_BY_KIND, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.errors import InputProblem
 from model.levels import Level
 
@@ -36,6 +36,8 @@ class Hierarchy:
     sub_orgs_of: dict[str, list[str]] = field(default_factory=dict)
     collectives_leading: dict[str, list[str]] = field(default_factory=dict)
     heads_of: dict[str, list[str]] = field(default_factory=dict)
+    #: P1: the records of each person (member and leader records sharing ``person``), in file order.
+    persons: dict[str, list[str]] = field(default_factory=dict)
 
     def rated(self, sid: str) -> bool:
         return self.subjects[sid].decided
@@ -172,6 +174,30 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
         ref("same_level_units", u, (Kind.unit,))
     if k in (Kind.collective, Kind.leader) and not s.category and s.rated:
         err("category", "không có nhóm (category): đối tượng này được tính riêng một nhóm tỷ lệ", True)
+    if k is Kind.unit and s.category is not None and s.category not in UNIT_CATEGORIES:
+        err("category", f"loại đơn vị «{s.category}» không hợp lệ: dùng " + ", ".join(
+            f"{code} ({label})" for code, label in UNIT_CATEGORIES.items()))
+    if s.person is not None and k not in (Kind.member, Kind.leader):
+        err("person", "chỉ đảng viên và cán bộ lãnh đạo, quản lý mới ghi mã người (person)")
+    if s.main_post and s.person is None:
+        err("main_post", "chức vụ chính (main_post) chỉ ghi cho người có mã người (person)")
+    if s.decided_by is not None:
+        if k is not Kind.collective:
+            err("decided_by", "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý")
+        else:
+            ref("decided_by", s.decided_by, (Kind.party_org,))
+    where = s.facts.violation_org
+    if where is not None:
+        other = ids.get(where)
+        if other is None:
+            err("facts.violation_org", f"tổ chức đảng nơi xảy ra vi phạm «{where}» không có trong hồ sơ: kỷ luật này "
+                "không tính cho tổ chức đảng nào trong hồ sơ (BĐ 5.12)", True)
+        elif other.kind is not Kind.party_org:
+            err("facts.violation_org", f"«{where}» là {other.kind.label.lower()}, phải là tổ chức đảng")
+        elif where == s.parent:
+            err("facts.violation_org", "tổ chức đảng nơi xảy ra vi phạm trùng với chi bộ hiện nay: bỏ trống trường này")
+        if not s.facts.disciplined:
+            err("facts.violation_org", "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)")
 
     if k is Kind.unit:
         if s.level is None:
@@ -245,6 +271,36 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
         for p in path:
             state[p] = 2
 
+    typed: set[str] = set()
+    for i, s in enumerate(case.subjects):
+        for u in s.same_level_units:
+            unit = ids.get(u)
+            if unit is not None and unit.kind is Kind.unit and unit.category is None and u not in typed:
+                typed.add(u)
+                out.append(InputProblem(file, "đơn vị cùng cấp của tổ chức đảng phải ghi loại (category): "
+                                        + ", ".join(f"{c} ({n})" for c, n in UNIT_CATEGORIES.items())
+                                        + f" — «{s.id}» ghi đơn vị này trong same_level_units",
+                                        sheet="subjects", row=index[u] + 1, field="category", subject=u))
+    persons: dict[str, list[Subject]] = defaultdict(list)
+    for s in case.subjects:
+        if s.person is not None:
+            persons[s.person].append(s)
+    for pid, recs in persons.items():
+        members = [r for r in recs if r.kind is Kind.member]
+        mains = [r for r in recs if r.main_post]
+        if len(members) > 1:
+            out.append(InputProblem(file, f"người «{pid}» có {len(members)} bản ghi đảng viên: một người chỉ sinh "
+                                    "hoạt ở một chi bộ", sheet="subjects", row=index[members[1].id] + 1,
+                                    field="person", subject=members[1].id))
+        if len(mains) > 1:
+            out.append(InputProblem(file, f"người «{pid}» ghi nhiều chức vụ chính (main_post): chỉ ghi một",
+                                    sheet="subjects", row=index[mains[1].id] + 1, field="main_post",
+                                    subject=mains[1].id))
+        if len(recs) == 1:
+            out.append(InputProblem(file, f"mã người «{pid}» chỉ có một bản ghi: không có gì để liên kết",
+                                    sheet="subjects", row=index[recs[0].id] + 1, field="person",
+                                    subject=recs[0].id, warning=True))
+
     seen_group: dict[str, str] = {}
     group_ids: set[str] = set()
     for gi, g in enumerate(case.groups):
@@ -284,9 +340,29 @@ def _grassroots_of(sid: str, subjects: dict[str, Subject]) -> str:
     return top  # no grassroots ancestor: the top of the chain
 
 
+def deciding_org(s: Subject, subjects: dict[str, Subject], unit_owner: dict[str, str]) -> str:
+    """The party organization whose committee rates a collective ("" for the top of the case): the one it
+    names (``decided_by``); else the organization above the one it leads; for a collective leading a unit,
+    the party organization that lists the unit among its same-level units (BMT II.B.3.4)."""
+    if s.decided_by is not None:
+        return s.decided_by
+    led = subjects.get(s.leads) if s.leads is not None else None
+    if led is None:
+        return ""
+    if led.kind is Kind.party_org:
+        return led.parent or ""
+    return unit_owner.get(led.id, "")
+
+
 def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
-    """The default quota groups of RULES.md §3, with explicit groups taking their members out."""
+    """The default quota groups of RULES.md §3, with explicit groups taking their members out: members per
+    grassroots organization, organizations per parent and tier, collectives per category and deciding
+    committee, leaders per category (equivalent title)."""
     explicit_members = {m for g in case.groups for m in g.members}
+    unit_owner: dict[str, str] = {}
+    for s in case.subjects:
+        for u in s.same_level_units:
+            unit_owner.setdefault(u, s.id)
     buckets: dict[tuple, list[str]] = defaultdict(list)
     names: dict[tuple, str] = {}
     kinds: dict[tuple, Kind] = {}
@@ -301,6 +377,11 @@ def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
             key = ("tcd", s.parent or "", s.tier.value)
             above = subjects[s.parent].name if s.parent else "cấp cao nhất của hồ sơ"
             names[key] = f"{s.tier.label} trực thuộc {above}"
+        elif s.kind is Kind.collective and s.category:
+            decider = deciding_org(s, subjects, unit_owner)
+            key = (s.kind.value, s.category, decider)
+            where = subjects[decider].name if decider else "cấp cao nhất của hồ sơ"
+            names[key] = f"{s.kind.label}: {s.category} (do cấp ủy {where} xem xét, quyết định)"
         elif s.category:
             key = (s.kind.value, s.category)
             names[key] = f"{s.kind.label}: {s.category}"
@@ -324,7 +405,10 @@ def build(case: Case) -> Hierarchy:
     sub_orgs_of: dict[str, list[str]] = defaultdict(list)
     collectives_leading: dict[str, list[str]] = defaultdict(list)
     heads_of: dict[str, list[str]] = defaultdict(list)
+    persons: dict[str, list[str]] = defaultdict(list)
     for s in case.subjects:
+        if s.person is not None:
+            persons[s.person].append(s.id)
         if s.parent is not None:
             (members_of if s.kind is Kind.member else sub_orgs_of)[s.parent].append(s.id)
         if s.leads is not None:
@@ -334,4 +418,4 @@ def build(case: Case) -> Hierarchy:
     groups = derive_groups(case, subjects)
     group_of = {m: g.id for g in groups for m in g.members}
     return Hierarchy(case, subjects, groups, group_of, dict(members_of), dict(sub_orgs_of),
-                     dict(collectives_leading), dict(heads_of))
+                     dict(collectives_leading), dict(heads_of), dict(persons))

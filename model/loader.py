@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import date
 import json
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.case import Case, nfc_deep
-from model.catalogue import RuleOptions, UnknownProfile, resolve_options
+from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.hierarchy import Hierarchy, build, validate
@@ -98,16 +99,34 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
         problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     options = None
     try:
-        options = resolve_options(case.profile, case.options)
+        options = resolve_options(case.profile, case.options, case.rules, case.year)
     except UnknownProfile as exc:
         problems.append(InputProblem(file, str(exc), field="profile"))
+    except KeyError as exc:
+        problems.append(InputProblem(file, exc.args[0], field="rules"))
     except (ValueError, ValidationError) as exc:
         problems.append(InputProblem(file, f"tùy chọn quy tắc không hợp lệ: {exc}", field="options"))
+    else:
+        problems.extend(profile_warnings(case, file))
     if any(not p.warning for p in problems):
         raise CaseInvalid(problems)
     loaded = LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
     loaded.__dict__["targets"] = targets  # the cached property, already counted during validation
     return loaded
+
+
+def profile_warnings(case: Case, file: str) -> list[InputProblem]:
+    """A warning when the rating year falls outside the period the case's profile was in force."""
+    if case.year is None:
+        return []
+    catalogue = load_catalogue()
+    profile = catalogue.default_profile if case.profile is None else catalogue.profile(case.profile)
+    day = date(case.year, 12, 31)
+    if profile.in_force(day):
+        return []
+    until = f" đến hết ngày {profile.effective_to:%d/%m/%Y}" if profile.effective_to else ""
+    return [InputProblem(file, f"năm đánh giá {case.year} nằm ngoài thời gian áp dụng của bộ quy định «{profile.title}» "
+                               f"(từ ngày {profile.effective_from:%d/%m/%Y}{until})", field="year", warning=True)]
 
 
 def read_json(path: str | Path) -> Any:

@@ -1,11 +1,14 @@
-"""The independent verifier: plain Python that re-checks an assignment against every rule.
+"""The independent verifier: plain Python that re-checks an assignment against every rule in force.
 
-It reads the case directly and shares no code with ``solver.engine.rules`` or the CP-SAT encoding, so a
-mistake in the encoding cannot hide itself. Every solve is verified before it is reported.
+It reads the case directly and shares no code with ``solver.engine`` (neither the rule functions nor the
+records), so a mistake in the encoding cannot hide itself. One ``check_<ID>`` per rule, registered in
+``CHECKS``; a rule not in force for the case's profile is not checked. Every solve is verified before it is
+reported.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.case import Kind
@@ -51,6 +54,8 @@ class Verifier:
         self.collectives_on: dict[str, list] = {}
         self.leaders_on: dict[str, list] = {}
         self.units_of: dict[str, list[str]] = {}  # unit → organizations that list it as same-level unit
+        self.person_records: dict[str, list[str]] = {}
+        self.violations_at: dict[str, list] = {}  # E9: organization → members disciplined there after leaving
         for s in case.subjects:
             if s.kind is Kind.member and s.parent is not None:
                 self.members_in.setdefault(s.parent, []).append(s)
@@ -62,15 +67,25 @@ class Verifier:
                 self.leaders_on.setdefault(s.heads, []).append(s)
             for u in s.same_level_units:
                 self.units_of.setdefault(u, []).append(s.id)
-        # quota groups: explicit groups first, the rest by the default grouping (RULES.md §3)
+            if s.person is not None:
+                self.person_records.setdefault(s.person, []).append(s.id)
+            if s.kind is Kind.member and s.facts.violation_org is not None:
+                self.violations_at.setdefault(s.facts.violation_org, []).append(s)
+        self._groups()
+
+    def _groups(self) -> None:
+        """Quota groups: explicit groups first, the rest by the default grouping (RULES.md §3)."""
         subj = self.subj
-        explicit = {m: g.id for g in case.groups for m in g.members}
+        explicit = {m for g in self.case.groups for m in g.members}
+        owner: dict[str, str] = {}
+        for s in self.case.subjects:
+            for u in s.same_level_units:
+                owner.setdefault(u, s.id)
         self.groups: dict[str, list[str]] = {}
         self.group_key: dict[str, str] = {}
-        for g in case.groups:
-            key = "explicit:" + g.id
-            self.groups[key] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
-        for s in case.subjects:
+        for g in self.case.groups:
+            self.groups["explicit:" + g.id] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
+        for s in self.case.subjects:
             if not s.rated or s.kind is Kind.unit or s.id in explicit:
                 continue
             if s.kind is Kind.member:
@@ -81,6 +96,16 @@ class Verifier:
                 key = "members:" + (cur if cur is not None else top)
             elif s.kind is Kind.party_org:
                 key = f"orgs:{s.parent}:{s.tier.value}"
+            elif s.kind is Kind.collective and s.category:
+                if s.decided_by is not None:
+                    decider = s.decided_by
+                elif s.leads is None:
+                    decider = ""
+                elif subj[s.leads].kind is Kind.party_org:
+                    decider = subj[s.leads].parent or ""
+                else:
+                    decider = owner.get(s.leads, "")
+                key = f"collective:{s.category}:{decider}"
             else:
                 key = f"{s.kind.value}:{s.category}" if s.category else f"single:{s.id}"
             self.groups.setdefault(key, []).append(s.id)
@@ -102,6 +127,13 @@ class Verifier:
                 lists = getattr(out, index)
                 if key is not None and key in lists and any(o.id == s.id for o in lists[key]):
                     lists[key] = [s if o.id == s.id else o for o in lists[key]]
+        changed = {s.id: s for s in new_subjects}
+        if any(s.kind is Kind.member for s in new_subjects):
+            at: dict[str, list] = {}
+            for s in out.subj.values():
+                if s.kind is Kind.member and s.facts.violation_org is not None:
+                    at.setdefault(s.facts.violation_org, []).append(changed.get(s.id, s))
+            out.violations_at = at
         return out
 
     def readers(self, sid: str) -> set[str]:
@@ -116,14 +148,20 @@ class Verifier:
             out.add(s.leads)  # S3: the collective leading the organization is disciplined
             led = subj[s.leads]
             if led.parent is not None:
-                out.add(led.parent)  # S3: collectives leading the sub-organizations
+                out.add(led.parent)  # S3, E7b, E7c: subordinate committees
         if s.heads is not None:
             out.add(s.heads)  # S4: the leaders heading the collective
         for c in self.collectives_on.get(sid, []):
-            out.add(c.id)  # S1, S4 (the unit's results)
+            out.add(c.id)  # S1, S4 (the unit's results, the committee-member fact)
             out.update(x.id for x in self.leaders_on.get(c.id, []))  # S2: the unit led by the head's collective
         out.update(x.id for x in self.leaders_on.get(sid, []))  # S2
         out.update(self.units_of.get(sid, []))  # S3 same-level units
+        where = s.facts.violation_org
+        if where is not None and where in subj:
+            out.add(where)  # E9: E7, E7b at the organization where the violation happened
+            out.update(c.id for c in self.collectives_on.get(where, []))  # E9: S4 there
+        if s.person is not None:
+            out.update(self.person_records.get(s.person, []))  # P1
         return out
 
     def check(self, levels: dict[str, Level], scope=None) -> list[Violation]:
@@ -133,14 +171,6 @@ class Verifier:
         def bad(rule: str, sid: str, msg: str) -> None:
             out.append(Violation(rule, sid, msg))
 
-        def lvl(sid: str) -> Level | None:
-            s = subj[sid]
-            if s.kind is Kind.unit:
-                return s.level
-            return levels.get(sid) if s.rated else None
-
-        members_in, orgs_in = self.members_in, self.orgs_in
-        collectives_on, leaders_on = self.collectives_on, self.leaders_on
         if scope is None:
             own = list(case.subjects)
             group_keys = list(self.groups)
@@ -159,119 +189,255 @@ class Verifier:
             for sid in levels:
                 if sid not in subj or not subj[sid].rated or subj[sid].kind is Kind.unit:
                     bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
-
-        # locks and direction (RULES.md §6)
-        for s in own:
-            if s.id not in levels:
-                continue
-            x = levels[s.id]
-            target = s.target if s.target is not None else (s.voted() if s.votes is not None else s.proposed)
-            if s.lock is not None:
-                if x != s.lock:
-                    bad("lock", s.id, f"đã khóa ở {s.lock.code} nhưng xếp {x.code}")
-            elif not (opts.allow_up or s.may_rise) and x > target:
-                bad("direction", s.id, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
-
-        # C1 / C2 on every quota group touched
-        for key in group_keys:
-            ids = self.groups[key]
-            xs = sum(1 for i in ids if levels.get(i) == XS)
-            t = sum(1 for i in ids if levels.get(i) == T)
-            base = t + xs if opts.cap_base == "good_and_above" else t
-            ok = xs * 100 <= opts.cap_percent * base
-            if not ok and opts.small_group_allowance > 0 and base < opts.small_group_threshold:
-                ok = xs <= opts.small_group_allowance
-            if not ok:
-                bad("C1", key, f"{xs} XS với cơ sở {base}: vượt {opts.cap_percent}%")
-
+        check_locks_and_direction(self, levels, own, bad)
+        if opts.on("C1"):
+            check_C1(self, levels, group_keys, bad)
+        per_subject = [(rid, CHECKS[rid]) for rid in opts.rules if rid in CHECKS]
         for s in reading:
             x = levels.get(s.id)
             if x is None:
                 continue
-            f = s.facts
-            # S1
-            if s.kind is Kind.collective and s.leads is not None:
-                u = lvl(s.leads)
-                if u is not None and x > u:
-                    bad("S1", s.id, f"tập thể {x.code} cao hơn đơn vị {s.leads} ({u.code})")
-            # S2
-            if s.kind is Kind.leader and s.heads is not None and not f.transferred_in_exempt:
-                for other in (s.heads, subj[s.heads].leads):
-                    if other is None:
-                        continue
-                    o = lvl(other)
-                    if o is not None and x > o:
-                        bad("S2", s.id, f"người đứng đầu {x.code} cao hơn {other} ({o.code})")
-            # S3
-            if s.kind is Kind.party_org:
-                mem = [lvl(m.id) for m in members_in.get(s.id, []) if lvl(m.id) is not None]
-                subs = orgs_in.get(s.id, [])
-                sub_lv = [lvl(o.id) for o in subs if lvl(o.id) is not None]
-                units = [lvl(u) for u in s.same_level_units if lvl(u) is not None]
-                for label, vals in (("đảng viên", mem), ("tổ chức trực thuộc", sub_lv), ("đơn vị cùng cấp", units)):
-                    if vals and x == XS and min(vals) < T:
-                        bad("S3", s.id, f"XS nhưng có {label} dưới HTTNV")
-                    if vals and x >= T and min(vals) < HT:
-                        bad("S3", s.id, f"{x.code} nhưng có {label} KHTNV")
-                if mem and x > K and 5 * sum(1 for v in mem if v == K) > len(mem):
-                    bad("S3", s.id, "trên 20% đảng viên KHTNV nhưng chi bộ không KHTNV")
-                counted = []
-                for o in subs:
-                    lead = [c for c in collectives_on.get(o.id, []) if lvl(c.id) is not None]
-                    if lead:
-                        counted.extend(lvl(c.id) for c in lead)
-                    elif lvl(o.id) is not None:
-                        counted.append(lvl(o.id))
-                if counted and x > K and 5 * sum(1 for v in counted if v == K) > len(counted):
-                    bad("S3", s.id, "trên 20% tập thể cấp ủy trực thuộc KHTNV nhưng đảng bộ không KHTNV")
-                if x > K and sum(1 for v in units if v == K) >= 2:
-                    bad("S3", s.id, "từ 2 đơn vị cùng cấp KHTNV nhưng tổ chức không KHTNV")
-                leading_disc = any(c.facts.disciplined for c in collectives_on.get(s.id, []))
-                if x > K and (f.standing_committee_disciplined or leading_disc):
-                    bad("S3", s.id, "ban thường vụ / chi ủy bị kỷ luật nhưng tổ chức không KHTNV")
-                # E7 / E7b
-                members = [m for m in members_in.get(s.id, []) if m.rated]
-                cm = [m for m in members if m.facts.committee_member and m.facts.disciplined]
-                if f.committee_member_disciplined or cm:
-                    remedied = all(m.facts.self_remedied for m in cm) and (not f.committee_member_disciplined or f.self_remedied)
-                    if x > (T if remedied else HT):
-                        bad("E7", s.id, f"có cấp ủy viên bị kỷ luật nhưng xếp {x.code}")
-                if opts.org_member_discipline and x > K:
-                    if any(m.facts.disciplined and not m.facts.self_remedied for m in members) or (
-                            (f.committee_member_disciplined or f.subordinate_committee_disciplined) and not f.self_remedied):
-                        bad("E7b", s.id, "có đảng viên / cấp ủy viên bị kỷ luật nhưng tổ chức không KHTNV")
-            # S4
-            if s.kind is Kind.collective:
-                mem = list(leaders_on.get(s.id, []))
-                if s.leads is not None:
-                    mem += [m for m in members_in.get(s.leads, []) if m.facts.committee_member]
-                cap = XS
-                if f.disciplined or f.disunity or f.degeneration:
-                    cap = K
-                if s.leads is not None and subj[s.leads].facts.targets_below_half:
-                    cap = K
-                for m in mem:
-                    if m.facts.degeneration or (m.facts.disciplined and not m.facts.self_remedied):
-                        cap = K
-                    elif m.facts.disciplined:
-                        cap = min(cap, T)
-                if x > cap:
-                    bad("S4", s.id, f"xếp {x.code} nhưng hành vi của tập thể / thành viên chỉ cho phép {cap.code}")
-            # E1–E6 on persons (and E4, E6 on organizations and collectives)
-            if s.kind in (Kind.member, Kind.leader):
-                if f.civil_servant_level is not None and x > f.civil_servant_level:
-                    bad("E1", s.id, f"xếp {x.code} cao hơn xếp loại công chức {f.civil_servant_level.code}")
-                if f.disciplined and x > K:
-                    bad("E2", s.id, "bị kỷ luật trong năm nhưng không KHTNV")
-                if f.degeneration and x > K:
-                    bad("E3", s.id, "suy thoái nhưng không KHTNV")
-                if f.sick_leave_months is not None and f.sick_leave_months >= 3 and x > HT:
-                    bad("E5", s.id, "nghỉ ốm từ 3 tháng nhưng cao hơn HTNV")
-            if f.targets_below_half and s.kind is not Kind.unit and x > K:
-                bad("E4", s.id, "hoàn thành dưới 50% chỉ tiêu nhưng không KHTNV")
-            if f.criteria is not None and x > _cap_from_criteria(f.criteria.task, f.criteria.other):
-                bad("E6", s.id, f"các tiêu chí không đạt mức {x.code}")
+            for _rid, fn in per_subject:
+                fn(self, s, x, levels, bad)
         return out
+
+    # -- what the checks read ---------------------------------------------------------------------
+
+    def level(self, levels: dict[str, Level], sid: str) -> Level | None:
+        """The final level of a decided subject, the given level of a unit, None for the unrated."""
+        s = self.subj[sid]
+        if s.kind is Kind.unit:
+            return s.level
+        return levels.get(sid) if s.rated else None
+
+    def elsewhere(self, m) -> bool:
+        """E9: a member's discipline counts at the organization where the violation happened."""
+        return self.opts.on("E9") and m.facts.violation_org is not None
+
+    def conduct(self, org: str) -> list:
+        """The members whose discipline counts at ``org``: its own (rated or not) not moved away by E9, and
+        those disciplined after leaving it for a violation there (E9)."""
+        out = [m for m in self.members_in.get(org, []) if not self.elsewhere(m)]
+        if self.opts.on("E9"):
+            out += self.violations_at.get(org, [])
+        return out
+
+    def subordinate_committees(self, org: str) -> list:
+        return [c for o in self.orgs_in.get(org, []) for c in self.collectives_on.get(o.id, [])]
+
+
+# ---- the checks, one per rule ------------------------------------------------------------------
+
+def check_locks_and_direction(v: Verifier, levels, own, bad) -> None:
+    """A lock holds its level; without allow_up / may_rise no level is above its target (RULES.md §6)."""
+    for s in own:
+        if s.id not in levels:
+            continue
+        x = levels[s.id]
+        target = s.target if s.target is not None else (s.voted() if s.votes is not None else s.proposed)
+        if s.lock is not None:
+            if x != s.lock:
+                bad("lock", s.id, f"đã khóa ở {s.lock.code} nhưng xếp {x.code}")
+        elif not (v.opts.allow_up or s.may_rise) and x > target:
+            bad("direction", s.id, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
+
+
+def check_C1(v: Verifier, levels, group_keys, bad) -> None:
+    """C1 (with the C2 allowance where C2 is in force): XS at most cap_percent % of the base, per group."""
+    opts = v.opts
+    small = opts.on("C2") and opts.small_group_allowance > 0
+    for key in group_keys:
+        ids = v.groups[key]
+        xs = sum(1 for i in ids if levels.get(i) == XS)
+        t = sum(1 for i in ids if levels.get(i) == T)
+        base = t + xs if opts.cap_base == "good_and_above" else t
+        ok = xs * 100 <= opts.cap_percent * base
+        if not ok and small and base < opts.small_group_threshold:
+            ok = xs <= opts.small_group_allowance
+        if not ok:
+            bad("C1", key, f"{xs} XS với cơ sở {base}: vượt {opts.cap_percent}%")
+
+
+def check_S1(v: Verifier, s, x, levels, bad) -> None:
+    """S1: a collective is not above the organization or unit it leads."""
+    if s.kind is Kind.collective and s.leads is not None:
+        u = v.level(levels, s.leads)
+        if u is not None and x > u:
+            bad("S1", s.id, f"tập thể {x.code} cao hơn đơn vị {s.leads} ({u.code})")
+
+
+def check_S2(v: Verifier, s, x, levels, bad) -> None:
+    """S2: a head is not above the unit his collective leads, nor (head_below_collective) the collective;
+    with transfer_exemption, one transferred in is exempt."""
+    if s.kind is not Kind.leader or s.heads is None:
+        return
+    if v.opts.transfer_exemption and s.facts.transferred_in_exempt:
+        return
+    others = [v.subj[s.heads].leads]
+    if v.opts.head_below_collective:
+        others.append(s.heads)
+    for other in others:
+        if other is None:
+            continue
+        o = v.level(levels, other)
+        if o is not None and x > o:
+            bad("S2", s.id, f"người đứng đầu {x.code} cao hơn {other} ({o.code})")
+
+
+def check_S3(v: Verifier, s, x, levels, bad) -> None:
+    """S3: an organization against its members, sub-organizations, subordinate committees and same-level units."""
+    if s.kind is not Kind.party_org:
+        return
+    f = s.facts
+    lv = lambda sid: v.level(levels, sid)  # noqa: E731
+    mem = [lv(m.id) for m in v.members_in.get(s.id, []) if lv(m.id) is not None]
+    subs = v.orgs_in.get(s.id, [])
+    sub_lv = [lv(o.id) for o in subs if lv(o.id) is not None]
+    units = [u for u in s.same_level_units if lv(u) is not None]
+    unit_lv = [lv(u) for u in units]
+    for label, vals in (("đảng viên", mem), ("tổ chức trực thuộc", sub_lv), ("đơn vị cùng cấp", unit_lv)):
+        if vals and x == XS and min(vals) < T:
+            bad("S3", s.id, f"XS nhưng có {label} dưới HTTNV")
+        if vals and x >= T and min(vals) < HT:
+            bad("S3", s.id, f"{x.code} nhưng có {label} KHTNV")
+    pct = v.opts.org_k_percent
+    if mem and x > K and 100 * sum(1 for y in mem if y == K) > pct * len(mem):
+        bad("S3", s.id, f"trên {pct}% đảng viên KHTNV nhưng chi bộ không KHTNV")
+    counted = []
+    for o in subs:
+        lead = [c for c in v.collectives_on.get(o.id, []) if lv(c.id) is not None]
+        if lead:
+            counted.extend(lv(c.id) for c in lead)
+        elif lv(o.id) is not None:
+            counted.append(lv(o.id))
+    if counted and x > K and 100 * sum(1 for y in counted if y == K) > pct * len(counted):
+        bad("S3", s.id, f"trên {pct}% tập thể cấp ủy trực thuộc KHTNV nhưng đảng bộ không KHTNV")
+    front_k = sum(1 for u in units if v.subj[u].category in ("mat_tran", "doan_the") and lv(u) == K)
+    if x > K and front_k >= v.opts.units_k_at_least:
+        bad("S3", s.id, f"{front_k} tổ chức Mặt trận, đoàn thể cùng cấp KHTNV nhưng tổ chức không KHTNV")
+    leading_disc = any(c.facts.disciplined for c in v.collectives_on.get(s.id, []))
+    if x > K and (f.standing_committee_disciplined or leading_disc):
+        bad("S3", s.id, "ban thường vụ / chi ủy bị kỷ luật nhưng tổ chức không KHTNV")
+
+
+def check_S4(v: Verifier, s, x, levels, bad) -> None:
+    """S4: a collective against its own and its members' discipline, disunity, degeneration and its unit."""
+    if s.kind is not Kind.collective:
+        return
+    f = s.facts
+    mem = list(v.leaders_on.get(s.id, []))
+    if s.leads is not None:
+        mem += [m for m in v.conduct(s.leads) if m.facts.committee_member]
+    cap = XS
+    if f.disciplined or f.disunity or f.degeneration:
+        cap = K
+    if s.leads is not None:
+        led = v.subj[s.leads].facts
+        if led.targets_below_half:
+            cap = K
+        if led.committee_member_disciplined:
+            cap = min(cap, T if led.self_remedied else K)
+    for m in mem:
+        if m.facts.degeneration or (m.facts.disciplined and not m.facts.self_remedied):
+            cap = K
+        elif m.facts.disciplined:
+            cap = min(cap, T)
+    if x > cap:
+        bad("S4", s.id, f"xếp {x.code} nhưng hành vi của tập thể / thành viên chỉ cho phép {cap.code}")
+
+
+def check_E1(v: Verifier, s, x, levels, bad) -> None:
+    """E1: a member is not above his civil-servant rating."""
+    f = s.facts
+    if s.kind is Kind.member and f.civil_servant_level is not None and x > f.civil_servant_level:
+        bad("E1", s.id, f"xếp {x.code} cao hơn xếp loại công chức {f.civil_servant_level.code}")
+
+
+def check_E2(v: Verifier, s, x, levels, bad) -> None:
+    """E2: a disciplined member is K."""
+    if s.kind is Kind.member and s.facts.disciplined and x > K:
+        bad("E2", s.id, "bị kỷ luật trong năm nhưng không KHTNV")
+
+
+def check_E3(v: Verifier, s, x, levels, bad) -> None:
+    """E3: a degenerate member is K."""
+    if s.kind is Kind.member and s.facts.degeneration and x > K:
+        bad("E3", s.id, "suy thoái nhưng không KHTNV")
+
+
+def check_E4(v: Verifier, s, x, levels, bad) -> None:
+    """E4: a member, organization or collective below half of its targets is K."""
+    if s.kind in (Kind.member, Kind.party_org, Kind.collective) and s.facts.targets_below_half and x > K:
+        bad("E4", s.id, "hoàn thành dưới 50% chỉ tiêu nhưng không KHTNV")
+
+
+def check_E5(v: Verifier, s, x, levels, bad) -> None:
+    """E5: a member on sick leave for the limit or more is at most HT."""
+    months = s.facts.sick_leave_months
+    if s.kind is Kind.member and months is not None and months >= v.opts.sick_leave_months and x > HT:
+        bad("E5", s.id, f"nghỉ ốm {months:g} tháng nhưng cao hơn HTNV")
+
+
+def check_E6(v: Verifier, s, x, levels, bad) -> None:
+    """E6: criteria self-grades cap a member, organization or collective."""
+    c = s.facts.criteria
+    if s.kind in (Kind.member, Kind.party_org, Kind.collective) and c is not None:
+        if x > _cap_from_criteria(c.task, c.other):
+            bad("E6", s.id, f"các tiêu chí không đạt mức {x.code}")
+
+
+def check_E7(v: Verifier, s, x, levels, bad) -> None:
+    """E7: an organization with a committee member disciplined is at most T (self-remedied) or HT."""
+    if s.kind is not Kind.party_org:
+        return
+    f = s.facts
+    cm = [m for m in v.conduct(s.id) if m.facts.committee_member and m.facts.disciplined]
+    if f.committee_member_disciplined or cm:
+        remedied = all(m.facts.self_remedied for m in cm) and (not f.committee_member_disciplined or f.self_remedied)
+        if x > (T if remedied else HT):
+            bad("E7", s.id, f"có cấp ủy viên bị kỷ luật nhưng xếp {x.code}")
+
+
+def check_E7b(v: Verifier, s, x, levels, bad) -> None:
+    """E7b: a member, committee member or subordinate committee disciplined, not self-remedied: K."""
+    if s.kind is not Kind.party_org or not v.opts.org_member_discipline or x == K:
+        return
+    f = s.facts
+    own = (f.committee_member_disciplined or f.subordinate_committee_disciplined) and not f.self_remedied
+    member = any(m.facts.disciplined and not m.facts.self_remedied for m in v.conduct(s.id))
+    committee = any(c.facts.disciplined and not c.facts.self_remedied for c in v.subordinate_committees(s.id))
+    if own or member or committee:
+        bad("E7b", s.id, "có đảng viên, cấp ủy viên hoặc tập thể cấp ủy trực thuộc bị kỷ luật nhưng tổ chức không KHTNV")
+
+
+def check_E7c(v: Verifier, s, x, levels, bad) -> None:
+    """E7c: a subordinate committee let violations happen, dealt with, not self-remedied: K."""
+    if s.kind is not Kind.party_org or x == K:
+        return
+    if any(c.facts.violations_handled and not c.facts.self_remedied for c in v.subordinate_committees(s.id)):
+        bad("E7c", s.id, "có tập thể cấp ủy trực thuộc để xảy ra vi phạm bị xử lý nhưng đảng bộ không KHTNV")
+
+
+def check_P1(v: Verifier, s, x, levels, bad) -> None:
+    """P1 (follow_main): every record of a person has the level of the main post."""
+    if v.opts.several_posts != "follow_main" or s.person is None:
+        return
+    recs = v.person_records.get(s.person, [])
+    marked = [r for r in recs if v.subj[r].main_post]
+    leaders = [r for r in recs if v.subj[r].kind is Kind.leader]
+    main = marked[0] if marked else (leaders[0] if leaders else recs[0])
+    m = v.level(levels, main)
+    if main != s.id and m is not None and x != m:
+        bad("P1", s.id, f"xếp {x.code} khác mức ở chức vụ chính {main} ({m.code})")
+
+
+#: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by
+#: themselves: E9 says where E7, E7b and S4 count a discipline, and those checks read it).
+CHECKS: dict[str, Callable] = {
+    "S1": check_S1, "S2": check_S2, "S3": check_S3, "S4": check_S4, "E1": check_E1, "E2": check_E2,
+    "E3": check_E3, "E4": check_E4, "E5": check_E5, "E6": check_E6, "E7": check_E7, "E7b": check_E7b,
+    "E7c": check_E7c, "P1": check_P1,
+}
 
 
 def verify(loaded: LoadedCase, levels: dict[str, Level]) -> list[Violation]:

@@ -25,8 +25,8 @@ def leader(id, heads, target="T", category="bi_thu", **kw):
             **({"target": target} if target is not None else {}), **kw}
 
 
-def unit(id, level="T", **kw):
-    return {"id": id, "name": f"Đơn vị {id}", "kind": "unit", "level": level, **kw}
+def unit(id, level="T", category="doan_the", **kw):
+    return {"id": id, "name": f"Đơn vị {id}", "kind": "unit", "category": category, "level": level, **kw}
 
 
 def votes(xs, t, tb=0, k=0):

@@ -1,4 +1,5 @@
-"""The rule catalogue (model/data/rules.toml) says what RULES.md and the seed texts say, and loads strictly."""
+"""The rule catalogue (model/data/rules.toml) says what the source texts say, chooses rules per profile, and
+loads strictly."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from pydantic import ValidationError
 
 from model.catalogue import (
     DEFAULT_PROFILE,
-    SEEDS,
     CatalogueError,
     Citation,
     OptionOverrides,
+    Params,
     RuleOptions,
     UnknownProfile,
     load_catalogue,
@@ -23,59 +24,14 @@ from model.catalogue import (
     read_catalogue,
     resolve_options,
 )
+from solver.engine.rules import RULES
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RULES_MD = SHARED / "RULES.md"
-SEED_DIR = SHARED / "seeds"
-CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "model" / "data" / "rules.toml"
-
-needs_rules_md = pytest.mark.skipif(not RULES_MD.is_file(), reason=f"RULES.md not found at {RULES_MD}")
-needs_seeds = pytest.mark.skipif(not SEED_DIR.is_dir(), reason=f"seed texts not found in {SEED_DIR}")
-
-# A bold rule heading ("**C1 — the 20% cap.**") or a row of the §5 table ("| E1 | …").
-_RULE_ENTRY = re.compile(r"^\*\*(?P<head>[A-Z]\d+[a-z]?) —|^\| (?P<row>[A-Z]\d+[a-z]?) \|", re.MULTILINE)
-_BMT_REF = re.compile(r"II\.B\.\d+(?:\.\d+)?(?:[a-d](?:–[a-d])?)?")
-_BD_REF = re.compile(r"BĐ (\d+\.\d+)")
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_DIRS = [ROOT / "tests" / "data" / "sources", ROOT.parent / "shared" / "seeds"]
+CATALOGUE_FILE = ROOT / "model" / "data" / "rules.toml"
 _VIETNAMESE_LETTER = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.IGNORECASE
 )
-
-
-def rules_md_entries() -> dict[str, str]:
-    """Each rule ID of RULES.md, in document order, with the text that states its sources."""
-    text = unicodedata.normalize("NFC", RULES_MD.read_text(encoding="utf-8"))
-    entries: dict[str, str] = {}
-    for match in _RULE_ENTRY.finditer(text):
-        if match["head"]:
-            block_end = text.find("\n\n", match.start())
-            entries[match["head"]] = text[match.start() : block_end if block_end >= 0 else None]
-        else:
-            line = text[match.start() : text.find("\n", match.start())]
-            entries[match["row"]] = line.split("|")[4]  # | rule | fact | effect | source |
-    return entries
-
-
-def sections_named(text: str) -> set[str]:
-    """The sections a piece of RULES.md cites, as labels: "BMT II.B.1.3a–b" gives BMT II.B.1.3a and …3b."""
-    labels = {f"BĐ {n}" for n in _BD_REF.findall(text)}
-    for ref in _BMT_REF.findall(text):
-        if "–" in ref:
-            stem, last = ref.split("–")
-            labels |= {f"BMT {stem[:-1]}{chr(c)}" for c in range(ord(stem[-1]), ord(last) + 1)}
-        else:
-            labels.add(f"BMT {ref}")
-    return labels
-
-
-def covered(named: str, cited: set[str]) -> bool:
-    """A section RULES.md names is covered by the same citation or a more precise one (II.B.1.3 by II.B.1.3a)."""
-    return any(c == named or (c.startswith(named) and c[len(named)] in ".abcd") for c in cited)
-
-
-def seed_text(seed: str) -> str:
-    raw = (SEED_DIR / seed).read_text(encoding="utf-8")
-    return " ".join(unicodedata.normalize("NFC", raw).split())
-
 
 CATALOGUE = load_catalogue()
 ALL_CITATIONS = [
@@ -85,44 +41,77 @@ ALL_CITATIONS = [
 ]
 
 
-# --- The catalogue matches RULES.md ----------------------------------------------------------
+def source_text(source_id: str) -> str | None:
+    """The text of a source, NFC with whitespace collapsed, when the repository (or ../shared) has it."""
+    name = CATALOGUE.source(source_id).text_file
+    for folder in SOURCE_DIRS:
+        if name and (folder / name).is_file():
+            raw = (folder / name).read_text(encoding="utf-8")
+            return " ".join(unicodedata.normalize("NFC", raw).split())
+    return None
 
 
-@needs_rules_md
-def test_catalogue_ids_are_the_rule_ids_of_rules_md_in_order():
-    assert CATALOGUE.rule_ids == tuple(rules_md_entries())
+# --- The rules, in RULES.md order, one function each ----------------------------------------------
+
+#: The rule IDs of RULES.md (§1, §3–§5) in their order, then the rule of one person with several posts.
+RULES_MD_IDS = ("V1", "C1", "C2", "S1", "S2", "S3", "S4", "S5", "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E7b",
+                "E7c", "E8", "E9", "P1")
 
 
-@needs_rules_md
-@pytest.mark.parametrize("rule_id", CATALOGUE.rule_ids)
-def test_every_section_rules_md_names_for_a_rule_is_cited(rule_id):
-    named = sections_named(rules_md_entries()[rule_id])
-    cited = {c.label for c in CATALOGUE.rule(rule_id).citations}
-    assert named, f"RULES.md names no source for {rule_id}"
-    assert {n for n in named if not covered(n, cited)} == set()
+def test_the_catalogue_lists_the_rules_of_rules_md_in_order():
+    assert CATALOGUE.rule_ids == RULES_MD_IDS
+
+
+def test_the_code_registers_one_function_per_catalogue_rule_in_the_same_order():
+    assert tuple(rid for rid, _ in RULES) == CATALOGUE.rule_ids
+
+
+# --- Sources and citations ------------------------------------------------------------------------
+
+def test_the_sources_are_the_two_seed_guides_and_the_2025_texts():
+    assert [s.id for s in CATALOGUE.sources] == ["BMT", "BĐ", "QĐ366", "HD43"]
+    assert CATALOGUE.source("BĐ").number == "01-HD/BTCHU" and CATALOGUE.source("BĐ").date == date(2020, 11, 17)
+    assert CATALOGUE.source("QĐ366").issuer == "Bộ Chính trị" and CATALOGUE.source("QĐ366").date == date(2025, 8, 30)
+    assert CATALOGUE.source("HD43").number == "43-HD/BTCTW"
+
+
+def test_a_section_is_read_in_the_source_s_own_words():
+    assert CATALOGUE.source("BĐ").section_text("5.13") == "điểm 5.13"
+    assert CATALOGUE.source("QĐ366").section_text("Điều 11 khoản 1") == "Điều 11 khoản 1"
 
 
 def test_c1_cites_every_kind_of_subject_the_20_percent_cap_covers():
     assert CATALOGUE.rule("C1").cite == "BMT II.B.1.3a; BMT II.B.2.3a; BMT II.B.3.3a; BMT II.B.4; BĐ 5.2"
 
 
-# --- Citations are verbatim ------------------------------------------------------------------
+def test_a_rule_cites_the_clause_of_the_subject_s_kind_from_the_profile_s_sources_only():
+    c1 = CATALOGUE.rule("C1")
+    assert c1.cite_in(("BMT",), "member") == "BMT II.B.2.3a"
+    assert c1.cite_in(("BMT",), "leader") == "BMT II.B.4"
+    assert c1.cite_in(("BĐ",), "member") == "BĐ 5.2"
+    assert c1.cite_in(("BMT", "BĐ"), "collective") == "BMT II.B.3.3a; BĐ 5.2"
 
 
 def test_every_rule_has_at_least_one_citation():
     assert all(len(rule.citations) >= 1 for rule in CATALOGUE.rules)
 
 
-@needs_seeds
 @pytest.mark.parametrize(("rule_id", "citation"), ALL_CITATIONS)
-def test_every_quote_is_verbatim_in_its_seed(rule_id, citation: Citation):
-    assert citation.seed == SEEDS[citation.source]
-    assert citation.quote in seed_text(citation.seed), f"{rule_id}: quote not found in {citation.seed}"
+def test_every_quote_is_verbatim_in_its_source(rule_id, citation: Citation):
+    text = source_text(citation.source)
+    if text is None:
+        pytest.skip(f"văn bản {CATALOGUE.source(citation.source).short} không có trong kho: không đối chiếu được "
+                    f"trích dẫn của {rule_id}")
+    assert citation.quote in text, f"{rule_id}: quote not found in {citation.source}"
+
+
+def test_the_two_seed_texts_are_in_the_repository():
+    assert source_text("BMT") is not None and source_text("BĐ") is not None
 
 
 @pytest.mark.parametrize(("rule_id", "citation"), ALL_CITATIONS)
 def test_every_quote_is_short(rule_id, citation: Citation):
-    assert 10 <= len(citation.quote.split()) <= 40
+    assert 8 <= len(citation.quote.split()) <= 60
 
 
 def test_a_citation_label_is_source_and_section():
@@ -134,19 +123,25 @@ def test_cite_lists_each_section_once_in_file_order():
     assert CATALOGUE.rule("S5").cite == "BĐ 5.5; BMT II.B.5; BMT II.B.4"
 
 
-# --- Texts are Vietnamese, NFC ---------------------------------------------------------------
-
+# --- Texts are Vietnamese, NFC --------------------------------------------------------------------
 
 def all_texts():
     for rule in CATALOGUE.rules:
         yield f"rule {rule.id} title", rule.title
         yield f"rule {rule.id} summary", rule.summary
-    for option in CATALOGUE.options:
-        yield f"option {option.name} title", option.title
-        yield f"option {option.name} help", option.help
+    for spec in CATALOGUE.params:
+        yield f"param {spec.name} title", spec.title
+        yield f"param {spec.name} help", spec.help
+        for label in spec.labels:
+            yield f"param {spec.name} label", label
     for profile in CATALOGUE.profiles:
         yield f"profile {profile.id} title", profile.title
         yield f"profile {profile.id} description", profile.description
+        for rid, note in profile.unsourced.items():
+            yield f"profile {profile.id} unsourced {rid}", note
+    for source in CATALOGUE.sources:
+        yield f"source {source.id} document", source.document
+        yield f"source {source.id} short", source.short
 
 
 @pytest.mark.parametrize(("where", "text"), list(all_texts()), ids=[w for w, _ in all_texts()])
@@ -159,63 +154,79 @@ def test_the_catalogue_file_itself_is_nfc():
     assert unicodedata.is_normalized("NFC", CATALOGUE_FILE.read_text(encoding="utf-8"))
 
 
-# --- Rules, options and profiles refer to each other correctly --------------------------------
+# --- Rules, parameters and profiles refer to each other correctly ----------------------------------
 
-
-def test_every_option_a_rule_reads_exists_and_names_that_rule_back():
+def test_every_parameter_a_rule_reads_exists_and_names_that_rule_back():
     for rule in CATALOGUE.rules:
-        for name in rule.options:
-            assert rule.id in CATALOGUE.option(name).rules
+        for name in rule.params:
+            assert rule.id in CATALOGUE.param(name).rules
 
 
-def test_the_options_are_exactly_the_fields_of_rule_options_with_the_same_defaults():
-    assert [o.name for o in CATALOGUE.options] == list(RuleOptions.model_fields)
-    assert {o.name: o.default for o in CATALOGUE.options} == RuleOptions().model_dump()
+def test_the_parameters_are_exactly_the_fields_of_params_with_the_same_defaults():
+    assert [o.name for o in CATALOGUE.params] == list(Params.model_fields)
+    assert {o.name: o.default for o in CATALOGUE.params} == Params().model_dump()
 
 
-def test_option_overrides_has_the_same_fields_as_rule_options_all_unset():
-    assert list(OptionOverrides.model_fields) == list(RuleOptions.model_fields)
+def test_option_overrides_has_the_same_fields_as_params_all_unset():
+    assert list(OptionOverrides.model_fields) == list(Params.model_fields)
     assert OptionOverrides().given() == {}
 
 
 def test_the_literal_readings_are_the_defaults():
-    options = RuleOptions()
-    assert (options.cap_percent, options.cap_base) == (20, "good_only")
-    assert (options.small_group_threshold, options.small_group_allowance) == (5, 1)
-    assert options.allow_up is False
-    assert options.org_member_discipline is True
+    p = Params()
+    assert (p.cap_percent, p.cap_base) == (20, "good_only")
+    assert (p.small_group_threshold, p.small_group_allowance) == (5, 1)
+    assert (p.org_k_percent, p.units_k_at_least, p.sick_leave_months) == (20, 2, 3)
+    assert p.allow_up is False and p.org_member_discipline is True
+    assert p.several_posts == "report"
 
 
-def test_c1_reads_cap_percent_and_cap_base_c2_the_small_group_options_e7b_the_discipline_option():
-    assert CATALOGUE.rule("C1").options == ("cap_percent", "cap_base")
-    assert CATALOGUE.rule("C2").options == ("small_group_threshold", "small_group_allowance")
-    assert CATALOGUE.rule("E7b").options == ("org_member_discipline",)
-
-
-def test_rules_take_effect_with_quy_dinh_132():
-    assert {rule.effective_from for rule in CATALOGUE.rules} == {date(2018, 3, 8)}
+def test_every_enum_value_has_a_vietnamese_label():
+    spec = CATALOGUE.param("cap_base")
+    assert spec.label_of("good_only").startswith("số Hoàn thành tốt nhiệm vụ")
+    assert CATALOGUE.param("several_posts").label_of("report") == "nêu rõ để cấp có thẩm quyền quyết định"
+    assert CATALOGUE.param("allow_up").label_of(False) == "không"
 
 
 @pytest.mark.parametrize("profile", CATALOGUE.profiles, ids=lambda p: p.id)
-def test_every_profile_overrides_are_valid_rule_options(profile):
-    assert OptionOverrides.model_validate(profile.options).given() == profile.options
-    assert isinstance(RuleOptions.model_validate(profile.options), RuleOptions)
+def test_every_profile_rule_is_stated_by_one_of_its_sources_or_says_why_not(profile):
+    for rid in profile.rules:
+        assert CATALOGUE.rule(rid).citations_in(profile.sources) or rid in profile.unsourced, (profile.id, rid)
 
 
-def test_the_default_profile_is_bmt_2018_with_every_default():
-    assert CATALOGUE.default_profile.id == DEFAULT_PROFILE == "bmt-2018"
-    assert CATALOGUE.default_profile.options == {}
-    assert CATALOGUE.default_profile.rule_options == RuleOptions()
+@pytest.mark.parametrize("profile", CATALOGUE.profiles, ids=lambda p: p.id)
+def test_every_profile_values_are_valid_parameters(profile):
+    assert OptionOverrides.model_validate(profile.params).given() == profile.params
 
 
-def test_the_bu_dang_profile_uses_the_same_values():
-    assert CATALOGUE.profile("bd-2020").rule_options == RuleOptions()
+def test_the_default_profile_reads_both_seed_guides_together():
+    default = CATALOGUE.default_profile
+    assert default.id == DEFAULT_PROFILE == "bmt-bd-2020"
+    assert default.sources == ("BMT", "BĐ")
+    assert set(default.rules) == set(CATALOGUE.rule_ids)
+    assert default.rule_options == resolve_options(None)
+    assert default.rule_options.transfer_exemption is True  # BĐ 5.11 read with BMT II.B.4
 
 
-def test_the_366_profile_keeps_the_20_percent_cap_and_its_exception_profile_raises_it_to_25():
-    assert CATALOGUE.profile("qd366-2025").rule_options.cap_percent == 20
-    assert CATALOGUE.profile("qd366-2025-ngoai-le-25").options == {"cap_percent": 25}
-    assert CATALOGUE.profile("qd366-2025").effective_to is None
+def test_c2_is_a_bu_dang_rule_on_in_bd_2020_and_the_combined_profile_only():
+    with_c2 = {p.id for p in CATALOGUE.profiles if "C2" in p.rules}
+    assert with_c2 == {"bd-2020", "bmt-bd-2020"}
+
+
+def test_the_literal_bmt_profile_cites_bmt_only_and_has_no_bu_dang_rule():
+    bmt = CATALOGUE.profile("bmt-2018")
+    assert bmt.sources == ("BMT",)
+    assert not {"C2", "E9"} & set(bmt.rules)
+    assert bmt.rule_options.transfer_exemption is False and bmt.rule_options.head_below_collective is True
+
+
+def test_the_literal_bu_dang_profile_has_only_what_its_guide_says():
+    bd = CATALOGUE.profile("bd-2020")
+    assert bd.sources == ("BĐ",)
+    assert set(bd.rules) == {"V1", "C1", "C2", "S2", "S5", "E5", "E8", "E9", "P1"}
+    assert "chưa có văn bản" in bd.unsourced["V1"]
+    options = bd.rule_options
+    assert options.head_below_collective is False and options.transfer_exemption is True
 
 
 def test_a_profile_is_in_force_between_its_dates():
@@ -224,25 +235,33 @@ def test_a_profile_is_in_force_between_its_dates():
     assert not profile.in_force(date(2025, 1, 1))
 
 
-# --- resolve_options -------------------------------------------------------------------------
-
+# --- resolve_options ------------------------------------------------------------------------------
 
 def test_no_profile_means_the_default_profile():
-    assert resolve_options(None, None) == RuleOptions()
-
-
-def test_the_profile_values_apply_over_the_defaults():
-    assert resolve_options("qd366-2025-ngoai-le-25", None).cap_percent == 25
+    assert resolve_options(None, None) == CATALOGUE.default_profile.rule_options
 
 
 def test_case_overrides_apply_over_the_profile():
-    options = resolve_options("qd366-2025-ngoai-le-25", {"cap_percent": 30, "allow_up": True})
+    options = resolve_options("bmt-2018", {"cap_percent": 30, "allow_up": True})
     assert (options.cap_percent, options.allow_up, options.cap_base) == (30, True, "good_only")
+    assert options.profile == "bmt-2018" and options.sources == ("BMT",)
 
 
-def test_an_override_left_unset_keeps_the_profile_value():
-    options = resolve_options("qd366-2025-ngoai-le-25", OptionOverrides(cap_base="good_and_above"))
-    assert (options.cap_percent, options.cap_base) == (25, "good_and_above")
+def test_a_case_may_switch_a_rule_on_and_then_cites_the_rule_s_own_source():
+    options = resolve_options("bmt-2018", None, {"C2": True, "E6": False})
+    assert options.on("C2") and not options.on("E6")
+    assert options.sources == ("BMT", "BĐ")
+    assert list(options.rules) == [r for r in CATALOGUE.rule_ids if r in options.rules]
+
+
+def test_a_rule_that_took_effect_after_the_rating_year_is_not_in_force():
+    assert not resolve_options("bmt-bd-2020", None, None, year=2019).on("C2")
+    assert resolve_options("bmt-bd-2020", None, None, year=2020).on("C2")
+
+
+def test_an_unknown_rule_switch_is_a_key_error_naming_the_rules():
+    with pytest.raises(KeyError, match="Không có quy tắc 'Z9'"):
+        resolve_options(None, None, {"Z9": True})
 
 
 def test_an_unknown_profile_is_rejected_with_the_known_ones_listed():
@@ -267,8 +286,12 @@ def test_an_unknown_rule_is_a_key_error_in_vietnamese():
         {"cap_base": "all"},  # not one of the choices
         {"allow_up": "yes"},  # not a bool
         {"small_group_allowance": -1},
+        {"small_group_threshold": 10**30},
+        {"units_k_at_least": 0},
+        {"several_posts": "maybe"},
     ],
-    ids=["unknown-key", "cap-0", "cap-101", "cap-string", "base-unknown", "allow-up-string", "allowance-negative"],
+    ids=["unknown-key", "cap-0", "cap-101", "cap-string", "base-unknown", "allow-up-string", "allowance-negative",
+         "threshold-huge", "units-0", "posts-unknown"],
 )
 def test_a_bad_option_override_is_rejected(overrides):
     with pytest.raises(ValidationError):
@@ -280,8 +303,7 @@ def test_rule_options_are_frozen():
         RuleOptions().cap_percent = 30  # type: ignore[misc]
 
 
-# --- The loader is strict --------------------------------------------------------------------
-
+# --- The loader is strict -------------------------------------------------------------------------
 
 def test_the_catalogue_is_read_once():
     assert load_catalogue() is load_catalogue()
@@ -293,7 +315,9 @@ def test_reading_the_shipped_file_directly_gives_the_same_catalogue():
 
 SHIPPED = CATALOGUE_FILE.read_text(encoding="utf-8")
 V1_HEAD = 'id = "V1"\n'
-FIRST_CITATION_SEED = 'source = "BMT"\n  seed = "001_e88d142370430d59.txt"\n  section = "II.B.4.2"'
+C1_PARAMS = 'params = ["cap_percent", "cap_base"]'
+BD_DATES = 'effective_to = 2023-10-03\ndefault = '
+BMT_RULES = 'rules = ["V1", "C1", "S1",'
 
 
 def swap(old: str, new: str, count: int = 1):
@@ -304,31 +328,35 @@ def swap(old: str, new: str, count: int = 1):
     return mutate
 
 
-BMT_SEED = FIRST_CITATION_SEED
-BD_SEED = FIRST_CITATION_SEED.replace("001_e88d142370430d59", "000_bbfa2d98fbdf0405")
-C1_OPTIONS = 'options = ["cap_percent", "cap_base"]'
-BD_DATES = 'effective_to = "2023-10-03"\ndefault = '
-
 # (what is wrong, how the shipped file is spoiled, what the error must mention)
 BAD_FILES = [
     ("unknown-rule-key", swap(V1_HEAD, V1_HEAD + 'severity = "high"\n'), "rule[0] (V1) › severity"),
     ("unknown-top-level-table", lambda t: t + '\n[[rules]]\nid = "X1"\n', "rules"),
     ("plural-citations-key", swap("[[rule.citation]]", "[[rule.citations]]"), "citations"),
     ("bad-family", swap('family = "ballot"', 'family = "vote"'), "family"),
-    ("bad-kind", swap('applies_to = ["collective"]', 'applies_to = ["committee"]'), "applies_to"),
-    ("no-kind", swap('applies_to = ["collective"]', "applies_to = []"), "cần ít nhất một"),
-    ("bad-date", swap('effective_from = "2018-03-08"', 'effective_from = "2018-02-30"'), "effective_from"),
-    ("seed-of-the-other-source", swap(BMT_SEED, BD_SEED), "000_bbfa2d98fbdf0405"),
-    ("section-not-in-rules-md-numbering", swap('section = "II.B.4.2"', 'section = "4.2"'), "số mục"),
+    ("bad-kind", swap('binds = ["collective"]', 'binds = ["committee"]'), "binds"),
+    ("no-kind", swap('binds = ["collective"]', "binds = []"), "cần ít nhất một"),
+    ("bad-date", swap("effective_from = 2018-03-08", 'effective_from = "2018-02-30"'), "effective_from"),
+    ("undeclared-source", swap('source = "BMT"\n  section = "II.B.4.2"', 'source = "HCM"\n  section = "II.B.4.2"'),
+     "nguồn không khai báo 'HCM'"),
+    ("section-not-in-the-source-s-numbering", swap('section = "II.B.4.2"', 'section = "4.2"'), "số mục"),
+    ("citation-of-a-kind-the-rule-does-not-bind", swap('kinds = ["member"]\n  quote = \'Chỉ hoàn thành',
+                                                       'kinds = ["leader"]\n  quote = \'Chỉ hoàn thành'), "leader"),
     ("non-nfc-text", swap("Cách tính phiếu", unicodedata.normalize("NFD", "Cách tính phiếu")), "NFC"),
-    ("rule-reads-unknown-option", swap(C1_OPTIONS, 'options = ["cap_percent", "cap_ceiling"]'), "cap_ceiling"),
-    ("option-default-differs", swap("default = 20\n", "default = 25\n"), "cap_percent"),
-    ("option-missing", swap('name = "allow_up"', 'name = "allow_upward"'), "thiếu tùy chọn của RuleOptions: allow_up"),
-    ("option-bounds-differ", swap("maximum = 100\n", "maximum = 90\n"), "giới hạn"),
-    ("two-default-profiles", swap(BD_DATES + "false", BD_DATES + "true"), "bd-2020"),
-    ("profile-override-unknown-option", swap("cap_percent = 25\n", "cap_percent = 25\nceiling = 3\n"), "ceiling"),
-    ("profile-override-out-of-range", swap("cap_percent = 25\n", "cap_percent = 250\n"), "cap_percent"),
-    ("profile-dates-reversed", swap('effective_to = "2023-10-03"', 'effective_to = "2017-01-01"'), "effective_to"),
+    ("rule-reads-unknown-param", swap(C1_PARAMS, 'params = ["cap_percent", "cap_ceiling"]'), "cap_ceiling"),
+    ("param-default-differs", swap("default = 20\n", "default = 25\n"), "cap_percent"),
+    ("param-missing", swap('name = "allow_up"', 'name = "allow_upward"'), "thiếu tham số của Params: allow_up"),
+    ("param-bounds-differ", swap("maximum = 100\ntitle = \"Tỷ lệ tối đa", "maximum = 90\ntitle = \"Tỷ lệ tối đa"),
+     "giới hạn"),
+    ("enum-without-labels", swap('labels = ["số Hoàn thành tốt nhiệm vụ (đúng', 'xlabels = ["số Hoàn thành tốt nhiệm vụ (đúng'),
+     "xlabels"),
+    ("two-default-profiles", swap(BD_DATES + "false", BD_DATES + "true"), "bmt-2018"),
+    ("profile-param-unknown", swap("  [profile.params]\n  transfer_exemption = true\n\n[[profile]]\nid = \"bmt-2018\"",
+                                   "  [profile.params]\n  ceiling = 3\n\n[[profile]]\nid = \"bmt-2018\""), "ceiling"),
+    ("profile-rule-without-source", swap(BMT_RULES, 'rules = ["V1", "C1", "C2", "S1",'), "quy tắc C2 không có trích dẫn"),
+    ("profile-rules-out-of-order", swap(BMT_RULES, 'rules = ["C1", "V1", "S1",'), "thứ tự"),
+    ("profile-unknown-source", swap('sources = ["BMT"]', 'sources = ["BMT", "XX"]'), "XX"),
+    ("profile-dates-reversed", swap("effective_to = 2023-10-03", "effective_to = 2017-01-01"), "effective_to"),
     ("duplicate-rule-id", swap('id = "E8"', 'id = "E7"'), "bị lặp"),
     ("not-toml", lambda t: t + "\n[[rule]\n", "TOML"),
 ]
@@ -345,6 +373,6 @@ def test_a_malformed_catalogue_is_rejected_with_a_message_naming_the_problem(tmp
 
 
 def test_an_error_names_the_rule_and_the_field_in_the_file_s_own_words():
-    bad = SHIPPED.replace('section = "II.B.4.2"', 'section = "4.2"', 1)
-    with pytest.raises(CatalogueError, match=r"rule\[0\] \(V1\) › citation\[0\]"):
+    bad = SHIPPED.replace("family = \"ballot\"", "family = \"vote\"", 1)
+    with pytest.raises(CatalogueError, match=r"rule\[0\] \(V1\) › family"):
         parse_catalogue(bad)

@@ -65,7 +65,7 @@ def test_check_prints_the_counts_per_kind_in_vietnamese(capsys, raw):
     _, out = run_check(capsys, TAN_LOI)
     lines = out.splitlines()
     assert lines[0] == f"Hồ sơ: {raw['name']}"
-    assert "Bộ quy tắc: bmt-2018 (mặc định)" in lines
+    assert "Bộ quy định: Hai hướng dẫn thực hiện Quy định 132-QĐ/TW đọc chung (Buôn Ma Thuột 2018 và Bù Đăng 2020) (mặc định)" in lines
     for kind, label in LABELS.items():
         of_kind = [s for s in raw["subjects"] if s["kind"] == kind]
         rated = [s for s in of_kind if s.get("rated", True)]
@@ -87,7 +87,8 @@ def test_check_prints_the_tiers_and_the_quota_groups(capsys, raw):
     rated_members = sum(1 for s in raw["subjects"] if s["kind"] == "member" and s.get("rated", True))
     assert f"  Đảng viên thuộc Đảng bộ phường Tân Lợi: {rated_members}" in lines
     chi_uy = sum(1 for s in raw["subjects"] if s.get("category") == "chi_uy")
-    assert f"  Tập thể lãnh đạo, quản lý: chi_uy: {chi_uy}" in lines
+    assert (f"  Tập thể lãnh đạo, quản lý: chi_uy (do cấp ủy Đảng bộ phường Tân Lợi xem xét, quyết định): {chi_uy}"
+            in lines)
     branch_group = f"  Chi bộ trực thuộc / đảng bộ bộ phận trực thuộc Đảng bộ phường Tân Lợi: {branches}"
     assert branch_group in lines
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from model.catalogue import load_catalogue
+
 from model.case import Case, Kind
 from model.errors import CaseInvalid, InputProblem
 from model.excel import (
@@ -132,7 +134,7 @@ def user_workbook(path: Path) -> Path:
     sheets[SHEET_SETTINGS] = [
         ["Mục", "Giá trị", "Giải thích"],
         ["  tên hồ sơ", nfd("  Xếp loại 2024 phường Tân Lợi "), None],
-        ["Bộ quy định", "bd-2020", None],
+        ["Bộ quy định", "Hai hướng dẫn Buôn Ma Thuột 2018 và Bù Đăng 2020", None],
         ["cap_base", "GOOD_ONLY", None],
         ["Cho phép nâng mức so với mức biểu quyết", "Không", None],
         ["Tỷ lệ tối đa Hoàn thành xuất sắc nhiệm vụ (%)", "20", None],
@@ -145,7 +147,7 @@ def test_a_workbook_filled_in_by_hand_imports_with_every_spelling_understood(tmp
     case = loaded.case
     s = case.by_id()
     assert case.name == "Xếp loại 2024 phường Tân Lợi"
-    assert case.profile == "bd-2020"
+    assert case.profile == "bmt-bd-2020"  # the dropdown label read back to its profile
     assert case.options.cap_base == "good_only" and case.options.allow_up is False and case.options.cap_percent == 20
     assert s["DB"].name == unicodedata.normalize("NFC", "Đảng bộ phường Tân Lợi")
     assert s["DB"].tier.value == "grassroots" and s["DB"].voters == 15
@@ -410,9 +412,13 @@ def full_case() -> Case:
     data = {
         "name": "Hồ sơ đủ mọi trường",
         "profile": "bd-2020",
+        "year": 2020,
         "description": "Mô tả\ncó xuống dòng",
         "options": {"cap_percent": 25, "cap_base": "good_and_above", "small_group_threshold": 4,
-                    "small_group_allowance": 0, "allow_up": True, "org_member_discipline": False},
+                    "small_group_allowance": 0, "allow_up": True, "org_member_discipline": False,
+                    "org_k_percent": 25, "units_k_at_least": 3, "sick_leave_months": 4,
+                    "head_below_collective": True, "transfer_exemption": False, "several_posts": "follow_main"},
+        "rules": {"S3": True, "E9": False},
         "subjects": [
             {"id": "001", "name": "=Đảng bộ (tên bắt đầu bằng dấu bằng)", "kind": "party_org", "tier": "upper",
              "same_level_units": ["U,1", "U2"], "votes": {"XS": 0, "T": 0, "TB": 0, "K": 0}, "target": "T",
@@ -420,18 +426,21 @@ def full_case() -> Case:
                        "standing_committee_disciplined": False, "self_remedied": True, "targets_below_half": False,
                        "criteria": {"task": ["XS", "T"], "other": ["TB"]}}},
             {"id": "L1", "name": "Bí thư", "kind": "leader", "heads": "C1", "category": "bt", "target": "T",
-             "lock": "T", "facts": {"transferred_in_exempt": True, "sick_leave_months": 3.5, "maternity_leave": True,
-                                    "civil_servant_level": "XS", "degeneration": False}},
+             "lock": "T", "person": "NG-1", "main_post": True,
+             "facts": {"transferred_in_exempt": True, "sick_leave_months": 3.5, "maternity_leave": True,
+                       "civil_servant_level": "XS", "degeneration": False}},
             {"id": "CB", "name": "Chi bộ", "kind": "party_org", "tier": "grassroots", "parent": "001",
              "votes": {"XS": 9, "T": 6, "TB": 0, "K": 0}, "voters": 16, "may_rise": True, "category": "lạ"},
             {"id": "M1", "name": "Đảng viên mới", "kind": "member", "parent": "CB", "rated": False,
              "facts": {"committee_member": True, "criteria": {"task": [], "other": ["K", "XS"]}}},
-            {"id": "M2", "name": "Đảng viên", "kind": "member", "parent": "CB", "proposed": "HT",
-             "facts": {"disciplined": True, "self_remedied": True, "sick_leave_months": 2}},
+            {"id": "M2", "name": "Đảng viên", "kind": "member", "parent": "CB", "proposed": "HT", "person": "NG-1",
+             "facts": {"disciplined": True, "self_remedied": True, "sick_leave_months": 2, "violation_org": "001"}},
             {"id": "C1", "name": "Chi ủy", "kind": "collective", "leads": "CB", "category": "chi_uy",
-             "target": "XS", "facts": {"disunity": True, "disciplined": True}},
-            {"id": "U,1", "name": "UBND", "kind": "unit", "level": "HT", "facts": {"targets_below_half": True}},
-            {"id": "U2", "name": "MTTQ", "kind": "unit", "level": "K", "rated": False, "category": "mt"},
+             "decided_by": "001", "target": "XS",
+             "facts": {"disunity": True, "disciplined": True, "violations_handled": True}},
+            {"id": "U,1", "name": "UBND", "kind": "unit", "category": "chinh_quyen", "level": "HT",
+             "facts": {"targets_below_half": True}},
+            {"id": "U2", "name": "MTTQ", "kind": "unit", "level": "K", "rated": False, "category": "mat_tran"},
         ],
         "groups": [{"id": "G", "name": "Nhóm chi bộ", "members": ["CB"]}, {"id": "G0", "name": "Rỗng", "members": []}],
         "expect": {"status": "optimal", "objective": {"changed": 1, "steps": 2}, "levels": {"CB": "T", "X": "K"}},
@@ -527,7 +536,7 @@ def test_template_has_every_sheet_headers_frozen_and_dropdowns(tmp_path):
     assert lists(wb[SHEET_GROUPS])["Loại đối tượng"] == set(KIND_SHEETS.values())
     settings_lists = [set(dv.formula1.strip('"').split(",")) for dv in wb[SHEET_SETTINGS].data_validations.dataValidation
                       if dv.type == "list"]
-    assert {"bmt-2018", "bd-2020"} <= set().union(*settings_lists)
+    assert {p.short for p in load_catalogue().profiles} <= set().union(*settings_lists)
     for ws in wb.worksheets:  # Excel refuses an inline list longer than 255 characters
         assert all(len(dv.formula1 or "") <= 255 for dv in ws.data_validations.dataValidation)
     assert org["A1"].comment is not None and "duy nhất" in org["A1"].comment.text

@@ -34,7 +34,7 @@ def leader(id, heads, category, **kw):
 
 
 def unit(id, level="T"):
-    return {"id": id, "name": f"Đơn vị {id}", "kind": "unit", "level": level}
+    return {"id": id, "name": f"Đơn vị {id}", "kind": "unit", "category": "doan_the", "level": level}
 
 
 def load(*subjects, groups=()) -> LoadedCase:

@@ -254,7 +254,8 @@ def recount(loaded, result, members, levels):
 
     def allowed(x):
         base = pool if o.cap_base == "good_and_above" else pool - x
-        small = o.small_group_allowance > 0 and base < o.small_group_threshold and x <= o.small_group_allowance
+        small = (o.on("C2") and o.small_group_allowance > 0 and base < o.small_group_threshold
+                 and x <= o.small_group_allowance)
         return 100 * x <= o.cap_percent * base or small
 
     cap = max(x for x in range(pool + 1) if allowed(x))

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from model.case import KIND_LABELS, Kind
+from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.loader import LoadedCase
 
@@ -47,7 +48,9 @@ def _load_or_report(path: str) -> LoadedCase | None:
 def check_summary(loaded: LoadedCase) -> list[str]:
     """The Vietnamese summary that ``check`` prints for a valid case."""
     case, h = loaded.case, loaded.hierarchy
-    lines = [f"Hồ sơ: {case.name}", f"Bộ quy tắc: {case.profile or 'bmt-2018 (mặc định)'}"]
+    profile = loaded.options.profile
+    title = load_catalogue().profile(profile).title
+    lines = [f"Hồ sơ: {case.name}", f"Bộ quy định: {title}" + ("" if case.profile else " (mặc định)")]
     kinds = Counter(s.kind for s in case.subjects)
     rated = Counter(s.kind for s in case.subjects if s.decided)
     lines.append("Số đối tượng theo loại:")

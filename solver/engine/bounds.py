@@ -12,18 +12,12 @@ from collections.abc import Callable
 
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.engine.rules import AtMost, Cap, CountTrigger, Needs, Record
+from solver.engine.records import Cap, Record, Structural
 
 
 def record_bound(r: Record, level: Callable[[str], int]) -> int:
     """The upper bound a structural record puts on its subject, given the bounds ``level`` of the others."""
-    if isinstance(r, AtMost):
-        return level(r.b)
-    if isinstance(r, Needs):
-        return int(r.level) - 1 if any(level(o) < int(r.minimum) for o in r.others) else 3
-    k = sum(1 for o in r.others if level(o) == 0)
-    hit = k >= r.at_least if r.at_least is not None else 100 * k > r.percent * len(r.others)
-    return 0 if hit else 3
+    return r.bound(level)
 
 
 def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, Level]) -> dict[str, Level]:
@@ -40,17 +34,15 @@ def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, L
     for r in records:
         if isinstance(r, Cap):
             u[r.sid] = min(u[r.sid], int(r.level))
-        elif isinstance(r, AtMost):
-            watchers.setdefault(r.b, []).append(r)
-        elif isinstance(r, (Needs, CountTrigger)):
-            for o in r.others:
+        elif isinstance(r, Structural):
+            for o in r.reads():
                 watchers.setdefault(o, []).append(r)
 
-    queue = deque(r for r in records if isinstance(r, (AtMost, Needs, CountTrigger)))
+    queue = deque(r for r in records if isinstance(r, Structural))
     while queue:
         r = queue.popleft()
-        sid = r.a if isinstance(r, AtMost) else r.sid
-        b = record_bound(r, u.__getitem__)
+        sid = r.subject
+        b = r.bound(u.__getitem__)
         if b < u[sid]:
             u[sid] = b
             queue.extend(watchers.get(sid, ()))

@@ -13,7 +13,7 @@ from ortools.sat.python import cp_model
 
 from model.loader import LoadedCase
 from solver.engine.encoding import Encoding, Guard
-from solver.explanations.explain import cite, describe_record
+from solver.explanations.words import cite, describe_record, direction_text, lock_text
 from solver.result import ConflictItem, ConflictSet
 from solver.engine.staging import Runner, run_cpsat
 
@@ -52,15 +52,13 @@ def _infeasible(enc: Encoding, lits: list, time_limit: float, quick: bool = Fals
 def _item(loaded: LoadedCase, g: Guard, enc: Encoding) -> ConflictItem:
     subjects = loaded.hierarchy.subjects
     if g.kind == "lock":
-        s = subjects[g.sid]
-        return ConflictItem("lock", "lock", g.sid, f"{s.name}: cấp có thẩm quyền khóa ở mức {s.lock.official}")
+        return ConflictItem("lock", "lock", g.sid, lock_text(loaded, g.sid))
     if g.kind == "direction":
-        s = subjects[g.sid]
-        t = enc.targets[g.sid]
-        return ConflictItem("direction", "direction", g.sid,
-                            f"{s.name}: không được xếp cao hơn mức mục tiêu {t.official} (chỉ được hạ, không nâng)")
+        return ConflictItem("direction", "direction", g.sid, direction_text(loaded, g.sid, enc.targets[g.sid]))
     r = g.record
-    return ConflictItem("rule", r.rule, g.sid, describe_record(loaded, r), cite(r.rule))
+    kind = subjects[g.sid].kind.value if g.sid in subjects else None
+    return ConflictItem("rule", r.rule, g.sid, describe_record(loaded, r), cite(loaded, r.rule, kind,
+                                                                                getattr(r, "detail", None)))
 
 
 def find_conflict(loaded: LoadedCase, time_limit: float = 30.0, given_records: list | None = None
@@ -115,7 +113,7 @@ def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_
     set of the whole case (minimality is a property of the set), and the search stays small in a province.
     ``records_of(sid)`` gives a subject's per-subject records, in ``solver.engine.rules.records`` order.
     """
-    from solver.engine.rules import RULES, AtMost, CountTrigger, Needs
+    from solver.engine.rules import RULES
 
     rule_rank = {rid: i for i, (rid, _) in enumerate(RULES)}
     reach: set[str] = set()
@@ -126,10 +124,7 @@ def find_local_conflict(loaded: LoadedCase, locked: list[str], records_of, time_
             continue
         reach.add(x)
         for r in records_of(x):
-            if isinstance(r, AtMost):
-                stack.append(r.b)
-            elif isinstance(r, (Needs, CountTrigger)):
-                stack.extend(r.others)
+            stack.extend(r.reads())
     pos = {s.id: i for i, s in enumerate(loaded.case.subjects) if s.id in reach}
     inside = [s for s in loaded.case.subjects if s.id in pos]
     recs = sorted([*((rule_rank[r.rule], pos[sid], k, r) for sid in pos for k, r in enumerate(records_of(sid))),

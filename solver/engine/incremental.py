@@ -55,11 +55,7 @@ def is_local(delta: WhatIf) -> bool:
 
 def _reads(r: Record) -> Iterable[str]:
     """The subjects whose level a per-subject record reads."""
-    if isinstance(r, AtMost):
-        return (r.b,)
-    if isinstance(r, (Needs, CountTrigger)):
-        return r.others
-    return ()
+    return r.reads()
 
 
 class Session:
@@ -233,7 +229,7 @@ class Session:
 
     def _resolve(self, loaded: LoadedCase, new: dict[str, Subject], start: float) -> SolveResult | None:
         """The incremental solve of ``loaded`` (the base with the subjects of ``new`` replaced)."""
-        from solver.engine.rules import records_of
+        from solver.engine.rules import data_readers, records_of
 
         h = loaded.hierarchy
         subjects = h.subjects
@@ -244,14 +240,9 @@ class Session:
 
         # 2. records of every subject whose rules read the changed data
         around: set[str] = set()
+        base_subjects = self.loaded.hierarchy.subjects
         for sid, s in new.items():
-            around.add(sid)
-            for other in (s.parent, s.leads, s.heads):
-                if other is not None:
-                    around.add(other)
-            around.update(h.collectives_leading.get(sid, ()))
-            if s.parent is not None:
-                around.update(h.collectives_leading.get(s.parent, ()))
+            around |= data_readers(h, s) | data_readers(h, base_subjects[sid])  # old and new data alike
         around &= decided
         order = sorted(around, key=self.pos.__getitem__)
         fresh = records_of(h, loaded.options, order, decided_ids=decided)

@@ -1,101 +1,39 @@
-"""The rules as constraint records: one function per rule ID, registered in RULES.md order.
+"""The rules as constraint records: one function per rule ID, registered in catalogue (RULES.md) order.
 
-Each function reads the case (its hierarchy, facts and options) and yields plain records
-(``Cap``, ``AtMost``, ``Needs``, ``CountTrigger``, ``Quota``, ``SmallGroup``). The CP-SAT encoding
-posts the records, the conflict finder guards each with an assumption literal, and the explanations
+Each function reads the case (its hierarchy, facts and parameters) and yields records
+(``solver.engine.records``); a rule not in force for the case's profile is not called at all. The CP-SAT
+models post the records, the conflict finder guards each with an assumption literal, and the explanations
 cite them. The independent verifier (``solver.verify``) does not use this module.
+
+Adding a rule: its catalogue entry (``model/data/rules.toml``), one function here added to ``RULES``, one
+``check_<ID>`` in the verifier, and their tests. If it reads the data of subjects other than its own,
+say so in ``data_readers`` (a what-if re-reads exactly those).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from model.case import Kind, Subject
 from model.catalogue import RuleOptions
 from model.hierarchy import Hierarchy
 from model.levels import GRADE_TO_LEVEL, Level
+from solver.engine.records import (
+    AtMost,
+    Cap,
+    CountTrigger,
+    Needs,
+    Quota,
+    Record,
+    SmallGroup,
+    max_xs,
+    quota_ok,
+    subject_of,
+)
 
-
-@dataclass(frozen=True)
-class Cap:
-    """``level(sid) ≤ level``, because of a fact (``fact`` names it, ``detail`` gives its numbers)."""
-
-    rule: str
-    sid: str
-    level: Level
-    fact: str
-    detail: dict = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass(frozen=True)
-class AtMost:
-    """``level(a) ≤ level(b)`` (S1 collective ≤ unit, S2 head ≤ collective and unit)."""
-
-    rule: str
-    a: str
-    b: str
-
-
-@dataclass(frozen=True)
-class Needs:
-    """``level(sid) ≥ level`` only if every one of ``others`` is ``≥ minimum`` (S3)."""
-
-    rule: str
-    sid: str
-    level: Level
-    others: tuple[str, ...]
-    minimum: Level
-    what: str  # "members" | "sub_orgs" | "units"
-
-
-@dataclass(frozen=True)
-class CountTrigger:
-    """``sid`` is K when more than ``percent``% of ``others`` are K (S3); with ``at_least``, when that many are K."""
-
-    rule: str
-    sid: str
-    others: tuple[str, ...]
-    what: str
-    percent: int | None = 20
-    at_least: int | None = None
-
-
-@dataclass(frozen=True)
-class Quota:
-    """C1: in ``group``, ``100·#XS ≤ percent·base`` on final levels (base = #T, or #T + #XS)."""
-
-    rule: str
-    group: str
-    members: tuple[str, ...]
-    percent: int
-    base: str  # "good_only" | "good_and_above"
-
-
-@dataclass(frozen=True)
-class SmallGroup:
-    """C2: while the base of ``group`` is below ``threshold``, up to ``allowance`` may still be XS."""
-
-    rule: str
-    group: str
-    threshold: int
-    allowance: int
-
-
-def quota_ok(q: Quota, small: SmallGroup | None, xs: int, t: int) -> bool:
-    """C1 (and C2 when given) on final counts: ``xs`` rated XS and ``t`` rated T in the group."""
-    base = t + xs if q.base == "good_and_above" else t
-    if 100 * xs <= q.percent * base:
-        return True
-    return small is not None and base < small.threshold and xs <= small.allowance
-
-
-def max_xs(q: Quota, small: SmallGroup | None, pool: int) -> int:
-    """The most XS a group may keep when ``pool`` of its subjects are XS or T (moving XS to T keeps the pool)."""
-    return next(xs for xs in range(pool, -1, -1) if quota_ok(q, small, xs, pool - xs))
-
-
-Record = Cap | AtMost | Needs | CountTrigger | Quota | SmallGroup
+#: Unit types whose K rating counts towards S3's "từ 02 tổ chức (Mặt trận Tổ quốc, đoàn thể …)" trigger.
+FRONT_AND_MASS = ("mat_tran", "doan_the")
 
 
 @dataclass
@@ -121,6 +59,7 @@ class Context:
         else:
             self._decided = {s.id for s in self.h.case.subjects if s.decided}
         self._rated_members: dict[str, tuple[str, ...]] = {}
+        self._moved_here: dict[str, list[str]] | None = None
 
     def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
         """Decided subjects of these kinds, in file order within each kind."""
@@ -137,6 +76,9 @@ class Context:
         for k in kinds:
             yield from self._by_kind[k]
 
+    def is_decided(self, sid: str) -> bool:
+        return sid in self._decided
+
     def has_level(self, sid: str) -> bool:
         """True for subjects that carry a level: decided subjects and units."""
         if sid in self._decided:
@@ -145,6 +87,7 @@ class Context:
         return s.kind is Kind.unit and s.level is not None
 
     def rated_members(self, org: str) -> tuple[str, ...]:
+        """The members of ``org`` whose level counts (S3's shares)."""
         out = self._rated_members.get(org)
         if out is None:
             dec = self._decided
@@ -154,8 +97,28 @@ class Context:
     def rated_sub_orgs(self, org: str) -> tuple[str, ...]:
         return tuple(o for o in self.h.sub_orgs_of.get(org, ()) if o in self._decided)
 
+    def elsewhere(self, m: Subject) -> bool:
+        """E9: the member's discipline counts at the organization where the violation happened, not here."""
+        return m.facts.violation_org is not None and self.options.on("E9")
 
-PERSONS = (Kind.member, Kind.leader)
+    def conduct_members(self, org: str) -> Iterator[Subject]:
+        """The members whose discipline counts at ``org`` (E7, E7b, S4): its own members, rated or not
+        ("đảng viên của chi bộ"), except those disciplined for a violation at a former organization, and
+        those disciplined after leaving ``org`` for a violation that happened here (E9, BĐ 5.12)."""
+        for m in self.h.members_of.get(org, ()):
+            s = self.subjects[m]
+            if not self.elsewhere(s):
+                yield s
+        if self.options.on("E9"):
+            for m in _moved_here(self).get(org, ()):
+                yield self.subjects[m]
+
+    def subordinate_committees(self, org: str) -> Iterator[Subject]:
+        """The collectives in the case that lead the organizations directly under ``org`` ("tập thể cấp ủy
+        trực thuộc")."""
+        for o in self.h.sub_orgs_of.get(org, ()):
+            for c in self.h.collectives_leading.get(o, ()):
+                yield self.subjects[c]
 
 
 # ---- §3 quotas -----------------------------------------------------------------------------------
@@ -186,11 +149,12 @@ def rule_S1_collective_below_unit(ctx: Context) -> Iterator[Record]:
 
 
 def rule_S2_head_below_collective(ctx: Context) -> Iterator[Record]:
-    """S2: a head is never above his collective nor the unit it leads, unless transferred in (BMT II.B.4; BĐ 5.11)."""
+    """S2: a head is never above the unit he heads, nor (BMT) his collective; BĐ exempts one transferred in (BMT II.B.4; BĐ 5.11)."""
+    opts = ctx.options
     for s in ctx.decided((Kind.leader,)):
-        if s.heads is None or s.facts.transferred_in_exempt:
+        if s.heads is None or (opts.transfer_exemption and s.facts.transferred_in_exempt):
             continue
-        if ctx.has_level(s.heads):
+        if opts.head_below_collective and ctx.has_level(s.heads):
             yield AtMost("S2", s.id, s.heads)
         led = ctx.subjects[s.heads].leads
         if led is not None and ctx.has_level(led):
@@ -199,29 +163,33 @@ def rule_S2_head_below_collective(ctx: Context) -> Iterator[Record]:
 
 def rule_S3_org_bounded_by_members(ctx: Context) -> Iterator[Record]:
     """S3: an organization is bounded by its members, sub-organizations and same-level units (BMT II.B.1.3)."""
+    percent = ctx.options.org_k_percent
     for org in ctx.decided((Kind.party_org,)):
         members = ctx.rated_members(org.id)
         if members:
             yield Needs("S3", org.id, Level.XS, members, Level.T, "members")
             yield Needs("S3", org.id, Level.T, members, Level.HT, "members")
-            yield CountTrigger("S3", org.id, members, "members", percent=20)
+            yield CountTrigger("S3", org.id, members, "members", percent=percent)
         subs = ctx.rated_sub_orgs(org.id)
         if subs:
             yield Needs("S3", org.id, Level.XS, subs, Level.T, "sub_orgs")
             yield Needs("S3", org.id, Level.T, subs, Level.HT, "sub_orgs")
             counted = []
             for o in ctx.h.sub_orgs_of.get(org.id, ()):
-                leading = [c for c in ctx.h.collectives_leading.get(o, ()) if c in ctx._decided]
+                leading = [c for c in ctx.h.collectives_leading.get(o, ()) if ctx.is_decided(c)]
                 if leading:
                     counted.extend(leading)
-                elif o in ctx._decided:
+                elif ctx.is_decided(o):
                     counted.append(o)
-            yield CountTrigger("S3", org.id, tuple(counted), "sub_committees", percent=20)
+            yield CountTrigger("S3", org.id, tuple(counted), "sub_committees", percent=percent)
         units = tuple(u for u in org.same_level_units if ctx.has_level(u))
         if units:
             yield Needs("S3", org.id, Level.XS, units, Level.T, "units")
             yield Needs("S3", org.id, Level.T, units, Level.HT, "units")
-            yield CountTrigger("S3", org.id, units, "units", percent=None, at_least=2)
+            front = tuple(u for u in units if ctx.subjects[u].category in FRONT_AND_MASS)
+            if front:
+                yield CountTrigger("S3", org.id, front, "front_units", percent=None,
+                                   at_least=ctx.options.units_k_at_least)
         if org.facts.standing_committee_disciplined:
             yield Cap("S3", org.id, Level.K, "standing_committee_disciplined")
         for c in ctx.h.collectives_leading.get(org.id, ()):
@@ -234,7 +202,7 @@ def collective_members(ctx: Context, cid: str) -> list[str]:
     out = list(ctx.h.heads_of.get(cid, ()))
     led = ctx.subjects[cid].leads
     if led is not None:
-        out.extend(m for m in ctx.h.members_of.get(led, ()) if ctx.subjects[m].facts.committee_member)
+        out.extend(m.id for m in ctx.conduct_members(led) if m.facts.committee_member)
     return out
 
 
@@ -248,8 +216,14 @@ def rule_S4_collective_conduct(ctx: Context) -> Iterator[Record]:
             yield Cap("S4", s.id, Level.K, "disunity")
         if f.degeneration:
             yield Cap("S4", s.id, Level.K, "member_degeneration")
-        if s.leads is not None and ctx.subjects[s.leads].facts.targets_below_half:
-            yield Cap("S4", s.id, Level.K, "unit_targets_below_half", {"unit": s.leads})
+        if s.leads is not None:
+            led = ctx.subjects[s.leads]
+            if led.facts.targets_below_half:
+                yield Cap("S4", s.id, Level.K, "unit_targets_below_half", {"unit": s.leads})
+            if led.facts.committee_member_disciplined:
+                cap = Level.T if led.facts.self_remedied else Level.K
+                yield Cap("S4", s.id, cap, "member_disciplined",
+                          {"org": s.leads, "self_remedied": led.facts.self_remedied})
         for m in collective_members(ctx, s.id):
             mf = ctx.subjects[m].facts
             if mf.disciplined:
@@ -264,11 +238,11 @@ def rule_S5_rating_order(ctx: Context) -> Iterator[Record]:
     return iter(())
 
 
-# ---- §5 individual eligibility ------------------------------------------------------------------
+# ---- §5 individual eligibility: E1–E5 are clauses of the member's standard (BMT II.B.2.3) ---------
 
 def rule_E1_civil_servant(ctx: Context) -> Iterator[Record]:
     """E1: a party member who is a civil servant is never above his civil-servant rating (BMT II.B.2.3)."""
-    for s in ctx.decided(PERSONS):
+    for s in ctx.decided((Kind.member,)):
         r = s.facts.civil_servant_level
         if r is not None and r < Level.XS:
             yield Cap("E1", s.id, r, "civil_servant_level", {"level": r})
@@ -276,31 +250,32 @@ def rule_E1_civil_servant(ctx: Context) -> Iterator[Record]:
 
 def rule_E2_disciplined(ctx: Context) -> Iterator[Record]:
     """E2: a member disciplined in the year is K, one violation counted once (BMT II.B.2.3d)."""
-    for s in ctx.decided(PERSONS):
+    for s in ctx.decided((Kind.member,)):
         if s.facts.disciplined:
             yield Cap("E2", s.id, Level.K, "disciplined")
 
 
 def rule_E3_degeneration(ctx: Context) -> Iterator[Record]:
     """E3: a member found by the competent level to have degenerated is K (BMT II.B.2.3d)."""
-    for s in ctx.decided(PERSONS):
+    for s in ctx.decided((Kind.member,)):
         if s.facts.degeneration:
             yield Cap("E3", s.id, Level.K, "degeneration")
 
 
 def rule_E4_targets_below_half(ctx: Context) -> Iterator[Record]:
-    """E4: completing less than half of the assigned targets means K (BMT II.B.2.3d, II.B.1.3d, II.B.3.3d)."""
-    for s in ctx.decided((Kind.member, Kind.leader, Kind.party_org, Kind.collective)):
+    """E4: a member, organization or collective completing less than half of its targets is K (BMT II.B.2.3d, II.B.1.3d, II.B.3.3d)."""
+    for s in ctx.decided((Kind.member, Kind.party_org, Kind.collective)):
         if s.facts.targets_below_half:
             yield Cap("E4", s.id, Level.K, "targets_below_half")
 
 
 def rule_E5_sick_leave(ctx: Context) -> Iterator[Record]:
-    """E5: three months or more of sick leave in the year caps a person at HT (BĐ 5.8; BMT II.B.5)."""
-    for s in ctx.decided(PERSONS):
+    """E5: a member on sick leave for ``sick_leave_months`` (3) months or more in the year is at most HT (BĐ 5.8; BMT II.B.5)."""
+    limit = ctx.options.sick_leave_months
+    for s in ctx.decided((Kind.member,)):
         months = s.facts.sick_leave_months
-        if months is not None and months >= 3:
-            yield Cap("E5", s.id, Level.HT, "sick_leave_months", {"months": months})
+        if months is not None and months >= limit:
+            yield Cap("E5", s.id, Level.HT, "sick_leave_months", {"months": months, "limit": limit})
 
 
 def criteria_cap(task: tuple[str, ...], other: tuple[str, ...]) -> Level:
@@ -317,8 +292,8 @@ def criteria_cap(task: tuple[str, ...], other: tuple[str, ...]) -> Level:
 
 
 def rule_E6_criteria(ctx: Context) -> Iterator[Record]:
-    """E6: the criteria self-grades cap the level (BMT II.B.1.3, II.B.2.3, II.B.3.3)."""
-    for s in ctx.decided((Kind.member, Kind.leader, Kind.party_org, Kind.collective)):
+    """E6: the criteria self-grades cap a member, organization or collective (BMT II.B.1.3, II.B.2.3, II.B.3.3)."""
+    for s in ctx.decided((Kind.member, Kind.party_org, Kind.collective)):
         c = s.facts.criteria
         if c is not None:
             cap = criteria_cap(c.task, c.other)
@@ -332,30 +307,93 @@ def rule_E7_committee_discipline(ctx: Context) -> Iterator[Record]:
         if org.facts.committee_member_disciplined:
             cap = Level.T if org.facts.self_remedied else Level.HT
             yield Cap("E7", org.id, cap, "committee_member_disciplined")
-        for m in ctx.rated_members(org.id):
-            mf = ctx.subjects[m].facts
+        for m in ctx.conduct_members(org.id):
+            mf = m.facts
             if mf.committee_member and mf.disciplined:
                 cap = Level.T if mf.self_remedied else Level.HT
-                yield Cap("E7", org.id, cap, "committee_member_disciplined", {"member": m})
+                yield Cap("E7", org.id, cap, "committee_member_disciplined", {"member": m.id})
 
 
 def rule_E7b_member_discipline(ctx: Context) -> Iterator[Record]:
-    """E7b: an organization with a (committee) member disciplined and not self-remedied fails HT, so K (BMT II.B.1.3c)."""
+    """E7b: a chi bộ with a member, a đảng bộ with a committee member or a subordinate committee disciplined and not self-remedied fails HT, so K (BMT II.B.1.3c–d)."""
     if not ctx.options.org_member_discipline:
         return
     for org in ctx.decided((Kind.party_org,)):
         f = org.facts
-        if (f.committee_member_disciplined or f.subordinate_committee_disciplined) and not f.self_remedied:
+        if f.committee_member_disciplined and not f.self_remedied:
             yield Cap("E7b", org.id, Level.K, "committee_member_disciplined")
-        for m in ctx.rated_members(org.id):
-            mf = ctx.subjects[m].facts
-            if mf.disciplined and not mf.self_remedied:
-                yield Cap("E7b", org.id, Level.K, "member_disciplined", {"member": m})
+        if f.subordinate_committee_disciplined and not f.self_remedied:
+            yield Cap("E7b", org.id, Level.K, "subordinate_committee_disciplined")
+        for c in ctx.subordinate_committees(org.id):
+            if c.facts.disciplined and not c.facts.self_remedied:
+                yield Cap("E7b", org.id, Level.K, "subordinate_committee_disciplined", {"collective": c.id})
+        for m in ctx.conduct_members(org.id):
+            if m.facts.disciplined and not m.facts.self_remedied:
+                yield Cap("E7b", org.id, Level.K, "member_disciplined", {"member": m.id})
+
+
+def rule_E7c_committee_let_violations(ctx: Context) -> Iterator[Record]:
+    """E7c: a đảng bộ with a subordinate committee that let corruption or other violations happen, dealt with and not self-remedied, is K (BMT II.B.1.3d)."""
+    for org in ctx.decided((Kind.party_org,)):
+        for c in ctx.subordinate_committees(org.id):
+            if c.facts.violations_handled and not c.facts.self_remedied:
+                yield Cap("E7c", org.id, Level.K, "violations_handled", {"collective": c.id})
 
 
 def rule_E8_maternity(ctx: Context) -> Iterator[Record]:
-    """E8: maternity leave is rated on the time worked: a note, never a cap (BĐ 5.8)."""
+    """E8: maternity leave is rated on the time worked: a note, never a cap (BĐ 5.8; BMT II.B.5)."""
     return iter(())
+
+
+def _moved_here(ctx: Context) -> dict[str, list[str]]:
+    """E9: the members disciplined after a transfer, by the organization where the violation happened."""
+    if ctx._moved_here is None:
+        out: dict[str, list[str]] = {}
+        for s in ctx.h.case.subjects:
+            where = s.facts.violation_org if s.kind is Kind.member else None
+            if where is not None and where in ctx.subjects:
+                out.setdefault(where, []).append(s.id)
+        ctx._moved_here = out
+    return ctx._moved_here
+
+
+def rule_E9_discipline_after_transfer(ctx: Context) -> Iterator[Record]:
+    """E9: a discipline carried out after a transfer counts against the organization where the violation happened, not the new one (BĐ 5.12).
+
+    It posts no record of its own: it says where E7, E7b and S4 count a member's discipline
+    (``Context.conduct_members``), and those rules' reasons cite it.
+    """
+    return iter(())
+
+
+def main_post(h: Hierarchy, person: str) -> str:
+    """P1: the record of a person's main and highest post: the one marked ``main_post``, else the first leader
+    record, else the member record (file order)."""
+    recs = h.persons[person]
+    marked = [r for r in recs if h.subjects[r].main_post]
+    if marked:
+        return marked[0]
+    leaders = [r for r in recs if h.subjects[r].kind is Kind.leader]
+    return leaders[0] if leaders else recs[0]
+
+
+def rule_P1_several_posts(ctx: Context) -> Iterator[Record]:
+    """P1: with ``several_posts = follow_main``, a person's other records take the level of the main and highest post (BMT II.B.5; BĐ 5.5)."""
+    if ctx.options.several_posts != "follow_main":
+        return
+    h = ctx.h
+    for s in ctx.decided((Kind.member, Kind.leader)):
+        if s.person is None:
+            continue
+        main = main_post(h, s.person)
+        if not ctx.is_decided(main):
+            continue
+        if s.id != main:
+            yield AtMost("P1", s.id, main)
+        else:
+            for other in h.persons[s.person]:
+                if other != main and ctx.is_decided(other):
+                    yield AtMost("P1", main, other)
 
 
 def rule_V1_ballots(ctx: Context) -> Iterator[Record]:
@@ -363,7 +401,7 @@ def rule_V1_ballots(ctx: Context) -> Iterator[Record]:
     return iter(())
 
 
-#: Every rule, in RULES.md order: (rule ID, function).
+#: Every rule, in catalogue (RULES.md) order: (rule ID, function).
 RULES: list[tuple[str, Callable[[Context], Iterator[Record]]]] = [
     ("V1", rule_V1_ballots),
     ("C1", rule_C1_cap),
@@ -381,26 +419,25 @@ RULES: list[tuple[str, Callable[[Context], Iterator[Record]]]] = [
     ("E6", rule_E6_criteria),
     ("E7", rule_E7_committee_discipline),
     ("E7b", rule_E7b_member_discipline),
+    ("E7c", rule_E7c_committee_let_violations),
     ("E8", rule_E8_maternity),
+    ("E9", rule_E9_discipline_after_transfer),
+    ("P1", rule_P1_several_posts),
 ]
 
 
+def in_force(options: RuleOptions) -> list[tuple[str, Callable[[Context], Iterator[Record]]]]:
+    """The rule functions of the rules in force for these options, in catalogue order."""
+    return [(rid, fn) for rid, fn in RULES if options.on(rid)]
+
+
 def records(h: Hierarchy, options: RuleOptions) -> list[Record]:
-    """All constraint records of a case, rule by rule."""
+    """All constraint records of a case, rule by rule (only the rules in force)."""
     ctx = Context(h, options)
     out: list[Record] = []
-    for _rid, fn in RULES:
+    for _rid, fn in in_force(options):
         out.extend(fn(ctx))
     return out
-
-
-def subject_of(r: Record) -> str | None:
-    """The subject a per-subject record bounds (the one its rule function was reading); None for C1/C2."""
-    if isinstance(r, AtMost):
-        return r.a
-    if isinstance(r, (Quota, SmallGroup)):
-        return None
-    return r.sid
 
 
 def records_of(h: Hierarchy, options: RuleOptions, subjects: list[str],
@@ -408,11 +445,43 @@ def records_of(h: Hierarchy, options: RuleOptions, subjects: list[str],
     """The per-subject records (every rule but C1/C2) of these subjects (file order), rule by rule.
 
     ``records`` lists, for each subject, exactly these records in this order: a what-if that changes
-    one subject's facts re-reads only the subjects whose rules read those facts (``solver.engine.incremental``).
+    one subject's facts re-reads only the subjects whose rules read those facts (``data_readers``).
     """
     ctx = Context(h, options, only=subjects, decided_ids=decided_ids)
     out: dict[str, list[Record]] = {sid: [] for sid in subjects if sid in ctx._decided}
-    for _rid, fn in RULES:
+    for _rid, fn in in_force(options):
         for r in fn(ctx):
             out[subject_of(r)].append(r)
     return out
+
+
+def data_readers(h: Hierarchy, s: Subject) -> set[str]:
+    """Every subject whose rule functions read the data (facts, not level) of ``s``: ``s`` itself, its
+    organization (S3, E7, E7b) and the collectives leading it (S4: committee members), the organization it
+    leads and the one above that (S3: leading collective disciplined; E7b, E7c: subordinate committee), the
+    collective it heads (S4), the collectives leading it (S4: the unit's results, the committee-member fact)
+    and the organization where its violation happened (E9). Callers keep the decided ones."""
+    out = {s.id}
+    if s.parent is not None:
+        out.add(s.parent)
+        out.update(h.collectives_leading.get(s.parent, ()))
+    if s.leads is not None:
+        out.add(s.leads)
+        led = h.subjects.get(s.leads)
+        if led is not None and led.parent is not None:
+            out.add(led.parent)
+    if s.heads is not None:
+        out.add(s.heads)
+    out.update(h.collectives_leading.get(s.id, ()))
+    where = s.facts.violation_org
+    if where is not None and where in h.subjects:
+        out.add(where)
+        out.update(h.collectives_leading.get(where, ()))
+    return out
+
+
+__all__ = [
+    "FRONT_AND_MASS", "RULES", "AtMost", "Cap", "Context", "CountTrigger", "Needs", "Quota", "Record",
+    "SmallGroup", "collective_members", "criteria_cap", "data_readers", "in_force", "main_post", "max_xs",
+    "quota_ok", "records", "records_of", "subject_of",
+]

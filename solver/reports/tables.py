@@ -35,7 +35,7 @@ def quota_table(loaded: LoadedCase, result: SolveResult, groups: set[str] | None
     """
     targets = result.targets
     ctx = Context(loaded.hierarchy, loaded.options, decided_ids=set(targets))  # every decided subject has a target
-    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)}
+    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)} if loaded.options.on("C2") else {}
     levels = result.levels or None
     rows = []
     for q in rule_C1_cap(ctx):

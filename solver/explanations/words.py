@@ -1,0 +1,220 @@
+"""Every Vietnamese sentence xeploai says about a rule, a change, a conflict or a decision: records in,
+strings out. The CLI, the app and the reports all call these functions, so they say the same words; the
+rules' titles, summaries and citations come from the catalogue (``model.catalogue``), filtered to the
+sources of the case's own profile.
+"""
+
+from __future__ import annotations
+
+from model.case import UNIT_CATEGORIES
+from model.catalogue import load_catalogue
+from model.levels import Level
+from model.loader import LoadedCase
+from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup
+from solver.result import Change
+
+#: What an S3 record counts, in words.
+WHAT = {"members": "đảng viên", "sub_orgs": "tổ chức đảng trực thuộc",
+        "units": "chính quyền, Mặt trận Tổ quốc, đoàn thể chính trị - xã hội cùng cấp",
+        "front_units": "tổ chức Mặt trận Tổ quốc, đoàn thể chính trị - xã hội cùng cấp",
+        "sub_committees": "tập thể cấp ủy trực thuộc"}
+
+
+def number(n: int | float) -> str:
+    """A number as Vietnamese writes it: 14.563; 0,6."""
+    if isinstance(n, float) and not n.is_integer():
+        whole, _, frac = f"{n:.2f}".rstrip("0").partition(".")
+        return f"{number(int(whole))},{frac}"
+    return f"{int(n):,}".replace(",", ".")
+
+
+def cite(loaded: LoadedCase | None, rule: str, kind: str | None = None, detail: dict | None = None) -> str:
+    """The citation labels of a rule for a case: only its profile's sources, the clauses of the subject's
+    kind when the rule has any, and BĐ 5.12 (E9) when the discipline counted is a transferred member's."""
+    catalogue = load_catalogue()
+    sources = loaded.options.sources if loaded is not None else None
+    if rule not in catalogue.rule_ids:
+        return ""
+    text = catalogue.rule(rule).cite_in(sources, kind)
+    if loaded is not None and detail and _transferred(loaded, detail) and loaded.options.on("E9"):
+        extra = catalogue.rule("E9").cite_in(sources)
+        text = "; ".join(x for x in (text, extra) if x)
+    return text
+
+
+def _transferred(loaded: LoadedCase, detail: dict) -> bool:
+    m = detail.get("member")
+    return bool(m) and loaded.hierarchy.subjects[m].facts.violation_org is not None
+
+
+def _name(loaded: LoadedCase, sid: str) -> str:
+    return loaded.hierarchy.subjects[sid].name
+
+
+def final_level(loaded: LoadedCase, levels: dict[str, Level] | None, sid: str) -> Level | None:
+    """The final level of a decided subject, or the given level of a unit."""
+    if levels is not None and sid in levels:
+        return levels[sid]
+    return loaded.hierarchy.subjects[sid].level
+
+
+def fact_sentence(loaded: LoadedCase, r: Cap) -> str:
+    """The sentence for a fact that caps a subject."""
+    d = r.detail
+    lv = r.level
+    member = _name(loaded, d["member"]) if "member" in d else ""
+    moved = (" (vi phạm khi còn sinh hoạt ở đây, bị kỷ luật sau khi chuyển đi)"
+             if member and _transferred(loaded, d) else "")
+    collective = _name(loaded, d["collective"]) if "collective" in d else ""
+    texts = {
+        "civil_servant_level": lambda: f"công chức, viên chức xếp loại {lv.official} → không cao hơn {lv.abbreviation}",
+        "disciplined": lambda: "bị thi hành kỷ luật trong năm → Không hoàn thành nhiệm vụ",
+        "degeneration": lambda: "cấp có thẩm quyền kết luận có biểu hiện suy thoái, “tự diễn biến”, “tự chuyển hóa” "
+                                "→ Không hoàn thành nhiệm vụ",
+        "targets_below_half": lambda: "chỉ hoàn thành dưới 50% chỉ tiêu, nhiệm vụ được giao → Không hoàn thành nhiệm vụ",
+        "sick_leave_months": lambda: f"nghỉ ốm {number(d.get('months', 0))} tháng trong năm (từ "
+                                     f"{number(d.get('limit', 3))} tháng trở lên) → không cao hơn {Level.HT.abbreviation}",
+        "criteria": lambda: f"các tiêu chí tự đánh giá (nhiệm vụ: {', '.join(d.get('task', ())) or '—'}; còn lại: "
+                            f"{', '.join(d.get('other', ())) or '—'}) chỉ đạt mức {lv.official}",
+        "committee_member_disciplined": lambda: (
+            f"có cấp ủy viên{' ' + member if member else ''} bị xử lý kỷ luật{moved}"
+            + (" (đã tự phát hiện, khắc phục)" if lv == Level.T else "") + f" → không cao hơn {lv.abbreviation}"
+            if r.rule == "E7" else "có cấp ủy viên của đảng bộ bị xử lý kỷ luật (không phải tự phát hiện, khắc "
+                                   "phục) → không đạt mức Hoàn thành nhiệm vụ, xếp Không hoàn thành nhiệm vụ"),
+        "subordinate_committee_disciplined": lambda: (
+            f"tập thể cấp ủy trực thuộc {collective or '(ngoài hồ sơ)'} bị xử lý kỷ luật (không phải tự phát hiện, "
+            "khắc phục) → không đạt mức Hoàn thành nhiệm vụ, xếp Không hoàn thành nhiệm vụ"),
+        "violations_handled": lambda: (
+            f"tập thể cấp ủy trực thuộc {collective} để xảy ra vụ, việc tham ô, tham nhũng hoặc vi phạm khác bị xử lý "
+            "→ Không hoàn thành nhiệm vụ"),
+        "member_disciplined": lambda: (
+            f"đảng viên {member} bị xử lý kỷ luật{moved} (không phải tự phát hiện, khắc phục) → tổ chức đảng không đạt "
+            "mức Hoàn thành nhiệm vụ, xếp Không hoàn thành nhiệm vụ" if r.rule == "E7b" else
+            (f"thành viên {member} bị kỷ luật{moved}" if member else
+             f"có cấp ủy viên của {_name(loaded, d['org'])} bị kỷ luật")
+            + (" (đã tự phát hiện, khắc phục)" if d.get("self_remedied") else "")
+            + f" → tập thể không cao hơn {lv.abbreviation}"),
+        "standing_committee_disciplined": lambda: "ban thường vụ cấp ủy bị xử lý kỷ luật → Không hoàn thành nhiệm vụ",
+        "leading_collective_disciplined": lambda: f"{collective} bị xử lý kỷ luật → Không hoàn thành nhiệm vụ",
+        "collective_disciplined": lambda: "tập thể bị xử lý kỷ luật trong năm → Không hoàn thành nhiệm vụ",
+        "disunity": lambda: "cấp có thẩm quyền kết luận mất đoàn kết nội bộ → Không hoàn thành nhiệm vụ",
+        "member_degeneration": lambda: (f"thành viên {member}" if member else "có thành viên")
+        + " suy thoái, “tự diễn biến”, “tự chuyển hóa” → Không hoàn thành nhiệm vụ",
+        "unit_targets_below_half": lambda: f"{_name(loaded, d['unit'])} do tập thể trực tiếp lãnh đạo hoàn thành dưới "
+                                           "50% chỉ tiêu → Không hoàn thành nhiệm vụ",
+    }
+    return texts[r.fact]()
+
+
+def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | None = None) -> str:
+    """One Vietnamese sentence stating a rule instance (used for conflicts and reasons)."""
+    def lv_of(sid: str) -> str:
+        x = final_level(loaded, levels, sid)
+        return f" xếp loại {x.official}" if x is not None else ""
+
+    if isinstance(r, Cap):
+        return f"{_name(loaded, r.sid)}: {fact_sentence(loaded, r)}"
+    if isinstance(r, AtMost):
+        if r.rule == "S1":
+            return (f"tập thể {_name(loaded, r.a)} không cao hơn tổ chức, đơn vị mình lãnh đạo: "
+                    f"{_name(loaded, r.b)}{lv_of(r.b)}")
+        if r.rule == "P1":
+            return (f"{_name(loaded, r.a)} và {_name(loaded, r.b)} là cùng một người: các nơi lấy mức ở chức vụ "
+                    f"đảm nhiệm chính và cao nhất{lv_of(r.b)}")
+        return (f"người đứng đầu {_name(loaded, r.a)} không cao hơn tập thể, tổ chức mình đứng đầu: "
+                f"{_name(loaded, r.b)}{lv_of(r.b)}")
+    if isinstance(r, Needs):
+        base = (f"{_name(loaded, r.sid)} chỉ được {r.level.official} khi 100% {WHAT[r.what]} đạt "
+                f"{r.minimum.official} trở lên")
+        if levels:
+            below = [o for o in r.others if final_level(loaded, levels, o) < r.minimum]
+            if below:
+                shown = ", ".join(f"{_name(loaded, o)}{lv_of(o)}" for o in below[:3])
+                more = f" và {len(below) - 3} khác" if len(below) > 3 else ""
+                base += f"; nhưng {shown}{more}"
+        return base
+    if isinstance(r, CountTrigger):
+        if r.at_least is not None:
+            base = (f"{_name(loaded, r.sid)} xếp Không hoàn thành nhiệm vụ nếu có từ {r.at_least:02d} "
+                    f"{WHAT[r.what]} Không hoàn thành nhiệm vụ")
+        else:
+            base = (f"{_name(loaded, r.sid)} xếp Không hoàn thành nhiệm vụ nếu trên {r.percent}% {WHAT[r.what]} "
+                    "xếp loại Không hoàn thành nhiệm vụ")
+        if levels:
+            k = sum(1 for o in r.others if final_level(loaded, levels, o) == Level.K)
+            base += f" (hiện có {k}/{len(r.others)})"
+        return base
+    if isinstance(r, Quota):
+        g = loaded.hierarchy.group(r.group)
+        reading = "số Hoàn thành tốt nhiệm vụ" if r.base == "good_only" else "số Hoàn thành tốt nhiệm vụ trở lên"
+        return f"nhóm «{g.name}»: số Hoàn thành xuất sắc nhiệm vụ không vượt quá {r.percent}% {reading}"
+    if isinstance(r, SmallGroup):
+        g = loaded.hierarchy.group(r.group)
+        return (f"nhóm «{g.name}»: dưới {r.threshold:02d} Hoàn thành tốt nhiệm vụ thì được {r.allowance:02d} "
+                "Hoàn thành xuất sắc nhiệm vụ")
+    raise TypeError(r)
+
+
+def lock_text(loaded: LoadedCase, sid: str) -> str:
+    s = loaded.hierarchy.subjects[sid]
+    return f"{s.name}: cấp có thẩm quyền khóa ở mức {s.lock.official}"
+
+
+def direction_text(loaded: LoadedCase, sid: str, target: Level) -> str:
+    s = loaded.hierarchy.subjects[sid]
+    return f"{s.name}: không được xếp cao hơn mức mục tiêu {target.official} (chỉ được hạ, không nâng)"
+
+
+def unit_category_label(code: str | None) -> str:
+    return UNIT_CATEGORIES.get(code or "", "chưa ghi loại")
+
+
+def render_change(loaded: LoadedCase, change: Change, by_id: dict[str, Change] | None = None, depth: int = 0) -> str:
+    """A change as one paragraph: who, from and to, each reason with its rule and citation, and the chain."""
+    s = loaded.hierarchy.subjects[change.id]
+    head = f"{s.name} ({change.id}): {change.before.official} → {change.after.official}"
+    parts = []
+    for r in change.reasons:
+        ref = f" [{r.rule}, {r.citation}]" if r.citation else ""
+        line = f"{r.text}{ref}"
+        if by_id and depth < 3 and r.kind == "structural":
+            chained = [by_id[o] for o in r.others if o in by_id and o != change.id]
+            for c in chained[:2]:
+                inner = "; ".join(x.text for x in c.reasons)
+                line += f" (chính {loaded.hierarchy.subjects[c.id].name} bị hạ vì: {inner})"
+        parts.append(line)
+    return head + (" — " + " | ".join(parts) if parts else "")
+
+
+def render_why_not(loaded: LoadedCase, w) -> list[str]:
+    """The answer of ``xeploai explain … --keep`` (a ``solver.explanations.whynot.WhyNot``), as Vietnamese lines."""
+    subjects = loaded.hierarchy.subjects
+    name = subjects[w.sid].name
+    head = f"Nếu giữ {name} ({w.sid}) ở mức {w.keep.official}:"
+    if not w.possible:
+        lines = [head + " KHÔNG THỂ — các quyết định và quy định sau mâu thuẫn nhau:"]
+        for c in w.held.conflicts:
+            ref = f" [{c.rule}, {c.citation}]" if c.citation else ""
+            lines.append(f"  - {c.text}{ref}")
+        return lines
+    extra = w.extra_changes
+    cost = "không phải thay đổi thêm ai" if extra == 0 and len(w.moved) <= 1 else (
+        f"thêm {extra} thay đổi so với phương án đã chọn" if extra else "cùng số thay đổi nhưng đổi người")
+    lines = [f"{head} CÓ THỂ, với chi phí: {cost} "
+             f"({w.base.changed} → {w.held.changed} đối tượng thay đổi, {w.base.steps} → {w.held.steps} bậc)."]
+    if w.held.status != "optimal":
+        lines.append("  (phương án này chưa được chứng minh tối ưu: hết thời gian)")
+    others = [(i, a, b) for i, a, b in w.moved if i != w.sid]
+    if others:
+        lines.append("  Những người khác phải xếp khác đi:")
+        by_id = {c.id: c for c in w.held.changes}
+        for i, a, b in others[:50]:
+            why = "; ".join(r.text for r in by_id[i].reasons) if i in by_id else ""
+            lines.append(f"  - {subjects[i].name} ({i}): {a.official} → {b.official}" + (f" — {why}" if why else ""))
+        if len(others) > 50:
+            lines.append(f"  … và {len(others) - 50} người khác")
+    return lines
+
+
+__all__ = ["WHAT", "cite", "describe_record", "direction_text", "fact_sentence", "final_level", "lock_text",
+           "number", "render_change", "render_why_not", "unit_category_label"]
