@@ -83,10 +83,13 @@ class Decision:
     subjects: tuple[str, ...] = ()
     group: str | None = None
     numbers: tuple[tuple[str, Any], ...] = ()
+    #: The rule the matter rests on and its citation in the case's profile ("" when none applies).
+    rule: str = ""
+    citation: str = ""
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "title": self.title, "text": self.text, "subjects": list(self.subjects),
-                "group": self.group, "numbers": dict(self.numbers)}
+                "group": self.group, "numbers": dict(self.numbers), "rule": self.rule, "citation": self.citation}
 
 
 #: Said when the search for a minimal conflicting set ran out of time.

@@ -13,7 +13,13 @@ from solver.verify import verify
 LEVELS = ["XS", "T", "HT", "K"]
 FACTS = [{}, {}, {}, {"civil_servant_level": "T"}, {"civil_servant_level": "HT"}, {"disciplined": True},
          {"sick_leave_months": 4}, {"disciplined": True, "committee_member": True, "self_remedied": True},
-         {"committee_member": True}]
+         {"committee_member": True}, {"disciplined": True, "committee_member": True}]
+#: Facts of a collective: its own discipline (S3 for the organization it leads, S4, E7b upwards) and the
+#: violations it let happen (E7c upwards), remedied or not.
+COLLECTIVE_FACTS = [{}, {}, {}, {"disciplined": True}, {"violations_handled": True},
+                    {"violations_handled": True, "self_remedied": True}, {"disciplined": True, "self_remedied": True}]
+UNIT_TYPES = ["chinh_quyen", "mat_tran", "doan_the"]
+PROFILES = [None, "bmt-2018", "bd-2020", "bmt-bd-2020", "qd366-2025"]
 
 
 @st.composite
@@ -25,7 +31,8 @@ def tiny_cases(draw):
         subjects.append(org("DB", draw(st.sampled_from(LEVELS)), tier="upper"))
     units = []
     if draw(st.booleans()):
-        units = [unit(f"U{i}", draw(st.sampled_from(LEVELS))) for i in range(draw(st.integers(1, 2)))]
+        units = [unit(f"U{i}", draw(st.sampled_from(LEVELS)), category=draw(st.sampled_from(UNIT_TYPES)))
+                 for i in range(draw(st.integers(1, 3)))]
         subjects.extend(units)
     budget = 6 - len([s for s in subjects if s["kind"] != "unit"])
     orgs = []
@@ -44,7 +51,11 @@ def tiny_cases(draw):
         if draw(st.integers(0, 9)) == 0:
             extra["lock"] = draw(st.sampled_from(LEVELS))
         if kind == "member":
-            extra["facts"] = draw(st.sampled_from(FACTS))
+            extra["facts"] = dict(draw(st.sampled_from(FACTS)))
+            if extra["facts"].get("disciplined") and len(orgs) > 1 and draw(st.integers(0, 2)) == 0:
+                extra["facts"]["violation_org"] = orgs[1]  # E9: disciplined after leaving O1 (parent O0 below)
+                subjects.append(member(f"M{j}", orgs[0], target, **extra))
+                continue
             if draw(st.integers(0, 3)) == 0:
                 extra = {**extra, "target": None, "votes": draw(st.fixed_dictionaries(
                     {"XS": st.integers(0, 9), "T": st.integers(0, 9), "TB": st.integers(0, 3), "K": st.integers(0, 1)}
@@ -56,27 +67,47 @@ def tiny_cases(draw):
             subjects.append(member(f"M{j}", draw(st.sampled_from(orgs)), target, **extra))
         elif kind == "collective":
             leads = draw(st.sampled_from(orgs + [u["id"] for u in units]))
-            subjects.append(collective(f"C{j}", leads, target, **extra))
+            subjects.append(collective(f"C{j}", leads, target, facts=draw(st.sampled_from(COLLECTIVE_FACTS)), **extra))
         else:
             cols = [s["id"] for s in subjects if s["kind"] == "collective"]
             if not cols:
                 continue
+            if draw(st.integers(0, 3)) == 0:
+                extra["facts"] = {"transferred_in_exempt": True}
+            mates = [s for s in subjects if s["kind"] == "member" and "person" not in s]
+            if mates and draw(st.booleans()):  # P1: the same person is a member and this leader
+                mates[0]["person"] = extra["person"] = f"P{j}"
             subjects.append(leader(f"L{j}", draw(st.sampled_from(cols)), target, **extra))
     options = draw(st.fixed_dictionaries({
         "cap_base": st.sampled_from(["good_only", "good_and_above"]),
         "small_group_allowance": st.sampled_from([0, 1, 1]),
         "org_member_discipline": st.booleans(),
         "allow_up": st.sampled_from([False, False, True]),
+        "several_posts": st.sampled_from(["report", "report", "follow_main"]),
+        "units_k_at_least": st.sampled_from([1, 2, 2]),
     }))
-    return subjects, options
+    profile = draw(st.sampled_from(PROFILES))
+    return subjects, options, profile
 
 
 def brute_force(loaded):
     ids = [s.id for s in loaded.case.subjects if s.decided]
     targets = {s.id: s.target_level() for s in loaded.case.subjects if s.decided}
     weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in ids}
+    subjects = loaded.hierarchy.subjects
+
+    def candidates(sid):
+        # every level the verifier's lock and direction checks could accept: a lock's level; without
+        # allow_up / may_rise, the levels up to the target (enumerating the others only finds violations)
+        s = subjects[sid]
+        if s.lock is not None:
+            return [s.lock]
+        if loaded.options.allow_up or s.may_rise:
+            return list(Level)
+        return [lv for lv in Level if lv <= targets[sid]]
+
     scored = []
-    for combo in product(Level, repeat=len(ids)):
+    for combo in product(*(candidates(sid) for sid in ids)):
         levels = dict(zip(ids, combo))
         if verify(loaded, levels):
             continue
@@ -98,8 +129,8 @@ def documented_key(ids, levels):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(tiny_cases())
 def test_solver_equals_brute_force(drawn):
-    subjects, options = drawn
-    loaded = case(*subjects, options=options)
+    subjects, options, profile = drawn
+    loaded = case(*subjects, options=options, **({"profile": profile} if profile else {}))
     best, optima = brute_force(loaded)
     methods = ["general", "reduced"] if not options["allow_up"] else ["general"]
     for method in methods:
@@ -121,3 +152,42 @@ def check_against(loaded, best, optima, opts):
     varying = {sid for sid in ids if len({lv[sid] for lv in optima}) > 1}
     assert {sid for t in result.ties for sid in t.subjects} == varying
     assert bool(result.ties) == (len(optima) > 1)
+
+
+@st.composite
+def linked_cases(draw):
+    """A đảng bộ over two chi bộ with their chi ủy (subordinate committees), members moved between them
+    (E9), one person who is a member and a secretary (P1), and typed same-level units (S3)."""
+    subjects = [org("DB", draw(st.sampled_from(LEVELS)), tier="upper",
+                    same_level_units=["U0", "U1"]),
+                unit("U0", draw(st.sampled_from(LEVELS)), category=draw(st.sampled_from(UNIT_TYPES))),
+                unit("U1", draw(st.sampled_from(LEVELS)), category=draw(st.sampled_from(UNIT_TYPES))),
+                org("O0", draw(st.sampled_from(LEVELS)), parent="DB"),
+                org("O1", draw(st.sampled_from(LEVELS)), parent="DB")]
+    facts = dict(draw(st.sampled_from(FACTS)))
+    if facts.get("disciplined") and draw(st.booleans()):
+        facts["violation_org"] = "O1"
+    subjects.append(member("M0", "O0", draw(st.sampled_from(LEVELS)), facts=facts, person="P"))
+    subjects.append(collective("C0", "O0", draw(st.sampled_from(LEVELS)),
+                               facts=draw(st.sampled_from(COLLECTIVE_FACTS))))
+    subjects.append(leader("L0", "C0", draw(st.sampled_from(LEVELS)), person="P",
+                           **({"main_post": True} if draw(st.booleans()) else {})))
+    if draw(st.booleans()):
+        subjects.append(collective("C1", "O1", draw(st.sampled_from(LEVELS)), category="chi_uy_2",
+                                   facts=draw(st.sampled_from(COLLECTIVE_FACTS))))
+    options = draw(st.fixed_dictionaries({
+        "org_member_discipline": st.booleans(),
+        "several_posts": st.sampled_from(["report", "follow_main"]),
+        "small_group_allowance": st.sampled_from([0, 1]),
+    }))
+    return subjects, options, draw(st.sampled_from(PROFILES))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_cases())
+def test_solver_equals_brute_force_on_subordinate_committees_transfers_and_linked_persons(drawn):
+    subjects, options, profile = drawn
+    loaded = case(*subjects, options=options, **({"profile": profile} if profile else {}))
+    best, optima = brute_force(loaded)
+    for method in ("general", "reduced"):
+        check_against(loaded, best, optima, SolveOptions(workers=2, time_limit=30, max_ties=50, method=method))

@@ -28,16 +28,21 @@ ROOT = Path(__file__).resolve().parents[1]
 OPTS = SolveOptions(workers=1)
 LEVELS = ("XS", "T", "HT", "K")
 
+#: Stands for "another party organization of the case" (E9's violation_org), drawn when the fact is set.
+ORG = object()
+
 #: Facts a what-if may set, per kind, with the values to try.
 FACT_CHOICES = {
     "member": [("disciplined", True), ("self_remedied", True), ("committee_member", True), ("degeneration", True),
                ("civil_servant_level", "HT"), ("civil_servant_level", "T"), ("sick_leave_months", 4),
-               ("targets_below_half", True), ("criteria", {"task": ["T", "XS"], "other": ["T"]})],
+               ("targets_below_half", True), ("criteria", {"task": ["T", "XS"], "other": ["T"]}),
+               ("violation_org", ORG)],
     "leader": [("disciplined", True), ("transferred_in_exempt", True), ("civil_servant_level", "T"),
                ("sick_leave_months", 3), ("degeneration", True)],
     "party_org": [("standing_committee_disciplined", True), ("committee_member_disciplined", True),
                   ("subordinate_committee_disciplined", True), ("self_remedied", True), ("targets_below_half", True)],
-    "collective": [("disciplined", True), ("disunity", True), ("degeneration", True), ("targets_below_half", True)],
+    "collective": [("disciplined", True), ("disunity", True), ("degeneration", True), ("targets_below_half", True),
+                   ("violations_handled", True), ("self_remedied", True)],
     "unit": [("targets_below_half", True)],
 }
 
@@ -61,6 +66,11 @@ def one_change(data: dict, rng: random.Random, delta: dict) -> None:
     elif what == "facts":
         name, value = rng.choice(FACT_CHOICES[kind])
         current = (s.get("facts") or {}).get(name)
+        if value is ORG:  # E9: disciplined after leaving another organization of the case
+            others = [o["id"] for o in subjects if o["kind"] == "party_org" and o["id"] != s.get("parent")]
+            value = rng.choice(others)
+            delta.setdefault("facts", {})[sid] = {"disciplined": True, name: None if current == value else value}
+            return
         delta.setdefault("facts", {})[sid] = {name: None if current == value else value}
     elif what == "votes" and s.get("votes") is not None and s.get("target") is None:
         n = s.get("voters") or sum(s["votes"].values())

@@ -231,3 +231,185 @@ def test_a_lock_that_breaks_a_rule_is_a_conflict_not_an_override():
     result = solve(loaded)
     assert result.status == "conflict"
     assert {c.rule for c in result.conflicts} == {"lock", "E1"}
+
+
+# S3 corrected: the K trigger counts the Fatherland Front and mass organizations, not the government ----
+def test_S3_two_front_or_mass_units_k_make_the_organization_k():
+    r = run(unit("MT", "K", category="mat_tran"), unit("DT", "K", category="doan_the"),
+            org("DB", "XS", same_level_units=["MT", "DT"]))
+    assert r.levels["DB"] == K and rules_of(r, "DB") == {"S3"}
+
+
+def test_S3_silent_on_k_when_one_of_the_two_k_units_is_the_government():
+    # BMT II.B.1.3d lists "(Mặt trận Tổ quốc, đoàn thể chính trị - xã hội)": UBND K and MTTQ K give HT, not K
+    r = run(unit("UB", "K", category="chinh_quyen"), unit("MT", "K", category="mat_tran"),
+            org("DB", "XS", same_level_units=["UB", "MT"]))
+    assert r.levels["DB"] == HT  # the government still counts for XS / T (II.B.1.3a–b)
+
+
+def test_S3_the_government_counts_for_the_xs_and_t_conditions():
+    r = run(unit("UB", "HT", category="chinh_quyen"), org("DB", "XS", same_level_units=["UB"]))
+    assert r.levels["DB"] == T
+
+
+def test_S3_a_same_level_unit_without_a_type_is_an_input_error_naming_its_row():
+    from model.errors import CaseInvalid
+
+    with pytest.raises(CaseInvalid) as raised:
+        case(org("DB", "XS", same_level_units=["U"]), {"id": "U", "name": "UBND", "kind": "unit", "level": "T"})
+    p = raised.value.problems[0]
+    assert (p.field, p.row, p.subject) == ("category", 2, "U")
+
+
+def test_S3_a_disciplined_chi_uy_makes_its_chi_bo_k():
+    r = run(org("CB", "T"), collective("CU", "CB", "T", facts={"disciplined": True}),
+            *[member(f"M{i}", "CB") for i in range(5)])
+    assert r.levels["CB"] == K and "S3" in rules_of(r, "CB")
+
+
+# E7b / E7c for a đảng bộ: the subordinate committees in the case ------------------------------------
+def _dang_bo(**committee_facts):
+    return [org("DB", "XS", tier="upper"), org("O", "T", parent="DB"), org("P", "T", parent="DB"),
+            collective("CO", "O", "T", facts=committee_facts), collective("CP", "P", "T")]
+
+
+def test_E7b_binds_when_a_subordinate_committee_in_the_case_is_disciplined():
+    r = run(*_dang_bo(disciplined=True))
+    assert r.levels["DB"] == K and "E7b" in rules_of(r, "DB")
+
+
+def test_E7b_silent_when_the_subordinate_committee_remedied_it_or_the_option_is_off():
+    assert "E7b" not in rules_of(run(*_dang_bo(disciplined=True, self_remedied=True)), "DB")
+    off = run(*_dang_bo(disciplined=True), options={"org_member_discipline": False})
+    assert "E7b" not in rules_of(off, "DB")
+
+
+def test_E7c_binds_when_a_subordinate_committee_let_violations_happen_even_with_the_option_off():
+    for options in ({}, {"org_member_discipline": False}):
+        r = run(*_dang_bo(violations_handled=True), options=options)
+        assert r.levels["DB"] == K and rules_of(r, "DB") == {"E7c"}
+
+
+def test_E7c_silent_when_self_remedied_or_in_another_dang_bo():
+    assert run(*_dang_bo(violations_handled=True, self_remedied=True)).levels["DB"] == XS
+    r = run(org("DB", "XS", tier="upper"), org("X", "T", tier="upper"), org("O", "T", parent="X"),
+            collective("CO", "O", "T", facts={"violations_handled": True}))
+    assert r.levels["DB"] == XS and r.levels["X"] == K
+
+
+def test_E7b_counts_an_unrated_disciplined_member_of_the_chi_bo():
+    r = run(org("CB", "XS"), member("A", "CB", "T", rated=False, facts={"disciplined": True}),
+            *[member(f"M{i}", "CB") for i in range(5)])
+    assert r.levels["CB"] == K and "E7b" in rules_of(r, "CB")
+
+
+def test_S4_counts_an_unrated_disciplined_committee_member_and_the_dang_bo_level_fact():
+    r = run(org("CB", "T"), member("A", "CB", "T", rated=False, facts={"disciplined": True, "committee_member": True}),
+            collective("CU", "CB", "T"), *[member(f"M{i}", "CB") for i in range(5)],
+            options={"org_member_discipline": False})
+    assert r.levels["CU"] == K and "S4" in rules_of(r, "CU")
+    r = run(org("DB", "T", tier="upper", facts={"committee_member_disciplined": True}), collective("DU", "DB", "T"),
+            options={"org_member_discipline": False})
+    assert r.levels["DU"] == K and "S4" in rules_of(r, "DU")
+
+
+# E9: a discipline after a transfer counts where the violation happened -----------------------------
+def _moved(**kw):
+    return [org("DB", "T", tier="upper"), org("OLD", "T", parent="DB"), org("NEW", "T", parent="DB"),
+            member("A", "NEW", "T", facts={"disciplined": True, "violation_org": "OLD"}),
+            *[member(f"O{i}", "OLD") for i in range(5)], *[member(f"N{i}", "NEW") for i in range(5)]]
+
+
+def test_E9_binds_the_former_organization_and_spares_the_new_one():
+    r = run(*_moved())
+    assert r.levels["A"] == K  # E2: he was disciplined in the year
+    assert r.levels["OLD"] == K and r.levels["NEW"] == HT  # NEW: S3 (a K member) but not E7b
+    old = next(c for c in r.changes if c.id == "OLD")
+    assert any("BĐ 5.12" in reason.citation for reason in old.reasons)
+
+
+def test_E9_silent_under_the_literal_bmt_profile_the_discipline_counts_at_the_new_chi_bo():
+    r = run(*_moved(), profile="bmt-2018")
+    assert r.levels["OLD"] == T and r.levels["NEW"] == K
+
+
+# E1–E5 bind members only: a leader is bound by the leader's own clauses (II.B.4) -------------------
+@pytest.mark.parametrize("facts", [{"disciplined": True}, {"civil_servant_level": "HT"}, {"degeneration": True},
+                                   {"targets_below_half": True}, {"sick_leave_months": 4}])
+def test_E1_to_E5_are_silent_on_a_leader_record(facts):
+    r = run(unit("U", "XS"), collective("C", "U", "XS"), leader("L", "C", "XS", facts=facts))
+    assert not {"E1", "E2", "E3", "E4", "E5"} & rules_of(r, "L")
+
+
+def test_a_leader_s_discipline_still_reaches_him_through_his_collective():
+    r = run(unit("U", "XS"), collective("C", "U", "XS"), leader("L", "C", "XS", facts={"disciplined": True}))
+    assert r.levels["C"] == K and r.levels["L"] == K and rules_of(r, "L") == {"S2"}
+
+
+# C2 and S2 per profile: a rule applies where its source says so ------------------------------------
+def test_C2_binds_in_the_bu_dang_and_combined_profiles_and_is_silent_in_the_literal_bmt_profile():
+    subs = [org("CB", "T"), *[member(f"X{i}", "CB", "XS") for i in range(2)], member("T0", "CB", "T")]
+    assert run(*subs).levels["X0"] == XS  # combined (default): fewer than 05 T, 01 XS
+    assert run(*subs, profile="bd-2020").levels["X0"] == XS
+    assert all(lv != XS for lv in run(*subs, profile="bmt-2018").levels.values())
+    assert run(*subs, profile="bmt-2018", rules={"C2": True}).levels["X0"] == XS  # turned on by the case
+
+
+def test_S2_bu_dang_bounds_the_head_by_the_unit_only():
+    subs = [unit("U", "XS"), collective("C", "U", "HT"), leader("L", "C", "T")]
+    assert run(*subs).levels["L"] == HT  # BMT II.B.4: not above the collective
+    assert run(*subs, profile="bd-2020").levels["L"] == T  # BĐ 5.11 names the organization, not the collective
+
+
+def test_S2_transfer_exemption_is_a_bu_dang_rule():
+    subs = [unit("U", "XS"), collective("C", "U", "HT"), leader("L", "C", "T", facts={"transferred_in_exempt": True})]
+    assert run(*subs).levels["L"] == T
+    assert run(*subs, profile="bmt-2018").levels["L"] == HT
+
+
+def test_a_bmt_case_never_cites_bu_dang_and_a_bu_dang_case_never_cites_bmt():
+    subs = [org("CB", "T"), *[member(f"X{i}", "CB", "XS", votes=votes(15 - i, i)) for i in range(4)],
+            *[member(f"T{i}", "CB") for i in range(6)], member("S", "CB", "XS", facts={"sick_leave_months": 4})]
+    bmt, bd = run(*subs, profile="bmt-2018"), run(*subs, profile="bd-2020")
+    assert all("BĐ" not in r.citation for c in bmt.changes for r in c.reasons)
+    assert all("BMT" not in r.citation for c in bd.changes for r in c.reasons)
+    assert {r.citation for c in bmt.changes for r in c.reasons if r.rule == "C1"} == {"BMT II.B.2.3a"}
+    assert {r.citation for c in bd.changes for r in c.reasons if r.rule == "C1"} == {"BĐ 5.2"}
+
+
+# Quota groups: collectives per category and deciding committee -------------------------------------
+def test_collectives_of_one_category_decided_by_two_committees_are_two_groups():
+    loaded = case(org("A", "T", tier="upper"), org("B", "T", tier="upper"),
+                  org("A1", "T", parent="A"), org("B1", "T", parent="B"),
+                  collective("CA", "A1", "XS"), collective("CB", "B1", "XS"))
+    groups = {g.id: g.members for g in loaded.hierarchy.groups if g.kind.value == "collective"}
+    assert sorted(groups.values()) == [("CA",), ("CB",)]
+
+
+def test_a_collective_may_name_its_deciding_committee():
+    loaded = case(org("A", "T", tier="upper"), org("B", "T", tier="upper"),
+                  org("A1", "T", parent="A"), org("B1", "T", parent="B"),
+                  collective("CA", "A1", "XS"), collective("CB", "B1", "XS", decided_by="A"))
+    groups = [g.members for g in loaded.hierarchy.groups if g.kind.value == "collective"]
+    assert groups == [("CA", "CB")]
+
+
+# P1: one person, several posts --------------------------------------------------------------------
+def _person(**options):
+    return [unit("U", "XS"), collective("C", "U", "XS"), leader("L", "C", "XS", person="NA"),
+            org("CB", "T"), member("A", "CB", "XS", person="NA", facts={"civil_servant_level": "T"}),
+            *[member(f"M{i}", "CB") for i in range(5)]]
+
+
+def test_P1_silent_by_default_the_difference_is_reported_for_the_committee():
+    r = run(*_person())
+    assert (r.levels["A"], r.levels["L"]) == (T, XS)
+    (d,) = [d for d in r.decisions if d.kind == "several_posts"]
+    assert set(d.subjects) == {"A", "L"} and d.numbers and dict(d.numbers)["main"] == "L"
+
+
+def test_P1_binds_with_follow_main_the_records_take_one_level():
+    r = run(*_person(), options={"several_posts": "follow_main"})
+    assert r.levels["A"] == r.levels["L"] == T  # the member's cap pulls the main post down: equal levels
+    assert "P1" in rules_of(r, "L")
+    assert not [d for d in r.decisions if d.kind == "several_posts"]

@@ -8,6 +8,8 @@ CLI, the app, the Word report and the JSON say the same words.
 from __future__ import annotations
 
 from model.loader import LoadedCase
+from solver.engine.rules import main_post
+from solver.explanations.words import cite
 from solver.result import Decision, SolveResult
 
 
@@ -45,6 +47,31 @@ def conflict_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision
                      (("items", len(result.conflicts)), ("minimal", result.conflict_minimal)))]
 
 
+def several_posts_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
+    """P1: each person whose records end at different levels, with the main and highest post named; the
+    competent level decides (BMT II.B.5 takes the main post's level as the basis, BĐ 5.5 leaves it to it)."""
+    if not result.levels or not loaded.options.on("P1") or loaded.options.several_posts != "report":
+        return []
+    h = loaded.hierarchy
+    out = []
+    for person, recs in h.persons.items():
+        rated = [r for r in recs if r in result.levels]
+        if len({result.levels[r] for r in rated}) < 2:
+            continue
+        main = main_post(h, person)
+        posts = "; ".join(f"{h.subjects[r].name}: {result.levels[r].official}" for r in rated)
+        main_words = (f"chức vụ đảm nhiệm chính và cao nhất là {h.subjects[main].name} "
+                      f"({result.levels[main].official})" if main in result.levels else
+                      f"chức vụ đảm nhiệm chính và cao nhất ({h.subjects[main].name}) không xếp loại trong hồ sơ này")
+        text = (f"Cùng một người có mức xếp loại khác nhau ở các nơi — {posts}; {main_words}. Cấp có thẩm quyền "
+                "xem xét, quyết định mức chất lượng của người này.")
+        out.append(Decision("several_posts", "Một người, mức khác nhau ở các chức vụ", text, tuple(rated), None,
+                            (("person", person), ("main", main)), "P1", cite(loaded, "P1")))
+    return out
+
+
 def attach_decisions(loaded: LoadedCase, result: SolveResult) -> None:
-    """Fill ``result.decisions`` from what the solve found (conflicts first, then ties in group order)."""
-    result.decisions = conflict_decisions(loaded, result) + tie_decisions(loaded, result)
+    """Fill ``result.decisions`` from what the solve found: conflicts, ties in group order, then the people
+    whose posts ended at different levels."""
+    result.decisions = (conflict_decisions(loaded, result) + tie_decisions(loaded, result)
+                        + several_posts_decisions(loaded, result))
