@@ -120,6 +120,43 @@ def brute_force(loaded):
     return best, [lv for k, lv in scored if k == best]
 
 
+def brute_force_by_changes(loaded, limit: int = 6):
+    """The same answer as ``brute_force`` for larger hand cases: every assignment with exactly k changed
+    subjects, for k = 0, 1, 2, … until one is feasible (the least-change optimum has the smallest such k),
+    then the optima among them on steps and support. None when no k up to ``limit`` is feasible."""
+    from itertools import combinations
+
+    ids = [s.id for s in loaded.case.subjects if s.decided]
+    targets = {s.id: s.target_level() for s in loaded.case.subjects if s.decided}
+    weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in ids}
+    subjects = loaded.hierarchy.subjects
+
+    def moves(sid):
+        s = subjects[sid]
+        if s.lock is not None:
+            return [s.lock] if s.lock != targets[sid] else []
+        up = loaded.options.allow_up or s.may_rise
+        return [lv for lv in Level if lv != targets[sid] and (up or lv < targets[sid])]
+
+    forced = [sid for sid in ids if subjects[sid].lock is not None and subjects[sid].lock != targets[sid]]
+    free = [sid for sid in ids if sid not in forced]
+    for k in range(len(forced), min(len(ids), limit) + 1):
+        scored = []
+        for chosen in combinations(free, k - len(forced)):
+            moved = [*forced, *chosen]
+            for combo in product(*(moves(sid) for sid in moved)):
+                levels = dict(targets)
+                levels.update(zip(moved, combo))
+                if verify(loaded, levels):
+                    continue
+                key = (k, sum(abs(int(levels[s]) - int(targets[s])) for s in ids), sum(weights[s] for s in moved))
+                scored.append((key, levels))
+        if scored:
+            best = min(key for key, _ in scored)
+            return best, [lv for key, lv in scored if key == best]
+    return None, []
+
+
 def documented_key(ids, levels):
     n = len(ids)
     weighted = sum((n - pos) * int(levels[sid]) for pos, sid in enumerate(ids))

@@ -32,6 +32,17 @@ def test_example_reproduces_its_expect_block(path):
         assert verify(loaded, result.levels) == []
 
 
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if "conflicting" not in p.name], ids=lambda p: p.stem)
+def test_example_equals_an_exhaustive_search_by_number_of_changes(path):
+    """Each hand-checked example, checked again by enumeration: every assignment with k changes, k = 0, 1, …"""
+    from test_bruteforce import brute_force_by_changes, check_against
+
+    loaded = load_case(path)
+    best, optima = brute_force_by_changes(loaded)
+    assert best is not None
+    check_against(loaded, best, optima, SolveOptions(workers=2, time_limit=30))
+
+
 def test_conflicting_locks_name_the_locks_and_the_quota_rule():
     result = solve(load_case(ROOT / "tests" / "data" / "examples" / "05_conflicting_locks.json"))
     assert result.status == "conflict"
