@@ -775,7 +775,7 @@ class _Emitter:
         return d, lvl
 
     def head(self, spec: tuple[str, str], heads: str, coll_level: int, person: str, *, fixed=None,
-             key: str | None = None) -> dict:
+             key: str | None = None, person_id: str | None = None) -> dict:
         lid = key or self.new_id("L")
         if fixed is not None:
             lvl, votes = fixed
@@ -785,6 +785,8 @@ class _Emitter:
         d = {"id": lid, "kind": "leader", "name": f"{person}, {spec[0]}", "heads": heads}
         if spec[1]:
             d["category"] = spec[1]
+        if person_id is not None:
+            d["person"] = person_id  # P1: the secretary is also a member of the chi bộ
         d["votes"] = votes
         return d
 
@@ -818,9 +820,9 @@ class _Emitter:
                 self.subjects.append(None)
         committee = rng.randint(*node.committee)
         conduct_k = False
-        secretary = None
+        secretary = secretary_id = None
         if node.members:
-            lvl, conduct_k, secretary = self.members(node, oid, lvl)
+            lvl, conduct_k, secretary, secretary_id = self.members(node, oid, lvl)
         for kid in node.children:
             self.org(kid, oid, lvl, committee)
         d: dict[str, Any] = {"id": oid, "kind": "party_org", "name": node.name, "tier": node.tier}
@@ -842,11 +844,12 @@ class _Emitter:
             if node.leader is not None:
                 person = secretary or person_name(rng, rng.random() < 0.2)
                 self.subjects[coll_slot + 1] = self.head(node.leader, cid, clvl, person,
-                                                         fixed=node.fixed.get("leader"), key=lid)
+                                                         fixed=node.fixed.get("leader"), key=lid,
+                                                         person_id=secretary_id if secretary else None)
 
-    def members(self, node: Node, oid: str, lvl: int) -> tuple[int, bool, str | None]:
+    def members(self, node: Node, oid: str, lvl: int) -> tuple[int, bool, str | None, str | None]:
         """Write the members of a chi bộ; returns its (possibly revised) level, whether its chi ủy is
-        bound to K by a committee member's conduct (S4), and the secretary's name."""
+        bound to K by a committee member's conduct (S4), and the secretary's name and person id."""
         rng, rates = self.rng, self.rates
         rnd = rng.random
         count = node.members
@@ -857,7 +860,7 @@ class _Emitter:
         committee_size = 0 if count < 9 else (3 if count < 30 else 5)
         committee_slots = set(rng.sample(range(count), committee_size)) if committee_size else set()
         secretary_slot = min(committee_slots) if committee_slots else None
-        secretary = None
+        secretary = secretary_id = None
         conduct_k = False
         e7b = False
         rows = []
@@ -912,6 +915,7 @@ class _Emitter:
                 facts["committee_member"] = True
                 if i == secretary_slot:
                     secretary = name
+                    secretary_id = d["person"] = f"NG-{mid}"
             d["votes"] = tally(rng, m, n)
             if facts:
                 d["facts"] = facts
@@ -923,7 +927,7 @@ class _Emitter:
             self.expect[oid] = "K"  # E7b: a member disciplined and not self-remedied
             if "level" not in node.fixed and rnd() < 0.5:
                 lvl = K  # the committee already knew: the chi bộ was voted K
-        return lvl, conduct_k, secretary
+        return lvl, conduct_k, secretary, secretary_id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1114,7 +1118,12 @@ def buon_ma_thuot_2018() -> dict:
         "8 đơn vị khối cơ quan hành chính, 6 đơn vị khối nội chính, 9 đơn vị khối sự nghiệp; tỷ lệ 20% tính "
         "riêng từng khối), các chi bộ trực thuộc, khoảng 13.000 đảng viên, cấp ủy, bí thư, chính quyền, MTTQ, "
         "đoàn thể và cơ quan, đơn vị cùng tập thể lãnh đạo và người đứng đầu. Tên xã, phường và tên tổ chức "
-        "theo hướng dẫn; số đảng viên, phiếu biểu quyết và dữ kiện là mô phỏng. " + SYNTHETIC_NOTE)
+        "theo hướng dẫn; số đảng viên, phiếu biểu quyết và dữ kiện là mô phỏng. Bộ quy định: hướng dẫn Buôn Ma "
+        "Thuột đọc đúng chữ — không có quy định «nơi có dưới 05 được chọn 01» (của hướng dẫn Bù Đăng), nên một "
+        "nhóm có dưới 05 Hoàn thành tốt nhiệm vụ không giữ được Hoàn thành xuất sắc nhiệm vụ nào; mọi trích dẫn "
+        "là của hướng dẫn Buôn Ma Thuột. Chính quyền, Mặt trận, đoàn thể cùng cấp ghi rõ loại: chỉ Mặt trận và "
+        "đoàn thể được tính vào số «từ 02 tổ chức không hoàn thành nhiệm vụ». Bí thư chi bộ vừa là đảng viên của "
+        "chi bộ: khi mức ở hai nơi khác nhau, kết quả nêu để cấp có thẩm quyền quyết định. " + SYNTHETIC_NOTE)
     return _case("Đảng bộ thành phố Buôn Ma Thuột — xếp loại chất lượng năm 2018", description, em.subjects,
                  profile="bmt-2018", groups=groups, expect=_expect(em))
 
@@ -1181,7 +1190,12 @@ def bu_dang_2020() -> dict:
         "16 đảng bộ xã, thị trấn và 20 tổ chức cơ sở đảng khối cơ quan, lực lượng vũ trang, sự nghiệp, doanh "
         "nghiệp, khoảng 4.200 đảng viên, cấp ủy, bí thư, Thường trực HĐND, UBND, Ban Thường trực UBMTTQ và "
         "người đứng đầu; nhóm tỷ lệ theo mặc định (các tổ chức cơ sở đảng cùng cấp trực thuộc Huyện ủy). Tên "
-        "xã, thị trấn là địa danh thật; tên cơ quan, số đảng viên, phiếu và dữ kiện là mô phỏng. " + SYNTHETIC_NOTE)
+        "xã, thị trấn là địa danh thật; tên cơ quan, số đảng viên, phiếu và dữ kiện là mô phỏng. Bộ quy định: hai "
+        "hướng dẫn đọc chung (mặc định) — Hướng dẫn 01-HD/BTCHU không nhắc lại tiêu chuẩn từng mức của Quy định "
+        "132-QĐ/TW, nên các tiêu chuẩn đó đọc theo hướng dẫn Buôn Ma Thuột, cùng các điểm riêng của Bù Đăng "
+        "(dưới 05 được chọn 01, người đứng đầu mới chuyển đến, kỷ luật sau khi chuyển sinh hoạt). Bí thư chi bộ "
+        "vừa là đảng viên của chi bộ: mức khác nhau ở hai nơi được nêu để cấp có thẩm quyền quyết định. "
+        + SYNTHETIC_NOTE)
     return _case("Đảng bộ huyện Bù Đăng — xếp loại chất lượng năm 2020 (mô phỏng)", description, em.subjects,
                  profile="bmt-bd-2020", expect=_expect(em))
 

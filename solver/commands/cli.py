@@ -113,6 +113,12 @@ def solve_summary(loaded: LoadedCase, result) -> list[str]:
 
     subjects = loaded.hierarchy.subjects
     lines = [f"Hồ sơ: {loaded.case.name}", f"Trạng thái: {STATUS_LABELS[result.status]}"]
+    if result.decisions:
+        lines.append(f"Việc cần cấp có thẩm quyền quyết định: {len(result.decisions)}")
+        for d in result.decisions[:50]:
+            lines.append(f"  - {d.title}: {d.text}")
+        if len(result.decisions) > 50:
+            lines.append(f"  … và {len(result.decisions) - 50} việc khác (xem tệp JSON)")
     if result.status in ("optimal", "feasible"):
         lines.append(f"Số đối tượng phải thay đổi: {result.changed}; tổng số bậc: {result.steps}")
         if result.status == "feasible":

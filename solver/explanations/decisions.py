@@ -47,6 +47,14 @@ def conflict_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision
                      (("items", len(result.conflicts)), ("minimal", result.conflict_minimal)))]
 
 
+def _post(loaded: LoadedCase, sid: str) -> str:
+    """A record of a person as a post: a leader record's own name, or "<name>, đảng viên <chi bộ>"."""
+    s = loaded.hierarchy.subjects[sid]
+    if s.parent is not None:
+        return f"{s.name}, đảng viên {loaded.hierarchy.subjects[s.parent].name}"
+    return s.name
+
+
 def several_posts_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
     """P1: each person whose records end at different levels, with the main and highest post named; the
     competent level decides (BMT II.B.5 takes the main post's level as the basis, BĐ 5.5 leaves it to it)."""
@@ -59,8 +67,8 @@ def several_posts_decisions(loaded: LoadedCase, result: SolveResult) -> list[Dec
         if len({result.levels[r] for r in rated}) < 2:
             continue
         main = main_post(h, person)
-        posts = "; ".join(f"{h.subjects[r].name}: {result.levels[r].official}" for r in rated)
-        main_words = (f"chức vụ đảm nhiệm chính và cao nhất là {h.subjects[main].name} "
+        posts = "; ".join(f"{_post(loaded, r)}: {result.levels[r].official}" for r in rated)
+        main_words = (f"chức vụ đảm nhiệm chính và cao nhất là {_post(loaded, main)} "
                       f"({result.levels[main].official})" if main in result.levels else
                       f"chức vụ đảm nhiệm chính và cao nhất ({h.subjects[main].name}) không xếp loại trong hồ sơ này")
         text = (f"Cùng một người có mức xếp loại khác nhau ở các nơi — {posts}; {main_words}. Cấp có thẩm quyền "
