@@ -67,6 +67,37 @@ class Tie:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """The vote-ranked alternative for a subject moved while one with less support keeps the level: what
+    keeping it would cost, computed by solving again with it held (never a sentence written once for all).
+
+    ``verdict``: ``more_changes`` (keeping it moves ``extra_changes`` more subjects), ``more_steps`` (as many
+    subjects, ``extra_steps`` more steps), ``support`` (the same changes and steps, but the subjects moved
+    instead have more support in all — criterion 3), ``tie`` (equally good: the committee decides), or
+    ``impossible`` (the locks and rules do not allow keeping it). ``base_moved`` are the subjects moved in
+    the chosen answer but not in the alternative, ``alt_moved`` those moved in the alternative instead;
+    ``base_support`` / ``alt_support`` their support in millionths of the ballots (what criterion 3 sums).
+    """
+
+    sid: str
+    group: str
+    weaker_kept: tuple[str, ...]
+    verdict: str
+    extra_changes: int = 0
+    extra_steps: int = 0
+    base_moved: tuple[str, ...] = ()
+    alt_moved: tuple[str, ...] = ()
+    base_support: int = 0
+    alt_support: int = 0
+
+    def to_json(self) -> dict:
+        return {"id": self.sid, "group": self.group, "weaker_kept": list(self.weaker_kept), "verdict": self.verdict,
+                "extra_changes": self.extra_changes, "extra_steps": self.extra_steps,
+                "base_moved": list(self.base_moved), "alt_moved": list(self.alt_moved),
+                "base_support": self.base_support, "alt_support": self.alt_support}
+
+
+@dataclass(frozen=True)
 class Decision:
     """A matter the competent level itself must decide, with the figures that frame it.
 
@@ -142,6 +173,8 @@ class SolveResult:
     conflicts: list[ConflictItem] = field(default_factory=list)
     #: What the committee must decide itself, first in the app, the report and the JSON.
     decisions: list[Decision] = field(default_factory=list)
+    #: The computed cost of every change against the vote ranking, by subject, in file order.
+    claims: dict[str, Claim] = field(default_factory=dict)
     proven: bool = False
     bound_changed: int | None = None
     stages: list[dict] = field(default_factory=list)
@@ -192,6 +225,7 @@ class SolveResult:
             "tie_break_used": self.tie_break_used,
             "conflicts": [c.to_json() for c in self.conflicts],
             "decisions": [d.to_json() for d in self.decisions],
+            "claims": [c.to_json() for c in self.claims.values()],
             "stages": self.stages,
             "method": self.method,
             "notes": self.notes,

@@ -423,6 +423,9 @@ class Session:
             again.update(extra_readers.get(x, ()))
         for g in {group_of[x] for x in touch if x in group_of}:
             again.update(self.quota_by_group[g].members)
+        base_claims = self.result.claims
+        again.update(sid for sid in set(result.claims) | set(base_claims)
+                     if result.claims.get(sid) != base_claims.get(sid))  # a re-solved component's costs
         again &= decided
         by_sid = {sid: recs_of(sid) for sid in again}
         quota_of = {}
@@ -430,7 +433,8 @@ class Session:
             g = group_of.get(sid)
             if g is not None:
                 quota_of[sid] = (self.quota_by_group[g], self.smalls.get(g))
-        ex = _Explainer(loaded, None, levels, targets, weights, by_sid=by_sid, quota_of=quota_of, order=pos)
+        ex = _Explainer(loaded, None, levels, targets, weights, by_sid=by_sid, quota_of=quota_of, order=pos,
+                        claims=result.claims)
         changes: list[Change] = []
         for sid, t in targets.items():
             lv = levels[sid]

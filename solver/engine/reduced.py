@@ -154,6 +154,8 @@ class Part:
     notes: list[str] = field(default_factory=list)
     stages: list[dict] = field(default_factory=list)
     tie_break_used: bool = False
+    #: The computed cost of keeping each candidate moved against the vote ranking (``solver.result.Claim``).
+    claims: list = field(default_factory=list)
 
 
 @dataclass
@@ -199,16 +201,77 @@ def solve_component(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: li
             out.tie_break_used = True
             out.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
                                 tuple((s, part[s]) for s in tied)))
-        return out
-    # each component is its own model: CP-SAT proves a component at once, while one model holding
-    # many independent components did not prove the support stage in 60 s (50k members)
-    space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
-    holder = SolveResultStub()
-    st, part = solve_space(space, runner, opts, holder)
-    if part is None and st != "conflict":
-        st = "unknown"
-    return Part(comp, st, part, holder.bound_changed or 0, list(holder.ties), list(holder.notes),
-                list(holder.stages), holder.tie_break_used)
+    else:
+        # each component is its own model: CP-SAT proves a component at once, while one model holding
+        # many independent components did not prove the support stage in 60 s (50k members)
+        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
+        holder = SolveResultStub()
+        st, part = solve_space(space, runner, opts, holder)
+        if part is None and st != "conflict":
+            st = "unknown"
+        out = Part(comp, st, part, holder.bound_changed or 0, list(holder.ties), list(holder.notes),
+                   list(holder.stages), holder.tie_break_used)
+    if out.status == "optimal" and opts.explain:
+        out.claims = component_claims(loaded, comp, qs, es, smalls, bounds, weights, pos, runner, out.levels)
+    return out
+
+
+def against_ranking(loaded: LoadedCase, qs: list[Quota], levels: dict[str, Level], weights: dict[str, int],
+                    pos: dict[str, int]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(candidate moved, its group, the candidates of that group kept at XS with less support): the moves
+    against the vote ranking that a claim must justify. Linear in the group (a suffix minimum, not a scan
+    per member)."""
+    out = []
+    for q in qs:
+        cands = sorted((m for m in q.members if m in levels), key=lambda m: (-weights[m], pos[m]))
+        kept_after: list[list[str]] = [[] for _ in cands]
+        acc: list[str] = []
+        for i in range(len(cands) - 1, -1, -1):
+            kept_after[i] = acc
+            if levels[cands[i]] == Level.XS:
+                acc = [cands[i], *acc[:2]]  # the nearest few: a sentence names at most three
+        for i, m in enumerate(cands):
+            if levels[m] == Level.XS:
+                continue
+            weaker = tuple(k for k in kept_after[i] if weights[k] < weights[m])
+            if weaker:
+                out.append((m, q.group, weaker))
+    return sorted(out, key=lambda x: pos[x[0]])
+
+
+def component_claims(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: list[AtMost],
+                     smalls: dict[str, SmallGroup], bounds: dict[str, Level], weights: dict[str, int],
+                     pos: dict[str, int], runner, levels: dict[str, Level]) -> list:
+    """For each candidate moved against the vote ranking, solve the component again with it kept at XS, on
+    the criteria of RULES.md §6 (fewest changes, then least support moved — a move here is one step — then
+    the documented key), and record what that alternative costs against the chosen answer: the subjects
+    moved in one answer and not the other, and their support."""
+    from solver.result import Claim
+
+    out = []
+    for sid, group, weaker in against_ranking(loaded, qs, levels, weights, pos):
+        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
+        space.model.add(space.y[sid] == 1)
+        alt = None
+        for _name, expr in [*space.criteria, ("order", space.key)]:
+            space.model.minimize(expr)
+            status, solver = runner.solve(space.model)
+            if status != cp_model.OPTIMAL:
+                alt = None
+                break
+            alt = space.read(solver)
+            space.model.add(expr <= int(round(solver.objective_value)))
+        if alt is None:
+            out.append(Claim(sid, group, weaker, "impossible"))
+            continue
+        base_only = tuple(s for s in comp if levels[s] != Level.XS and alt[s] == Level.XS)
+        alt_only = tuple(s for s in comp if alt[s] != Level.XS and levels[s] == Level.XS)
+        base_support = sum(weights[s] for s in base_only)
+        alt_support = sum(weights[s] for s in alt_only)
+        extra = len(alt_only) - len(base_only)
+        verdict = "more_changes" if extra > 0 else ("support" if alt_support > base_support else "tie")
+        out.append(Claim(sid, group, weaker, verdict, extra, extra, base_only, alt_only, base_support, alt_support))
+    return out
 
 
 def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dict[str, Level], result
@@ -218,10 +281,12 @@ def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dic
     bound = forced
     stage_flags = {"changed": True, "support": True, "order": True}
     ties: list = []
+    claims: list = []
     for part in sorted(parts, key=lambda p: pos[p.members[0]]):
         if part.status in ("conflict", "unknown"):
             return part.status
         ties.extend(part.ties)
+        claims.extend(part.claims)
         result.notes.extend(part.notes)
         result.tie_break_used |= part.tie_break_used
         for s in part.stages:
@@ -234,6 +299,7 @@ def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dic
     result.bound_changed = bound
     result.ties.extend(ties)
     result.ties.sort(key=lambda t: pos[t.subjects[0]])
+    result.claims = {c.sid: c for c in sorted(claims, key=lambda c: pos[c.sid])}
     return status
 
 

@@ -29,7 +29,7 @@ from solver.engine.bounds import upper_bounds
 from solver.engine.encoding import Encoding
 from solver.engine.reduced import solve_reduced
 from solver.result import SolveResult
-from solver.engine.rules import SmallGroup, records, subject_of
+from solver.engine.rules import Quota, SmallGroup, records, subject_of
 from solver.engine.staging import Runner, solve_space, support_weight
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
@@ -111,6 +111,40 @@ def verifier_failure(loaded: LoadedCase, violations: list) -> VerifierFailure:
     """The error raised when the independent verifier rejects an answer (naming the case and the rules)."""
     return VerifierFailure(f"Bộ kiểm tra độc lập phát hiện {len(violations)} vi phạm trong lời giải của hồ sơ "
                            f"«{loaded.case.name}»: " + "; ".join(str(v) for v in violations[:10]))
+
+
+def general_claims(loaded: LoadedCase, recs, result: SolveResult, weights: dict[str, int], opts: SolveOptions) -> dict:
+    """The general model's claims (``solver.result.Claim``): each move against the vote ranking, solved again
+    in full with the subject held at its target (the general model is for cases of a few thousand subjects)."""
+    from dataclasses import replace
+
+    from model.loader import parse_case
+    from solver.engine.reduced import against_ranking
+    from solver.result import Claim
+
+    pos = {sid: i for i, sid in enumerate(result.targets)}
+    levels = result.levels
+    quotas = [r for r in recs if isinstance(r, Quota)]
+    cands = {sid: lv for sid, lv in levels.items() if result.targets[sid] == Level.XS}
+    out = {}
+    for sid, group, weaker in against_ranking(loaded, quotas, cands, weights, pos):
+        data = loaded.case.to_data()
+        for s in data["subjects"]:
+            if s["id"] == sid:
+                s["lock"] = Level.XS.code
+        held = solve(parse_case(data, loaded.source), replace(opts, explain=False, progress=None))
+        if held.status != "optimal":
+            out[sid] = Claim(sid, group, weaker, "impossible")
+            continue
+        base_only = tuple(s for s in result.targets if levels[s] != result.targets[s] and held.levels[s] == result.targets[s])
+        alt_only = tuple(s for s in result.targets if held.levels[s] != result.targets[s] and levels[s] == result.targets[s])
+        extra_c, extra_s = held.changed - result.changed, held.steps - result.steps
+        extra_w = held.support_cost - result.support_cost
+        verdict = ("more_changes" if extra_c > 0 else "more_steps" if extra_s > 0 else
+                   "support" if extra_w > 0 else "tie")
+        out[sid] = Claim(sid, group, weaker, verdict, extra_c, extra_s, base_only, alt_only,
+                         sum(weights[s] for s in base_only), sum(weights[s] for s in alt_only))
+    return out
 
 
 def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | None = None) -> SolveResult:
@@ -200,8 +234,11 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     violations = verify(loaded, levels)
     if violations:
         raise verifier_failure(loaded, violations)
+    if method == "general" and opts.explain and status == "optimal":
+        result.claims = general_claims(loaded, recs, result, weights, opts)
     opts.say("Đang lập giải trình cho từng thay đổi…")
-    result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights)
+    result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights,
+                                     claims=result.claims)
     attach_decisions(loaded, result)
     result.wall_time = time.monotonic() - start
     return result

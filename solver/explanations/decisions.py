@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from model.loader import LoadedCase
 from solver.engine.rules import main_post
-from solver.explanations.words import cite
+from model.levels import Level
+from solver.explanations.words import cite, claim_sentence, share_of
 from solver.result import Decision, SolveResult
 
 
@@ -78,8 +79,28 @@ def several_posts_decisions(loaded: LoadedCase, result: SolveResult) -> list[Dec
     return out
 
 
+def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
+    """Each move against the vote ranking, with its computed cost (ties are listed as ties)."""
+    out = []
+    h = loaded.hierarchy
+    for c in result.claims.values():
+        if c.verdict == "tie":
+            continue
+        s = h.subjects[c.sid]
+        final = result.levels[c.sid]
+        text = (f"{s.name} ({share_of(loaded, c.sid)}) được đề nghị {Level.XS.official} nhưng xếp {final.official}; "
+                + claim_sentence(loaded, c) + ".")
+        rule = "C2" if any(r.rule == "C2" for ch in result.changes if ch.id == c.sid for r in ch.reasons) else "C1"
+        out.append(Decision("against_ranking", "Thay đổi không theo thứ tự tỷ lệ phiếu", text,
+                            (c.sid, *c.weaker_kept), c.group,
+                            (("verdict", c.verdict), ("extra_changes", c.extra_changes),
+                             ("extra_steps", c.extra_steps), ("base_support", c.base_support),
+                             ("alt_support", c.alt_support)), rule, cite(loaded, rule, s.kind.value)))
+    return out
+
+
 def attach_decisions(loaded: LoadedCase, result: SolveResult) -> None:
     """Fill ``result.decisions`` from what the solve found: conflicts, ties in group order, then the people
     whose posts ended at different levels."""
     result.decisions = (conflict_decisions(loaded, result) + tie_decisions(loaded, result)
-                        + several_posts_decisions(loaded, result))
+                        + ranking_decisions(loaded, result) + several_posts_decisions(loaded, result))

@@ -10,7 +10,7 @@ from model.ballots import ballots_at_or_above, denominator
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, SmallGroup, max_xs
-from solver.explanations.words import cite, describe_record, fact_sentence
+from solver.explanations.words import cite, claim_sentence, describe_record, fact_sentence
 from solver.explanations.words import final_level as _final
 from solver.explanations.words import _name
 from solver.explanations.words import render_change, render_why_not  # noqa: F401  (re-exported)
@@ -38,10 +38,13 @@ def ballot_share(loaded: LoadedCase, sid: str, level: Level) -> str | None:
 class _Explainer:
     """Finds the binding records of each change; caches each quota group's ranking once."""
 
-    def __init__(self, loaded, records, levels, targets, weights, *, by_sid=None, quota_of=None, order=None):
+    def __init__(self, loaded, records, levels, targets, weights, *, by_sid=None, quota_of=None, order=None,
+                 claims=None):
         """Index ``records``; or, with ``by_sid``/``quota_of``/``order`` given, use those indexes (a what-if
-        re-explains a few subjects of a province without re-reading its records)."""
+        re-explains a few subjects of a province without re-reading its records). ``claims``: the computed
+        cost of each move against the vote ranking (``solver.result.Claim`` by subject)."""
         self.loaded, self.levels, self.targets = loaded, levels, targets
+        self.claims = claims or {}
         self.order = order if order is not None else {sid: i for i, sid in enumerate(targets)}
         self.weights = weights
         self._ranking: dict[str, tuple[list[str], dict[str, int], dict]] = {}
@@ -68,6 +71,7 @@ class _Explainer:
             cands = sorted((m for m in q.members if self.targets[m] == Level.XS),
                            key=lambda m: (-self.weights[m], self.order[m]))
             nums = quota_numbers(self.loaded, q, small, self.levels, self.targets)
+            nums["kept"] = sum(1 for m in cands if self.levels[m] == Level.XS)
             self._ranking[q.group] = (cands, {m: i for i, m in enumerate(cands)}, nums)
         return self._ranking[q.group]
 
@@ -104,7 +108,9 @@ class _Explainer:
                     out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value),
                                       describe_record(loaded, r, levels),
                                       failing, (("k", k), ("total", len(r.others)))))
-        if not out and t == Level.XS and f == Level.T and sid in self.quota_of:
+        if sid in self.quota_of and ((not out and t == Level.XS and f == Level.T) or sid in self.claims):
+            # a move decided by the quota; or one forced through S1–S3 by another subject's, while a subject
+            # of its own group with less support kept the level: its computed cost is stated either way
             out.append(self.quota_reason(sid))
         if not out:
             out.append(Reason("objective", "objective", "", "được chọn để tổng thay đổi là ít nhất"))
@@ -116,31 +122,34 @@ class _Explainer:
         cands, index, nums = self.ranking(q, small)
         rank = index[sid] + 1
         g = loaded.hierarchy.group(q.group)
-        text = (f"nhóm: {g.name} — {nums['proposed_xs']} đề nghị XS, {nums['final_t']} xếp loại T, tối đa "
-                f"{nums['cap']} XS; xếp thứ {rank}/{len(cands)}")
+        text = (f"nhóm «{g.name}»: {nums['proposed_xs']} đề nghị Hoàn thành xuất sắc nhiệm vụ, "
+                f"{nums['final_t']} xếp loại Hoàn thành tốt nhiệm vụ, tối đa {nums['cap']} Hoàn thành xuất sắc nhiệm "
+                f"vụ; xếp thứ {rank}/{len(cands)}")
         share = ballot_share(loaded, sid, Level.XS)
         if share is not None:
-            text += f" theo tỷ lệ phiếu XS {share}"
-        weaker_kept = next((m for m in cands[rank:] if levels[m] == Level.XS), None)
-        if weaker_kept is not None:
-            why = ("do cấp có thẩm quyền đã quyết định (khóa)" if loaded.hierarchy.subjects[weaker_kept].lock is not None
-                   else "vì hạ người đó kéo theo nhiều thay đổi hơn")
-            text += f"; {_name(loaded, weaker_kept)} có phiếu thấp hơn nhưng giữ XS {why}"
+            text += f" theo tỷ lệ phiếu Xuất sắc {share}"
+        text += f"; nhóm giữ {nums['kept']} đối tượng ở mức này"
+        claim = self.claims.get(sid)
+        others: tuple[str, ...] = ()
+        numbers = {**nums, "rank": rank, "candidates": len(cands)}
+        if claim is not None:
+            text += "; " + claim_sentence(loaded, claim)
+            others = claim.weaker_kept
+            numbers.update(verdict=claim.verdict, extra_changes=claim.extra_changes, extra_steps=claim.extra_steps)
         rule = "C2" if small is not None and nums["base"] < small.threshold else "C1"
-        kept = tuple(m for m in cands if levels[m] == Level.XS)
-        return Reason(rule, "quota", cite(loaded, rule, loaded.hierarchy.subjects[sid].kind.value), text, kept,
-                      tuple(sorted({**nums, "rank": rank, "candidates": len(cands)}.items())))
+        return Reason(rule, "quota", cite(loaded, rule, loaded.hierarchy.subjects[sid].kind.value), text, others,
+                      tuple(sorted(numbers.items())))
 
 
 def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str, Level],
                     targets: dict[str, Level], reasons: bool = True,
-                    weights: dict[str, int] | None = None) -> list[Change]:
+                    weights: dict[str, int] | None = None, claims: dict | None = None) -> list[Change]:
     """A ``Change`` for every subject whose final level differs from its target, in file order."""
     from solver.engine.staging import support_weight
 
     if weights is None:
         weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
-    ex = _Explainer(loaded, records, levels, targets, weights)
+    ex = _Explainer(loaded, records, levels, targets, weights, claims=claims)
     return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ())
             for sid in targets if levels[sid] != targets[sid]]
 

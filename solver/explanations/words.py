@@ -155,6 +155,51 @@ def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | No
     raise TypeError(r)
 
 
+def share_of(loaded: LoadedCase, sid: str, level: Level = Level.XS) -> str:
+    """A subject's support for a level as the committee counts it ("9/13"), or "không có phiếu"."""
+    from model.ballots import ballots_at_or_above, denominator
+
+    s = loaded.hierarchy.subjects[sid]
+    if s.votes is None or s.target is not None:
+        return "không có phiếu"
+    tally = s.votes.as_dict()
+    return f"{ballots_at_or_above(tally, level)}/{denominator(tally, s.voters)}"
+
+
+def support_sum(millionths: int) -> str:
+    """A sum of ballot shares (millionths) as a Vietnamese decimal with two places: 1,38."""
+    whole, frac = divmod(round(millionths / 10_000), 100)
+    return f"{number(whole)},{frac:02d}"
+
+
+def _listed(loaded: LoadedCase, ids, with_share: bool = True, limit: int = 4) -> str:
+    shown = [f"{_name(loaded, i)} ({share_of(loaded, i)})" if with_share else _name(loaded, i) for i in ids[:limit]]
+    more = f" và {len(ids) - limit} đối tượng khác" if len(ids) > limit else ""
+    return ", ".join(shown) + more
+
+
+def claim_sentence(loaded: LoadedCase, c) -> str:
+    """What keeping a subject moved against the vote ranking would cost (a ``solver.result.Claim``), in words."""
+    name = _name(loaded, c.sid)
+    weaker = _listed(loaded, list(c.weaker_kept))
+    head = f"{weaker} có tỷ lệ phiếu thấp hơn nhưng giữ mức {Level.XS.official}"
+    if c.verdict == "impossible":
+        return f"{head}: không thể giữ {name} ở mức này — các quyết định khóa và quy định khác không cho phép"
+    keep = f"giữ {name} ở mức {Level.XS.official} thì"
+    if c.verdict == "more_changes":
+        return (f"{head}: {keep} phải thay đổi thêm {number(c.extra_changes)} đối tượng (phải hạ "
+                f"{_listed(loaded, list(c.alt_moved), False)} thay vì {_listed(loaded, list(c.base_moved), False)}, "
+                f"{number(len(c.alt_moved))} thay vì {number(len(c.base_moved))} thay đổi)")
+    if c.verdict == "more_steps":
+        return f"{head}: {keep} cùng số đối tượng thay đổi nhưng thêm {number(c.extra_steps)} bậc"
+    if c.verdict == "support":
+        return (f"{head}: {keep} cùng số thay đổi và số bậc, nhưng phải hạ {_listed(loaded, list(c.alt_moved))} "
+                f"(tổng tỷ lệ phiếu {support_sum(c.alt_support)}) thay vì {_listed(loaded, list(c.base_moved))} "
+                f"(tổng {support_sum(c.base_support)}); chọn theo tiêu chí 3: hạ những đối tượng có tổng tỷ lệ phiếu "
+                "thấp hơn")
+    return f"{head}: {keep} cũng tốt như phương án đã chọn (ngang nhau) — cấp có thẩm quyền quyết định"
+
+
 def lock_text(loaded: LoadedCase, sid: str) -> str:
     s = loaded.hierarchy.subjects[sid]
     return f"{s.name}: cấp có thẩm quyền khóa ở mức {s.lock.official}"
@@ -217,4 +262,4 @@ def render_why_not(loaded: LoadedCase, w) -> list[str]:
 
 
 __all__ = ["WHAT", "cite", "describe_record", "direction_text", "fact_sentence", "final_level", "lock_text",
-           "number", "render_change", "render_why_not", "unit_category_label"]
+           "claim_sentence", "number", "render_change", "share_of", "support_sum", "render_why_not", "unit_category_label"]
