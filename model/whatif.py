@@ -20,13 +20,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError
+from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, ValidationError
 
-from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Strict, Votes, nfc_deep
+from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, Ref, Strict, Votes, nfc_deep
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import Level, parse_level
-from model.loader import LoadedCase, no_gc, parse_case, read_json
+from model.loader import WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, read_json
 
 #: The key that tells a what-if file from a case file.
 WHATIF_KEY = "whatif"
@@ -52,35 +52,35 @@ OptionalLevelCode = Annotated[Level | None, BeforeValidator(_code_or_none),
 class ObjectiveDelta(Strict):
     """How the least-change objective moves from the base solve to the what-if solve (may be negative)."""
 
-    changed: int
-    steps: int
+    changed: StrictInt
+    steps: StrictInt
 
 
 class WhatIfExpect(Expect):
     """The case ``expect`` block, plus what only a comparison with the base can check."""
 
     #: How many decided subjects end at a different final level than in the base solve.
-    changed_vs_base: int | None = Field(None, ge=0)
+    changed_vs_base: StrictInt | None = Field(None, ge=0)
     #: The what-if's objective minus the base's: what the question costs, whatever the base's own numbers.
     objective_vs_base: ObjectiveDelta | None = None
     #: Subjects that the minimal conflicting set must name (for a what-if expected to be a conflict).
-    conflict_subjects: tuple[str, ...] = ()
+    conflict_subjects: tuple[Ref, ...] = ()
 
 
 class WhatIf(Strict):
     """A what-if delta, exactly as written in its file (validated, not yet applied)."""
 
-    whatif: str = Field(min_length=1, max_length=500)
+    whatif: Annotated[Name, Field(max_length=500)]
     base: str = Field(min_length=1, max_length=1000)
     description: str | None = None
     profile: str | None = None
     options: OptionOverrides = OptionOverrides()
-    lock: dict[str, LevelCode] = {}
-    unlock: tuple[str, ...] = ()
-    facts: dict[str, dict[str, Any]] = {}
-    votes: dict[str, Votes] = {}
-    target: dict[str, OptionalLevelCode] = {}
-    rerate: bool = False
+    lock: dict[Ref, LevelCode] = {}
+    unlock: tuple[Ref, ...] = ()
+    facts: dict[Ref, dict[str, Any]] = {}
+    votes: dict[Ref, Votes] = {}
+    target: dict[Ref, OptionalLevelCode] = {}
+    rerate: StrictBool = False
     expect: WhatIfExpect | None = None
 
     def mentioned(self) -> set[str]:
@@ -276,7 +276,7 @@ Published = Callable[[LoadedCase], Mapping[str, Level]]
 
 
 def _read_raw(path: Path) -> Any:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         from model.excel import read_workbook  # imported lazily: openpyxl only when needed
 
         return nfc_deep(read_workbook(path))

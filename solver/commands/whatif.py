@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from model.errors import CaseInvalid
-from model.loader import read_json
+from model.loader import WORKBOOK_SUFFIXES, read_json
 from model.whatif import is_whatif_data
 
 from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
@@ -25,7 +25,7 @@ def configure_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _is_whatif(path: str) -> bool:
-    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+    if Path(path).suffix.lower() in WORKBOOK_SUFFIXES:
         return False
     return is_whatif_data(read_json(path))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from model.case import Case
 from model.errors import CaseInvalid
+from model.loader import WORKBOOK_SUFFIXES
 from solver.io import write_atomic, write_text_atomic
 
 from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
@@ -49,7 +50,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         from model.excel import load_workbook_case
         from model.loader import load_case
 
-        workbook = Path(args.source).suffix.lower() in (".xlsx", ".xlsm")
+        workbook = Path(args.source).suffix.lower() in WORKBOOK_SUFFIXES
         try:
             case = (load_workbook_case if workbook else load_case)(args.source).case
         except CaseInvalid as exc:
