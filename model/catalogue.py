@@ -82,7 +82,10 @@ class _Frozen(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 CapPercent = Annotated[int, Field(ge=1, le=100)]
-Count = Annotated[int, Field(ge=0)]
+#: C2's threshold and allowance: the text says "dưới 05 … chọn 01"; 100 leaves room for any other reading a
+#: committee may adopt, and keeps a value like 10^30 (which silently switched the cap off and overflowed the
+#: solver's 64-bit integers) out.
+SmallCount = Annotated[int, Field(ge=0, le=100)]
 
 
 class RuleOptions(BaseModel):
@@ -95,9 +98,9 @@ class RuleOptions(BaseModel):
     #: C1: the base is the number rated T ("good_only", the text) or rated T or XS ("good_and_above").
     cap_base: CapBase = "good_only"
     #: C2: a group whose base is below this count ("dưới 05") gets the small-group allowance.
-    small_group_threshold: Count = 5
+    small_group_threshold: SmallCount = 5
     #: C2: how many XS such a group may have ("chọn 01"); 0 turns C2 off.
-    small_group_allowance: Count = 1
+    small_group_allowance: SmallCount = 1
     #: RULES.md §6: whether a level may be raised above its target (default: only down).
     allow_up: bool = False
     #: E7b: the literal reading (a disciplined member makes the organization K); False turns E7b off.
@@ -111,8 +114,8 @@ class OptionOverrides(BaseModel):
 
     cap_percent: CapPercent | None = None
     cap_base: CapBase | None = None
-    small_group_threshold: Count | None = None
-    small_group_allowance: Count | None = None
+    small_group_threshold: SmallCount | None = None
+    small_group_allowance: SmallCount | None = None
     allow_up: bool | None = None
     org_member_discipline: bool | None = None
 

@@ -756,6 +756,9 @@ def _ranged(n: int, low: int | None, high: int | None, what: str = "") -> int:
     return n
 
 
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\t\u2028\u2029]+[ \t]*")
+
+
 def read_cell(col: Column, value: Any) -> Any:
     """The case value of a non-blank cell of ``col`` (raises ``_Bad`` with a Vietnamese message)."""
     t = col.type
@@ -765,7 +768,7 @@ def read_cell(col: Column, value: Any) -> Any:
             raise _Bad(f"mã quá dài ({len(text)} ký tự, tối đa 200)")
         return text
     if t in ("name", "text"):
-        text = _text(value)
+        text = _LINE_BREAKS.sub(" ", _text(value))  # a line break typed in the cell (Alt+Enter) is a space
         if len(text) > 500:
             raise _Bad(f"quá dài ({len(text)} ký tự, tối đa 500)")
         return text
@@ -1009,6 +1012,7 @@ class _Reader:
     def subjects(self, found: dict[str, _Sheet]) -> tuple[list[dict], list[Origin], dict[int, set[str]]]:
         entries = []  # (order or None, sheet index, row number, subject dict, origin, bad fields)
         orders: dict[int, tuple[str, int]] = {}
+        first_at: dict[str, tuple[str, int]] = {}  # id (NFC, cleaned) → where it is first written
         for sheet_index, (kind, name) in enumerate(KIND_SHEETS.items()):
             sheet = found.get(name)
             if sheet is None:
@@ -1022,6 +1026,16 @@ class _Reader:
                 subject = self.subject(kind, sheet.title, row, labels)
                 if subject is None:
                     continue
+                sid = subject["id"]
+                if sid in first_at:  # located here, at its own sheet and row, with the first one named
+                    where_sheet, where_row = first_at[sid]
+                    self.error(f"mã «{sid}» trùng với mã ở trang «{where_sheet}» dòng {where_row} (chữ tiếng Việt "
+                               "dựng sẵn hay tổ hợp, chữ có hay không có ký tự ẩn đều được coi là một); mỗi mã chỉ "
+                               "dùng cho một đối tượng", sheet=sheet.title, row=row.number, column=labels.get("id"),
+                               fld="id", subject=sid)
+                    row.bad.add("id")
+                else:
+                    first_at[sid] = (sheet.title, row.number)
                 order = row.cells.get("order")
                 if order is not None:
                     if order in orders:

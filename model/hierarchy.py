@@ -244,12 +244,14 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
     """
     out: list[InputProblem] = []
     ids: dict[str, Subject] = {}
+    first: dict[str, int] = {}
     for i, s in enumerate(case.subjects):
         if s.id in ids:
-            out.append(InputProblem(file, f"mã «{s.id}» bị trùng (đã dùng ở một đối tượng trước)",
-                                    sheet="subjects", row=i + 1, field="id", subject=s.id))
+            out.append(InputProblem(file, f"mã «{s.id}» bị trùng (đã dùng ở đối tượng thứ {first[s.id] + 1} của "
+                                          "danh sách subjects)", sheet="subjects", row=i + 1, field="id", subject=s.id))
         else:
             ids[s.id] = s
+            first[s.id] = i
     for i, s in enumerate(case.subjects):
         out.extend(_subject_problems(file, i, s, ids, targets))
 

@@ -26,7 +26,8 @@ from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, Ref, Strict, Vo
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import Level, parse_level
-from model.loader import WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, read_json
+from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_text, read_input_bytes,
+                          read_json)
 
 #: The key that tells a what-if file from a case file.
 WHATIF_KEY = "whatif"
@@ -374,7 +375,53 @@ def load_case_or_whatif(path: str | Path, published: Published | None = None) ->
         return _load(p, data, published, (p.resolve(),))[0]
 
 
+def input_files(path: str | Path) -> list[Path]:
+    """Every file that reading ``path`` reads: the file itself and, for a what-if, its base, the base's base…
+    (best effort, for checks such as "an output must not overwrite an input": an unreadable file ends the chain,
+    its error is the loader's to report)."""
+    out = [Path(path)]
+    current = Path(path)
+    for _ in range(MAX_CHAIN):
+        if current.suffix.lower() in WORKBOOK_SUFFIXES:
+            break
+        try:
+            raw = read_input_bytes(current)
+            if b'"whatif"' not in raw:  # a case, not a what-if: no need to parse a large file
+                break
+            data = parse_json_text(raw.decode("utf-8-sig"), str(current))
+        except (CaseInvalid, UnicodeDecodeError):
+            break
+        if not is_whatif_data(data) or not isinstance(data.get("base"), str) or not data["base"]:
+            break
+        base = Path(data["base"])
+        nxt = Path(os.path.normpath(base if base.is_absolute() else current.parent / base))
+        if any(nxt == p for p in out):
+            break
+        out.append(nxt)
+        current = nxt
+    return out
+
+
+def input_digest(path: str | Path) -> str:
+    """The SHA-256 that names an input in the audit log: of the file's bytes for a case; for a what-if, of the
+    what-if's bytes AND of every base it stands on, so that one what-if over two different bases never shares
+    a hash. ``OSError`` when a file cannot be read."""
+    import hashlib
+
+    files = input_files(path)
+    digests = []
+    for f in files:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256(("xeploai-whatif-chain\n" + "\n".join(digests)).encode("ascii")).hexdigest()
+
+
 __all__ = [
-    "LevelCode", "MAX_CHAIN", "ObjectiveDelta", "Published", "WHATIF_KEY", "WhatIf", "WhatIfExpect", "apply_whatif",
+    "LevelCode", "MAX_CHAIN", "input_digest", "input_files", "ObjectiveDelta", "Published", "WHATIF_KEY", "WhatIf", "WhatIfExpect", "apply_whatif",
     "is_whatif_data", "load_case_or_whatif", "load_whatif", "load_whatif_base", "parse_whatif",
 ]
