@@ -465,6 +465,8 @@ class _Sheet:
     hidden_rows: set[int] = field(default_factory=set)
     hidden_columns: set[int] = field(default_factory=set)
     merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    #: The cells of a refused merged range other than its first: blank by Excel's rule, already reported.
+    covered: dict[int, set[int]] = field(default_factory=dict)
 
 
 #: Refused above these: the unpacked size of the archive, and the cells a sheet declares.
@@ -520,8 +522,10 @@ def _open(path: Path, file: str) -> list[_Sheet]:
     except Exception as exc:  # openpyxl raises many kinds of errors on a damaged file
         raise fail(f"không đọc được bảng tính: {_damage(exc)}") from None
     sheets = []
+    title = None
     try:
         for ws in values_book.worksheets:
+            title = ws.title
             if (ws.max_row or 0) * (ws.max_column or 0) > MAX_CELLS:
                 raise CaseInvalid([InputProblem(file, f"trang khai báo quá nhiều ô ({ws.max_row} dòng × "
                                                       f"{ws.max_column} cột); hãy xóa các dòng, cột trống thừa",
@@ -533,7 +537,8 @@ def _open(path: Path, file: str) -> list[_Sheet]:
     except CaseInvalid:
         raise
     except Exception as exc:  # a damaged sheet inside a readable archive
-        raise fail(f"không đọc được nội dung bảng tính: {_damage(exc)}") from None
+        raise CaseInvalid([InputProblem(file, f"không đọc được nội dung bảng tính: {_damage(exc)}",
+                                        sheet=title)]) from None
     finally:
         values_book.close()
         formula_book.close()
@@ -950,6 +955,8 @@ class _Reader:
                        "Merge & Center → Unmerge Cells) rồi ghi giá trị vào từng dòng, từng cột",
                        sheet=sheet.title, row=max(row0, header_number + 1),
                        column=column_label(col0, cols[0].header if cols[0] is not None else ""))
+            for r in range(max(row0, header_number + 1), row1 + 1):
+                sheet.covered.setdefault(r, set()).update(c for c in range(col0, col1 + 1) if (r, c) != (row0, col0))
         hidden = sorted(c for c in sheet.hidden_columns if c in mapping and any(
             c <= len(r) and not is_blank(r[c - 1]) for r in sheet.rows[start + 1:]))
         if hidden:
@@ -971,7 +978,7 @@ class _Reader:
             if number in sheet.hidden_rows:
                 hidden.append(number)
             cells: dict[str, Any] = {}
-            bad: set[str] = set()
+            bad: set[str] = {mapping[c].field for c in sheet.covered.get(number, ()) if c in mapping}
             for c, value in enumerate(raw, start=1):
                 col = mapping.get(c)
                 if col is not None and (number, c) in sheet.uncached:

@@ -122,11 +122,12 @@ def _size_text(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def read_input_bytes(path: str | Path, name: str | None = None, limit: int = MAX_BYTES) -> bytes:
+def read_input_bytes(path: str | Path, name: str | None = None, limit: int | None = None) -> bytes:
     """The bytes of an input file, or ``CaseInvalid`` in Vietnamese: a folder, a device or a pipe (``/dev/zero``,
     a FIFO) is refused before it is opened for reading, and the file is read through a bounded reader (the
     size ``stat`` gives may be 0 or grow while it is read), never more than ``limit`` bytes and one more."""
     name = str(path) if name is None else name
+    limit = MAX_BYTES if limit is None else limit
 
     def fail(message: str) -> CaseInvalid:
         return CaseInvalid([InputProblem(name, message)])
