@@ -276,11 +276,20 @@ def apply_whatif(base_data: dict, delta: WhatIf | dict, published: Mapping[str, 
 Published = Callable[[LoadedCase], Mapping[str, Level]]
 
 
+class _Workbook:
+    """A workbook's raw case data and where each part came from: validated by the Excel importer, so that its
+    problems and warnings (hidden rows, merged group ids…) point into the workbook."""
+
+    def __init__(self, data: dict, origins: Any):
+        self.data, self.origins = data, origins
+
+
 def _read_raw(path: Path) -> Any:
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        from model.excel import read_workbook  # imported lazily: openpyxl only when needed
+        from model.excel import read_workbook_with_origins  # imported lazily: openpyxl only when needed
 
-        return nfc_deep(read_workbook(path))
+        data, origins = read_workbook_with_origins(path)
+        return _Workbook(nfc_deep(data), origins)
     return read_json(path)
 
 
@@ -299,6 +308,10 @@ def _load(path: Path, data: Any, published: Published | None, chain: tuple[Path,
 
     ``published`` may raise ``ValueError`` with a Vietnamese message when the base has no published result."""
     file = str(path)
+    if isinstance(data, _Workbook):
+        from model.excel import validate_workbook_data
+
+        return validate_workbook_data(data.data, data.origins, file), data.data, None, None
     if not is_whatif_data(data):
         return parse_case(data, file, nfc_done=True), data, None, None
     delta = parse_whatif(data, file)

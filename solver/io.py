@@ -3,6 +3,7 @@ an input nor another output of the same command (``output_problem``)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -19,6 +20,11 @@ def write_atomic(path: str | Path, write: Callable[[str], None], *, mode: int | 
     if the folder is opened up later. The temporary file is 0600 from its first byte, so an owner-only
     ``mode`` is never wider on the way."""
     target = Path(path)
+    for folder in (target.parent, *target.parent.parents):  # a file where a folder should be: say so
+        if folder.exists():
+            if not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+            break
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
