@@ -7,10 +7,12 @@ from enum import Enum
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt,
+                      ValidationInfo, field_validator, model_validator)
 
 from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
+from model.errors import ID_PATTERN, NAME_PATTERN
 from model.levels import GRADE_KEYS, Level, parse_level
 
 
@@ -47,7 +49,14 @@ def nfc_shallow(value: Any) -> Any:
 
 
 class Strict(BaseModel):
-    """Base of every case model: unknown keys rejected, frozen, strings NFC on the way in."""
+    """Base of every case model: unknown keys rejected, frozen, strings NFC on the way in.
+
+    Types are strict field by field (``StrictInt``, ``StrictBool``, ``StrictFloat``): a JSON ``"15"`` is not
+    a number, ``"yes"`` or ``1`` not a boolean, ``true`` not a count. (Model-wide ``strict=True`` would also
+    refuse a JSON list for a tuple and a code for an enum when the data come as Python objects, as they do
+    from the loader and the Excel importer.) The Excel importer turns what people type into these types
+    before validation: its coercions are its own, documented in ``model.excel``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,6 +67,15 @@ class Strict(BaseModel):
             return data  # the loader normalized the whole input once
         return nfc_shallow(data)
 
+
+#: A subject, group or category id, or a reference to one: printable, no hidden character (model.errors).
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
+#: A reference (or a category): as an id, without the length floor (an empty one is caught by its rule).
+Ref = Annotated[str, Field(max_length=200, pattern=ID_PATTERN)]
+#: A name shown to people: no line break, control, zero-width or bidirectional-override character.
+Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN)]
+#: A count of ballots: a JSON integer (not "15", not true, not 15.0).
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
 #: A level field: read from its code, written back as its code in JSON dumps.
 LevelField = Annotated[Level, PlainSerializer(lambda v: v.name, return_type=str, when_used="json")]
@@ -117,10 +135,10 @@ TIER_LABELS = {
 class Votes(Strict):
     """A tally: ballots per grade (XS, T, TB = trung bình, K = kém)."""
 
-    XS: int = Field(0, ge=0, le=1_000_000)
-    T: int = Field(0, ge=0, le=1_000_000)
-    TB: int = Field(0, ge=0, le=1_000_000)
-    K: int = Field(0, ge=0, le=1_000_000)
+    XS: Count = 0
+    T: Count = 0
+    TB: Count = 0
+    K: Count = 0
 
     def as_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in GRADE_KEYS}
@@ -149,27 +167,27 @@ class Facts(Strict):
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
     civil_servant_level: LevelField | None = None
-    disciplined: bool = False
-    self_remedied: bool = False
-    committee_member: bool = False
-    degeneration: bool = False
-    targets_below_half: bool = False
-    sick_leave_months: float | None = Field(None, ge=0, le=12)
-    transferred_in_exempt: bool = False
-    maternity_leave: bool = False
+    disciplined: StrictBool = False
+    self_remedied: StrictBool = False
+    committee_member: StrictBool = False
+    degeneration: StrictBool = False
+    targets_below_half: StrictBool = False
+    sick_leave_months: StrictFloat | None = Field(None, ge=0, le=12)  # a JSON integer is accepted too
+    transferred_in_exempt: StrictBool = False
+    maternity_leave: StrictBool = False
     criteria: Criteria | None = None
     # organization-level facts (a đảng bộ whose committee members are not all in the case)
-    committee_member_disciplined: bool = False
-    subordinate_committee_disciplined: bool = False
-    standing_committee_disciplined: bool = False
+    committee_member_disciplined: StrictBool = False
+    subordinate_committee_disciplined: StrictBool = False
+    standing_committee_disciplined: StrictBool = False
     # collective-level facts (S4, E7c)
-    disunity: bool = False
+    disunity: StrictBool = False
     #: E7c: the collective (a subordinate party committee) let corruption or other violations happen, and
     #: they were dealt with ("để xảy ra các vụ, việc tham ô, tham nhũng và các vi phạm khác bị xử lý").
-    violations_handled: bool = False
+    violations_handled: StrictBool = False
     #: E9: the id of the party organization where a member's violation happened, when the discipline came
     #: after a transfer; the discipline then counts against that organization, not the member's new one.
-    violation_org: str | None = Field(None, min_length=1, max_length=200)
+    violation_org: Ref | None = None
 
     @field_validator("civil_servant_level", mode="before")
     @classmethod
@@ -206,29 +224,29 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
 class Subject(Strict):
     """One rated (or listed) subject: organization, member, collective, leader or unit."""
 
-    id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=500)
+    id: Id
+    name: Name
     kind: Kind
-    parent: str | None = None
+    parent: Ref | None = None
     tier: Tier | None = None
-    leads: str | None = None
-    heads: str | None = None
-    category: str | None = None
+    leads: Ref | None = None
+    heads: Ref | None = None
+    category: Ref | None = None
     #: P1: one person's records (a member record and leader records) share this identifier.
-    person: str | None = Field(None, min_length=1, max_length=200)
+    person: Ref | None = None
     #: P1: this record is the person's main and highest post.
-    main_post: bool = False
+    main_post: StrictBool = False
     #: A collective's deciding committee: the party organization whose committee rates it (quota groups).
-    decided_by: str | None = Field(None, min_length=1, max_length=200)
-    same_level_units: tuple[str, ...] = ()
+    decided_by: Ref | None = None
+    same_level_units: tuple[Ref, ...] = ()
     votes: Votes | None = None
-    voters: int | None = Field(None, ge=1, le=1_000_000)
+    voters: StrictInt | None = Field(None, ge=1, le=1_000_000)
     proposed: LevelField | None = None
     target: LevelField | None = None
     level: LevelField | None = None
     lock: LevelField | None = None
-    rated: bool = True
-    may_rise: bool = False
+    rated: StrictBool = True
+    may_rise: StrictBool = False
     facts: Facts = Facts()
 
     @field_validator("proposed", "target", "level", "lock", mode="before")
@@ -290,14 +308,14 @@ class Subject(Strict):
 class Group(Strict):
     """An explicit quota group: its members leave their derived group."""
 
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    members: tuple[str, ...]
+    id: Id
+    name: Name
+    members: tuple[Ref, ...]
 
 
 class ExpectObjective(Strict):
-    changed: int = Field(ge=0)
-    steps: int = Field(ge=0)
+    changed: StrictInt = Field(ge=0)
+    steps: StrictInt = Field(ge=0)
 
 
 class Expect(Strict):
@@ -318,13 +336,13 @@ class Expect(Strict):
 class Case(Strict):
     """A rating round: subjects, explicit quota groups, the rule profile, parameter overrides and rule switches."""
 
-    name: str = Field(min_length=1)
+    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
     profile: str | None = None
     #: The rating year: a rule that took effect after its end is not in force.
-    year: int | None = Field(None, ge=2000, le=2100)
+    year: StrictInt | None = Field(None, ge=2000, le=2100)
     options: OptionOverrides = OptionOverrides()
     #: Rules switched on or off for this case against its profile (rule ID → on), e.g. {"C2": true}.
-    rules: dict[str, bool] = {}
+    rules: dict[str, StrictBool] = {}
     subjects: tuple[Subject, ...]
     groups: tuple[Group, ...] = ()
     expect: Expect | None = None

@@ -80,7 +80,10 @@ class _Frozen(BaseModel):
 
 CapPercent = Annotated[int, Field(ge=1, le=100)]
 Percent = Annotated[int, Field(ge=0, le=100)]
-SmallCount = Annotated[int, Field(ge=0, le=1000)]
+#: C2's threshold and allowance: the text says "dưới 05 … chọn 01"; 100 leaves room for any other reading a
+#: committee may adopt, and keeps a value like 10^30 (which silently switched the cap off and overflowed the
+#: solver's 64-bit integers) out.
+SmallCount = Annotated[int, Field(ge=0, le=100)]
 UnitsCount = Annotated[int, Field(ge=1, le=100)]
 Months = Annotated[int, Field(ge=1, le=12)]
 

@@ -2,9 +2,95 @@
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+# ---- text rules: what an id or a name may hold ---------------------------------------------------
+
+#: An id (subject, group, reference, category): printable characters only — no control character, line
+#: break, tab, zero-width or bidirectional-override character, no space but the ordinary one. Checked by
+#: pydantic's (Rust) regex engine: ``\p{C}`` is every "other" character (control, format, private use,
+#: unassigned, surrogate), ``\p{Z}`` every separator. The same set as ``str.isprintable``.
+ID_PATTERN = r"^(?:[^\p{C}\p{Z}]| )*$"
+#: A name (of a subject, a group, a case, a what-if question): as an id, but any kind of space is allowed.
+NAME_PATTERN = r"^[^\p{C}\p{Zl}\p{Zp}]*$"
+
+_CHAR_WORDS = {
+    "\n": "dấu xuống dòng", "\r": "dấu về đầu dòng", "\t": "dấu tab", "\u00a0": "khoảng trắng không ngắt dòng",
+    "\u00ad": "dấu gạch nối mềm không nhìn thấy", "\ufeff": "ký tự BOM không nhìn thấy",
+    "\u200b": "khoảng trắng độ rộng 0 không nhìn thấy", "\u200c": "ký tự nối độ rộng 0 không nhìn thấy",
+    "\u200d": "ký tự nối độ rộng 0 không nhìn thấy", "\u2060": "ký tự nối từ không nhìn thấy",
+    "\u2028": "dấu ngắt dòng", "\u2029": "dấu ngắt đoạn",
+}
+
+
+def describe_char(ch: str) -> str:
+    """A Vietnamese description of a character that cannot be shown, with its code point: «dấu tab (U+0009)»."""
+    code = f"U+{ord(ch):04X}"
+    word = _CHAR_WORDS.get(ch)
+    if word is None:
+        cat = unicodedata.category(ch)
+        if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" or ch in "\u200e\u200f\u061c":
+            word = "ký tự đổi chiều viết không nhìn thấy"
+        elif cat == "Cf":
+            word = "ký tự định dạng không nhìn thấy"
+        elif cat == "Cc":
+            word = "ký tự điều khiển"
+        elif cat.startswith("Z"):
+            word = "khoảng trắng đặc biệt"
+        else:
+            word = "ký tự không in được"
+    return f"{word} ({code})"
+
+
+def first_hidden(text: str, *, spaces: bool = False) -> tuple[int, str] | None:
+    """(1-based position, character) of the first character an id (or, with ``spaces``, a name) may not hold."""
+    for i, ch in enumerate(text, start=1):
+        if not ch.isprintable() and not (spaces and unicodedata.category(ch) == "Zs"):
+            return i, ch
+    return None
+
+
+def visible(text: str) -> str:
+    """``text`` with every character that cannot be seen written as ⟨U+XXXX⟩ (line breaks included)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else f"⟨U+{ord(ch):04X}⟩" for ch in text)
+
+
+# ---- operating-system errors, in Vietnamese ------------------------------------------------------
+
+_OS_ERRORS = {
+    errno.ENOENT: "không có tệp hoặc thư mục này",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không được phép",
+    errno.EISDIR: "đây là một thư mục, không phải tệp",
+    errno.ENOTDIR: "một phần của đường dẫn không phải thư mục",
+    errno.ENOSPC: "đĩa đã đầy",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+    errno.EEXIST: "tệp đã có",
+    errno.ENAMETOOLONG: "tên tệp quá dài",
+    errno.ELOOP: "đường dẫn có liên kết vòng",
+    errno.EMFILE: "mở quá nhiều tệp cùng lúc",
+    errno.EBUSY: "tệp đang bị chương trình khác dùng",
+    errno.ETXTBSY: "tệp đang bị chương trình khác dùng",
+    errno.EXDEV: "không chuyển được tệp sang ổ đĩa khác",
+    errno.EIO: "lỗi đọc ghi đĩa",
+    errno.EINVAL: "đường dẫn hoặc thao tác không hợp lệ",
+    errno.EFBIG: "tệp quá lớn",
+    errno.EDQUOT: "vượt hạn mức dung lượng đĩa",
+}
+
+
+def os_error_text(exc: BaseException) -> str:
+    """What went wrong with a file, in Vietnamese (``strerror`` is English): «không có quyền truy cập»."""
+    if isinstance(exc, OSError) and exc.errno in _OS_ERRORS:
+        return _OS_ERRORS[exc.errno]
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"lỗi hệ thống (mã {exc.errno})"
+    return "lỗi hệ thống khi đọc hoặc ghi tệp"
 
 
 @dataclass(frozen=True)
@@ -33,8 +119,10 @@ class InputProblem:
         if self.subject:
             where.append(f"đối tượng «{self.subject}»")
         head = "Cảnh báo" if self.warning else "Lỗi"
-        line = unicodedata.normalize("NFC", f"{head} — {', '.join(where)}: {self.message}")
-        return line.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate must not crash a print
+        # a hidden character (zero-width, bidirectional override, line break) is shown as ⟨U+XXXX⟩, and a
+        # lone surrogate must not crash a print
+        line = visible(unicodedata.normalize("NFC", f"{head} — {', '.join(where)}: {self.message}"))
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class CaseInvalid(Exception):
@@ -51,6 +139,24 @@ def _fmt(v: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _typed(v: Any, hint: bool = False) -> str:
+    """A JSON value named with its type, for a wrong-type message: «chữ «15»», «giá trị đúng/sai true»;
+    ``hint``: the text is the right value in quotes, so say to drop them."""
+    if isinstance(v, bool):
+        return f"giá trị đúng/sai {'true' if v else 'false'}"
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return "chữ " + _fmt(v) + (" (hãy bỏ dấu ngoặc kép)" if hint else "")
+    if isinstance(v, (list, tuple)):
+        return "một danh sách […]"
+    if isinstance(v, dict):
+        return "một đối tượng {…}"
+    if isinstance(v, float) and v.is_integer():
+        return f"số thập phân {v!r}"
+    return _fmt(v)
+
+
 def pydantic_message(err: dict[str, Any]) -> str:
     """Translate one pydantic error into Vietnamese."""
     kind = err.get("type", "")
@@ -60,12 +166,14 @@ def pydantic_message(err: dict[str, Any]) -> str:
         return "thiếu trường bắt buộc"
     if kind == "extra_forbidden":
         return "trường này không có trong định dạng (viết sai tên trường?)"
+    numeric = isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"phải là số nguyên, nhận được {_fmt(value)}"
+        return f"phải là số nguyên, nhận được {_typed(value, numeric)}"
     if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"phải là số, nhận được {_fmt(value)}"
+        return f"phải là số, nhận được {_typed(value, numeric)}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"phải là true hoặc false, nhận được {_fmt(value)}"
+        hint = isinstance(value, str) and value.strip().lower() in ("true", "false")
+        return f"phải là true hoặc false, nhận được {_typed(value, hint)}"
     if kind in ("string_type", "str_type"):
         return f"phải là chữ, nhận được {_fmt(value)}"
     if kind == "string_too_short":
@@ -84,6 +192,17 @@ def pydantic_message(err: dict[str, Any]) -> str:
         return "phải là một đối tượng JSON {…}"
     if kind in ("list_type", "tuple_type"):
         return "phải là một danh sách […]"
+    if kind == "string_pattern_mismatch" and isinstance(value, str) and ctx.get("pattern") in (ID_PATTERN,
+                                                                                               NAME_PATTERN):
+        name = ctx.get("pattern") == NAME_PATTERN
+        found = first_hidden(value, spaces=name)
+        what = "tên" if name else "mã"
+        if found is not None:
+            pos, ch = found
+            return (f"{what} {_fmt(visible(value))} có {describe_char(ch)} ở ký tự thứ {pos}; hãy gõ lại "
+                    + ("tên (không xuống dòng, không có ký tự ẩn)" if name
+                       else "mã chỉ bằng chữ, số, dấu câu và khoảng trắng thường"))
+        return f"{what} {_fmt(visible(value))} không hợp lệ"
     if kind == "value_error":
         error = ctx.get("error")
         return str(error) if error is not None else err.get("msg", "giá trị không hợp lệ")

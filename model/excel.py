@@ -15,6 +15,7 @@ place in the workbook (:func:`relocate`).
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 import zipfile
@@ -436,6 +437,8 @@ class Origins:
     groups: list[Origin] = field(default_factory=list)
     settings: dict[str, Origin] = field(default_factory=dict)
     by_id: dict[str, Origin] = field(default_factory=dict)
+    #: What reading the workbook itself found worth a warning (hidden rows and sheets, merged group ids).
+    warnings: list[InputProblem] = field(default_factory=list)
 
 
 def column_label(index: int, header: str) -> str:
@@ -503,11 +506,19 @@ def relocate(problems: list[InputProblem], origins: Origins) -> list[InputProble
 
 @dataclass
 class _Sheet:
-    """One sheet's cells: values (cached results for formulas) and where a formula has no cached value."""
+    """One sheet's cells: values (cached results for formulas), where a formula has no cached value, and what
+    a person does not see on screen: the sheet's state (visible, hidden, veryHidden), hidden rows and columns,
+    and merged ranges (ref, first row, last row, first column, last column)."""
 
     title: str
     rows: list[tuple[Any, ...]]
     uncached: set[tuple[int, int]]
+    state: str = "visible"
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
+    merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    #: The cells of a refused merged range other than its first: blank by Excel's rule, already reported.
+    covered: dict[int, set[int]] = field(default_factory=dict)
 
 
 #: Refused above these: the unpacked size of the archive, and the cells a sheet declares.
@@ -521,21 +532,19 @@ def _open(path: Path, file: str) -> list[_Sheet]:
     def fail(message: str) -> CaseInvalid:
         return CaseInvalid([InputProblem(file, message)])
 
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise fail(f"không mở được tệp: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise fail("đây là một thư mục, không phải tệp bảng tính")
-    if size > MAX_BYTES:
-        raise fail(f"tệp quá lớn ({size} byte, tối đa {MAX_BYTES})")
-    if size == 0:
+    from model.loader import OLE_MAGIC, XLS_MESSAGE, read_input_bytes
+
+    # the whole file, read once through the loader's bounded reader (a folder, a device or a FIFO is refused
+    # before it is opened); the zip and openpyxl readers then work on these bytes, not on the path
+    data = read_input_bytes(path, file, MAX_BYTES)
+    if not data:
         raise fail("tệp rỗng (0 byte), không phải bảng tính .xlsx")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise fail("đây là bảng tính Excel 97–2003 (.xls) hoặc tệp bị mã hóa bằng mật khẩu; hãy mở bằng "
-                   "Excel và lưu lại dưới dạng «Excel Workbook (.xlsx)», không đặt mật khẩu")
+    if data.startswith(OLE_MAGIC):
+        raise fail(f"{XLS_MESSAGE} (trong Excel: Tệp → Lưu thành → «Excel Workbook (.xlsx)»); nếu tệp đã là .xlsx "
+                   "thì có thể nó bị đặt mật khẩu: hãy lưu lại không đặt mật khẩu")
+    if path.suffix.lower() == ".xls":
+        raise fail(f"{XLS_MESSAGE}; tệp có đuôi .xls nhưng không phải bảng tính Excel 97–2003")
+    path = io.BytesIO(data)  # type: ignore[assignment]
     if not zipfile.is_zipfile(path):
         raise fail("tệp không phải bảng tính .xlsx (không đúng định dạng zip của Excel); có thể tệp bị hỏng "
                    "hoặc chỉ được đổi đuôi thành .xlsx")
@@ -543,8 +552,9 @@ def _open(path: Path, file: str) -> list[_Sheet]:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             names = {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise fail(f"tệp zip bị hỏng, không đọc được: {exc}") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise fail("tệp nén (zip) của bảng tính bị hỏng, không đọc được; hãy mở bằng Excel rồi lưu lại, hoặc lấy "
+                   "lại tệp gốc") from None
     if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
         raise fail("tệp là tệp zip nhưng không phải bảng tính .xlsx (không có xl/workbook.xml)")
     if any(n.startswith("xl/externalLinks/") for n in names):
@@ -562,32 +572,87 @@ def _open(path: Path, file: str) -> list[_Sheet]:
         values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds of errors on a damaged file
-        raise fail(f"không đọc được bảng tính (tệp hỏng hoặc không phải .xlsx): {type(exc).__name__}: {exc}") from None
+        raise fail(f"không đọc được bảng tính: {_damage(exc)}") from None
     sheets = []
+    title = None
     try:
         for ws in values_book.worksheets:
+            title = ws.title
             if (ws.max_row or 0) * (ws.max_column or 0) > MAX_CELLS:
                 raise CaseInvalid([InputProblem(file, f"trang khai báo quá nhiều ô ({ws.max_row} dòng × "
                                                       f"{ws.max_column} cột); hãy xóa các dòng, cột trống thừa",
                                                 sheet=ws.title)])
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            uncached: set[tuple[int, int]] = set()
-            fws = formula_book[ws.title]
-            for r, cells in enumerate(fws.iter_rows(), start=1):
-                for c, cell in enumerate(cells, start=1):
-                    if getattr(cell, "data_type", None) == "f":
-                        value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
-                        if value is None:
-                            uncached.add((r, c))
-            sheets.append(_Sheet(ws.title, rows, uncached))
+            sheet = _Sheet(ws.title, rows, set(), state=getattr(ws, "sheet_state", "visible") or "visible")
+            _scan_layout(formula_book[ws.title], sheet)
+            sheets.append(sheet)
     except CaseInvalid:
         raise
     except Exception as exc:  # a damaged sheet inside a readable archive
-        raise fail(f"không đọc được nội dung bảng tính (tệp hỏng): {type(exc).__name__}: {exc}") from None
+        raise CaseInvalid([InputProblem(file, f"không đọc được nội dung bảng tính: {_damage(exc)}",
+                                        sheet=title)]) from None
     finally:
         values_book.close()
         formula_book.close()
     return sheets
+
+
+def _damage(exc: Exception) -> str:
+    """Why openpyxl could not read a workbook, in Vietnamese (its own messages are English)."""
+    kind = type(exc).__name__
+    module = type(exc).__module__ or ""
+    if module.startswith("defusedxml"):
+        return ("bảng tính có khai báo thực thể XML (DTD, entity) mà Excel không bao giờ ghi; xeploai không đọc "
+                "tệp như vậy vì lý do an toàn")
+    if kind in ("ParseError", "XMLSyntaxError", "ExpatError") or "xml" in module.lower():
+        where = ""
+        position = getattr(exc, "position", None)
+        if isinstance(position, tuple) and len(position) == 2:
+            where = f" (dòng {position[0]}, cột {position[1]} của một phần XML)"
+        return (f"nội dung XML bên trong tệp bị hỏng{where}: tệp có thể đã hỏng khi chép, tải về hay bị sửa bằng "
+                "chương trình khác; hãy mở bằng Excel rồi lưu lại, hoặc lấy lại tệp gốc")
+    if isinstance(exc, KeyError):
+        return "tệp thiếu một phần bên trong của bảng tính .xlsx (tệp hỏng hoặc không do Excel ghi)"
+    return "tệp bị hỏng hoặc không phải bảng tính .xlsx; hãy mở bằng Excel rồi lưu lại dưới dạng .xlsx"
+
+
+def _is_true(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true")
+
+
+def _scan_layout(fws: Any, sheet: _Sheet) -> None:
+    """One pass over a sheet's XML with openpyxl's own sheet parser (what ``iter_rows`` runs in read-only mode,
+    which keeps only the cells): the formula cells without a cached value, the hidden rows and columns, and
+    the merged ranges, which read-only worksheets do not expose."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    book = fws.parent
+    rows = sheet.rows
+    with fws._get_source() as src:
+        parser = WorkSheetParser(src, fws._shared_strings, data_only=False, epoch=book.epoch,
+                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for r, cells in parser.parse():
+            for cell in cells:
+                if cell.get("data_type") == "f":
+                    c = cell["column"]
+                    value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
+                    if value is None:
+                        sheet.uncached.add((r, c))
+    sheet.hidden_rows = {int(float(r)) for r, attrs in parser.row_dimensions.items() if _is_true(attrs.get("hidden"))}
+    for attrs in parser.column_dimensions.values():
+        if _is_true(attrs.get("hidden")):
+            low = int(attrs.get("min", 0) or 0)
+            high = min(int(attrs.get("max", low) or low), low + 16_384)
+            sheet.hidden_columns.update(range(low, high + 1))
+    if parser.merged_cells is not None:
+        for merged in parser.merged_cells.mergeCell:
+            try:
+                min_col, min_row, max_col, max_row = range_boundaries(merged.ref)
+            except (TypeError, ValueError):
+                continue
+            if (min_row, min_col) != (max_row, max_col):
+                sheet.merged.append((merged.ref, min_row, max_row, min_col, max_col))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -761,6 +826,9 @@ def _ranged(n: int, low: int | None, high: int | None, what: str = "") -> int:
     return n
 
 
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\t\u2028\u2029]+[ \t]*")
+
+
 def read_cell(col: Column, value: Any) -> Any:
     """The case value of a non-blank cell of ``col`` (raises ``_Bad`` with a Vietnamese message)."""
     t = col.type
@@ -770,7 +838,7 @@ def read_cell(col: Column, value: Any) -> Any:
             raise _Bad(f"mã quá dài ({len(text)} ký tự, tối đa 200)")
         return text
     if t in ("name", "text"):
-        text = _text(value)
+        text = _LINE_BREAKS.sub(" ", _text(value))  # a line break typed in the cell (Alt+Enter) is a space
         if len(text) > 500:
             raise _Bad(f"quá dài ({len(text)} ký tự, tối đa 500)")
         return text
@@ -827,9 +895,12 @@ class _Reader:
         self.structure_ok = True  # no missing sheet or header problem: the data is complete
 
     def error(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None,
-              fld: str | None = None, subject: str | None = None) -> None:
+              fld: str | None = None, subject: str | None = None, warning: bool = False) -> None:
         self.problems.append(InputProblem(self.file, message, sheet=sheet, row=row, column=column, field=fld,
-                                          subject=subject))
+                                          subject=subject, warning=warning))
+
+    def warn(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
+        self.error(message, sheet=sheet, row=row, column=column, warning=True)
 
     # -- sheets ------------------------------------------------------------------------------
 
@@ -839,10 +910,25 @@ class _Reader:
             for spelling in (name, *_SHEET_ALIASES.get(name, ())):
                 known.setdefault(loose_key(spelling), name)
         found: dict[str, _Sheet] = {}
+        refused: set[str | None] = set()
         for sheet in sheets:
             name = known.get(loose_key(sheet.title))
-            if name is None and all(is_blank(v) for row in sheet.rows for v in row):
+            blank = all(is_blank(v) for row in sheet.rows for v in row)
+            if name is None and blank:
                 continue  # an empty extra sheet (Excel's "Sheet1") holds nothing to import
+            if not blank and sheet.state == "veryHidden":
+                self.error(f"trang «{sheet.title}» bị ẩn hoàn toàn (very hidden): Excel không cho hiện trang này ra "
+                           "nên không ai kiểm tra được dữ liệu trong đó, và xeploai không đọc dữ liệu người dùng "
+                           "không thấy; hãy cho hiện trang (trong Excel: Developer → Visual Basic, đặt Visible = "
+                           "xlSheetVisible; hoặc mở bằng LibreOffice: Trang tính → Hiện trang tính) hoặc chép dữ "
+                           "liệu sang một bảng tính mới", sheet=sheet.title)
+                self.structure_ok = False
+                refused.add(name)
+                continue
+            if not blank and sheet.state == "hidden" and name not in (None, SHEET_GUIDE):
+                self.warn(f"trang «{sheet.title}» đang bị ẩn (hidden) nhưng vẫn được đọc như mọi trang khác; nếu "
+                          "không muốn dùng dữ liệu của trang này, hãy cho hiện trang (chuột phải vào tên trang → "
+                          "Unhide) rồi sửa hoặc xóa dữ liệu", sheet=sheet.title)
             if name is None:
                 names = ", ".join(f"«{n}»" for n in SHEET_ORDER)
                 self.error(f"trang «{sheet.title}» không thuộc mẫu của xeploai; các trang được nhận: {names}. "
@@ -854,7 +940,7 @@ class _Reader:
             else:
                 found[name] = sheet
         for name in REQUIRED_SHEETS:
-            if name not in found:
+            if name not in found and name not in refused:
                 self.error(f"thiếu trang «{name}» (trang phải có, kể cả khi để trống)", sheet=name)
                 self.structure_ok = False
         return found
@@ -914,16 +1000,52 @@ class _Reader:
                 self.structure_ok = False
         return start, mapping
 
-    def rows(self, sheet: _Sheet, start: int, mapping: dict[int, Column]) -> list[_Row]:
+    def layout(self, sheet: _Sheet, start: int, mapping: dict[int, Column], continued: frozenset[str]) -> None:
+        """What the eye does not see in the data rows (below the header at index ``start``): a merged range is
+        an error (only its first cell has a value, every other row reads blank — a member's ballots would
+        vanish) except a merge down one column of ``continued`` fields, which is read as the same value on
+        every row and reported; data in hidden columns is reported."""
+        header_number = start + 1
+        for ref, row0, row1, col0, col1 in sorted(sheet.merged, key=lambda m: (m[1], m[3])):
+            if row1 <= header_number:
+                continue  # a title or the header row: no data there
+            cols = [mapping.get(c) for c in range(col0, col1 + 1)]
+            names = ", ".join(f"«{c.header}»" for c in cols if c is not None) or "không có tiêu đề"
+            rows_text = f"dòng {row0}–{row1}" if row1 > row0 else f"dòng {row0}"
+            if col0 == col1 and cols[0] is not None and cols[0].field in continued and row0 > header_number:
+                self.warn(f"ô gộp {ref} (cột {names}, {rows_text}): các dòng này được đọc là cùng một "
+                          f"{cols[0].header.lower()} ghi ở dòng {row0}", sheet=sheet.title, row=row0,
+                          column=column_label(col0, cols[0].header))
+                continue
+            self.error(f"ô gộp (merge) {ref} trải trên {rows_text}, cột {names}: chỉ ô đầu tiên có giá trị, các ô "
+                       "còn lại được đọc là để trống (ví dụ phiếu của một người sẽ bị mất); hãy bỏ gộp ô (Home → "
+                       "Merge & Center → Unmerge Cells) rồi ghi giá trị vào từng dòng, từng cột",
+                       sheet=sheet.title, row=max(row0, header_number + 1),
+                       column=column_label(col0, cols[0].header if cols[0] is not None else ""))
+            for r in range(max(row0, header_number + 1), row1 + 1):
+                sheet.covered.setdefault(r, set()).update(c for c in range(col0, col1 + 1) if (r, c) != (row0, col0))
+        hidden = sorted(c for c in sheet.hidden_columns if c in mapping and any(
+            c <= len(r) and not is_blank(r[c - 1]) for r in sheet.rows[start + 1:]))
+        if hidden:
+            names = ", ".join(column_label(c, mapping[c].header) for c in hidden)
+            self.warn(f"cột {names} đang bị ẩn nhưng dữ liệu trong đó vẫn được đọc; hãy cho hiện cột (chuột phải → "
+                      "Unhide) để kiểm tra", sheet=sheet.title, row=header_number)
+
+    def rows(self, sheet: _Sheet, start: int, mapping: dict[int, Column],
+             continued: frozenset[str] = frozenset()) -> list[_Row]:
+        self.layout(sheet, start, mapping, continued)
         out = []
+        hidden: list[int] = []
         for i in range(start + 1, len(sheet.rows)):
             number = i + 1
             raw = sheet.rows[i]
             uncached = [c for c in mapping if (number, c) in sheet.uncached]
             if all(is_blank(v) for v in raw) and not uncached:
                 continue
+            if number in sheet.hidden_rows:
+                hidden.append(number)
             cells: dict[str, Any] = {}
-            bad: set[str] = set()
+            bad: set[str] = {mapping[c].field for c in sheet.covered.get(number, ()) if c in mapping}
             for c, value in enumerate(raw, start=1):
                 col = mapping.get(c)
                 if col is not None and (number, c) in sheet.uncached:
@@ -953,6 +1075,10 @@ class _Reader:
                     bad.add(col.field)
             if cells or bad:
                 out.append(_Row(number, cells, bad))
+        if hidden:
+            self.warn(f"{len(hidden)} dòng có dữ liệu đang bị ẩn (dòng {_spans(hidden)}) nhưng vẫn được đọc như mọi dòng "
+                      "khác; nếu các dòng này không thuộc hồ sơ, hãy cho hiện dòng (chọn cả trang, chuột phải → "
+                      "Unhide) rồi xóa chúng", sheet=sheet.title, row=hidden[0])
         return out
 
     # -- subjects ----------------------------------------------------------------------------
@@ -960,6 +1086,7 @@ class _Reader:
     def subjects(self, found: dict[str, _Sheet]) -> tuple[list[dict], list[Origin], dict[int, set[str]]]:
         entries = []  # (order or None, sheet index, row number, subject dict, origin, bad fields)
         orders: dict[int, tuple[str, int]] = {}
+        first_at: dict[str, tuple[str, int]] = {}  # id (NFC, cleaned) → where it is first written
         for sheet_index, (kind, name) in enumerate(KIND_SHEETS.items()):
             sheet = found.get(name)
             if sheet is None:
@@ -973,6 +1100,16 @@ class _Reader:
                 subject = self.subject(kind, sheet.title, row, labels)
                 if subject is None:
                     continue
+                sid = subject["id"]
+                if sid in first_at:  # located here, at its own sheet and row, with the first one named
+                    where_sheet, where_row = first_at[sid]
+                    self.error(f"mã «{sid}» trùng với mã ở trang «{where_sheet}» dòng {where_row} (chữ tiếng Việt "
+                               "dựng sẵn hay tổ hợp, chữ có hay không có ký tự ẩn đều được coi là một); mỗi mã chỉ "
+                               "dùng cho một đối tượng", sheet=sheet.title, row=row.number, column=labels.get("id"),
+                               fld="id", subject=sid)
+                    row.bad.add("id")
+                else:
+                    first_at[sid] = (sheet.title, row.number)
                 order = row.cells.get("order")
                 if order is not None:
                     if order in orders:
@@ -1068,7 +1205,7 @@ class _Reader:
         named_at: dict[str, int] = {}
         kind_of: dict[str, tuple[str, int]] = {}
         current: str | None = None
-        for row in self.rows(sheet, start, mapping):
+        for row in self.rows(sheet, start, mapping, frozenset({"id", "name", "kind"})):
             gid = row.cells.get("id")
             if gid is None:
                 if "id" in row.bad:
@@ -1200,6 +1337,18 @@ class _Reader:
         return out
 
 
+def _spans(numbers: list[int], limit: int = 12) -> str:
+    """Sorted row numbers as ranges: "5, 7–9, 12" (cut after ``limit`` ranges)."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in spans[:limit])
+    return text + (f" và {len(spans) - limit} đoạn khác" if len(spans) > limit else "")
+
+
 def _setting_value(setting: Setting, raw: Any) -> Any:
     """The case value of a settings cell (its text was already read); None leaves the default."""
     t = setting.type
@@ -1298,11 +1447,12 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     if has_expect or expected_levels:
         case["expect"] = {**expect, "levels": expected_levels}
 
-    if reader.problems:
+    if any(not p.warning for p in reader.problems):
         problems = list(reader.problems)
         if reader.structure_ok:
             problems.extend(_follow_up(case, file, origins, bad_rows))
         raise CaseInvalid(sort_problems(problems))
+    origins.warnings = list(reader.problems)
     return case, origins
 
 
@@ -1357,8 +1507,8 @@ def validate_workbook_data(data: dict[str, Any], origins: Origins, file: str):
     try:
         loaded = parse_case(data, file)
     except CaseInvalid as exc:
-        raise CaseInvalid(sort_problems(relocate(exc.problems + exc.warnings, origins))) from None
-    loaded.warnings = sort_problems(relocate(loaded.warnings, origins))
+        raise CaseInvalid(sort_problems(origins.warnings + relocate(exc.problems + exc.warnings, origins))) from None
+    loaded.warnings = sort_problems(origins.warnings + relocate(loaded.warnings, origins))
     return loaded
 
 

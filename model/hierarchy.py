@@ -121,6 +121,29 @@ def _order_edges(h: Hierarchy) -> dict[str, set[str]]:
     return after
 
 
+#: Which tiers an organization may have under an organization of each tier (RULES.md §2, README): a đảng bộ
+#: cấp trên cơ sở holds đảng bộ cấp trên cơ sở below it and tổ chức cơ sở đảng; a tổ chức cơ sở đảng holds
+#: chi bộ trực thuộc and đảng bộ bộ phận; a đảng bộ bộ phận holds chi bộ trực thuộc. (An organization whose
+#: superior is not in the case may have any tier.)
+TIERS_UNDER: dict[Tier, frozenset[Tier]] = {
+    Tier.upper: frozenset({Tier.upper, Tier.grassroots}),
+    Tier.grassroots: frozenset({Tier.branch}),
+    Tier.branch: frozenset({Tier.branch}),
+}
+
+
+def tier_mismatch(tier: Tier, up: Subject) -> str:
+    """Why an organization of ``tier`` cannot stand under ``up``, in Vietnamese, with the rule."""
+    rule = {
+        Tier.upper: "dưới một đảng bộ cấp trên cơ sở chỉ có đảng bộ cấp trên cơ sở cấp dưới hoặc tổ chức cơ sở "
+                    "đảng (chi bộ trực thuộc phải thuộc một tổ chức cơ sở đảng)",
+        Tier.grassroots: "dưới một tổ chức cơ sở đảng chỉ có chi bộ trực thuộc hoặc đảng bộ bộ phận",
+        Tier.branch: "dưới một đảng bộ bộ phận chỉ có chi bộ trực thuộc",
+    }[up.tier]
+    return (f"cấp «{tier.label}» không thể trực thuộc «{up.id}» (cấp «{up.tier.label}»): {rule}; hãy sửa cấp "
+            "(tier) hoặc tổ chức cấp trên (parent)")
+
+
 def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject],
                       targets: dict[str, Level] | None = None) -> list[InputProblem]:
     """The problems of one subject; its target (V1 counted once) goes into ``targets`` when given."""
@@ -149,9 +172,11 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             err("parent", "đảng viên phải thuộc một chi bộ (trường parent)")
         ref("parent", s.parent, (Kind.party_org,))
     elif k is Kind.party_org:
-        ref("parent", s.parent, (Kind.party_org,))
+        up = ref("parent", s.parent, (Kind.party_org,))
         if s.tier is None:
             err("tier", "tổ chức đảng phải có cấp (tier: upper, grassroots hoặc branch)")
+        elif up is not None and up.tier is not None and s.tier not in TIERS_UNDER[up.tier]:
+            err("tier", tier_mismatch(s.tier, up))
     elif s.parent is not None:
         err("parent", "trường parent chỉ dùng cho đảng viên và tổ chức đảng")
     if k is not Kind.party_org and s.tier is not None:
@@ -245,12 +270,14 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
     """
     out: list[InputProblem] = []
     ids: dict[str, Subject] = {}
+    first: dict[str, int] = {}
     for i, s in enumerate(case.subjects):
         if s.id in ids:
-            out.append(InputProblem(file, f"mã «{s.id}» bị trùng (đã dùng ở một đối tượng trước)",
-                                    sheet="subjects", row=i + 1, field="id", subject=s.id))
+            out.append(InputProblem(file, f"mã «{s.id}» bị trùng (đã dùng ở đối tượng thứ {first[s.id] + 1} của "
+                                          "danh sách subjects)", sheet="subjects", row=i + 1, field="id", subject=s.id))
         else:
             ids[s.id] = s
+            first[s.id] = i
     for i, s in enumerate(case.subjects):
         out.extend(_subject_problems(file, i, s, ids, targets))
 
@@ -310,6 +337,11 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
         if g.id in group_ids:
             out.append(InputProblem(file, f"mã nhóm «{g.id}» bị trùng", sheet="groups", row=gi + 1,
                                     field="id", subject=g.id))
+        if g.id.startswith(DERIVED_GROUP_PREFIXES):
+            prefixes = ", ".join(DERIVED_GROUP_PREFIXES)
+            out.append(InputProblem(file, f"mã nhóm «{g.id}» có dạng mã của các nhóm tỷ lệ xeploai tự lập (bắt đầu "
+                                          f"bằng {prefixes}) nên có thể trùng với một nhóm tự lập; hãy đặt mã khác",
+                                    sheet="groups", row=gi + 1, field="id", subject=g.id))
         group_ids.add(g.id)
         kinds = set()
         for m in g.members:
@@ -327,6 +359,11 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
             gerr("một nhóm tỷ lệ chỉ gồm một loại đối tượng, nhóm này trộn: "
                  + ", ".join(sorted(k.label for k in kinds)))
     return out
+
+
+#: How the ids of derived quota groups begin (``derive_groups``): an explicit group may not take such an id,
+#: or it could collide with a derived one (say ``dv:CB``, the members of CB) and merge two groups.
+DERIVED_GROUP_PREFIXES = ("dv:", "tcd:", *(f"{k.value}:" for k in Kind))
 
 
 def _grassroots_of(sid: str, subjects: dict[str, Subject]) -> str:

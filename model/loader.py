@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 from datetime import date
 import json
+import os
 import re
+import stat
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pydantic import ValidationError
 from model.case import Case, nfc_deep
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
-from model.errors import CaseInvalid, InputProblem, pydantic_message
+from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.hierarchy import Hierarchy, build, validate
 
 MAX_BYTES = 512 * 1024 * 1024
@@ -129,17 +131,58 @@ def profile_warnings(case: Case, file: str) -> list[InputProblem]:
                                f"(từ ngày {profile.effective_from:%d/%m/%Y}{until})", field="year", warning=True)]
 
 
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file strictly (UTF-8, size-limited), with Vietnamese errors."""
-    p = Path(path)
-    name = str(path)
+#: The first bytes of an Excel 97–2003 workbook (an OLE2 compound file) and of a zip archive (.xlsx, .docx).
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+XLS_MESSAGE = "Excel 97–2003 (.xls) chưa được hỗ trợ, hãy lưu thành .xlsx"
+
+
+def _size_text(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def read_input_bytes(path: str | Path, name: str | None = None, limit: int | None = None) -> bytes:
+    """The bytes of an input file, or ``CaseInvalid`` in Vietnamese: a folder, a device or a pipe (``/dev/zero``,
+    a FIFO) is refused before it is opened for reading, and the file is read through a bounded reader (the
+    size ``stat`` gives may be 0 or grow while it is read), never more than ``limit`` bytes and one more."""
+    name = str(path) if name is None else name
+    limit = MAX_BYTES if limit is None else limit
+
+    def fail(message: str) -> CaseInvalid:
+        return CaseInvalid([InputProblem(name, message)])
+
     try:
-        size = p.stat().st_size
+        st = os.stat(path)
+    except (OSError, ValueError) as exc:
+        raise fail(f"không mở được tệp: {os_error_text(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise fail("đây là một thư mục, không phải tệp hồ sơ; hãy chọn một tệp .json hoặc .xlsx trong thư mục")
+    if not stat.S_ISREG(st.st_mode):
+        raise fail("đây không phải một tệp thường (là thiết bị, ống dẫn hay socket); hãy chọn một tệp .json hoặc "
+                   ".xlsx")
+    if st.st_size > limit:
+        raise fail(f"tệp quá lớn ({_size_text(st.st_size)} byte, tối đa {_size_text(limit)})")
+    try:
+        with open(path, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
+                raise fail("đây không phải một tệp thường; hãy chọn một tệp .json hoặc .xlsx")
+            raw = fh.read(limit + 1)
     except OSError as exc:
-        raise CaseInvalid([InputProblem(name, f"không mở được tệp: {exc.strerror or exc}")]) from None
-    if size > MAX_BYTES:
-        raise CaseInvalid([InputProblem(name, f"tệp quá lớn ({size} byte, tối đa {MAX_BYTES})")])
-    raw = p.read_bytes()
+        raise fail(f"không đọc được tệp: {os_error_text(exc)}") from None
+    if len(raw) > limit:
+        raise fail(f"tệp quá lớn (hơn {_size_text(limit)} byte)")
+    return raw
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file strictly (UTF-8, size-limited, bounded reader), with Vietnamese errors."""
+    name = str(path)
+    raw = read_input_bytes(path, name)
+    if raw.startswith(OLE_MAGIC):
+        raise CaseInvalid([InputProblem(name, f"tệp này là bảng tính Excel, không phải hồ sơ JSON: {XLS_MESSAGE}")])
+    if raw.startswith(ZIP_MAGIC):
+        raise CaseInvalid([InputProblem(name, "tệp này là tệp nén (như bảng tính .xlsx hay văn bản .docx), không phải "
+                                              "hồ sơ JSON; nếu là bảng tính, hãy đặt đuôi tệp là .xlsx")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -222,9 +265,13 @@ def load_case(path: str | Path) -> LoadedCase:
         return _load_case(path)
 
 
+#: File suffixes read by the Excel importer (a .xls is refused there with its own message).
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
 def _load_case(path: str | Path) -> LoadedCase:
     p = Path(path)
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
+    if p.suffix.lower() in WORKBOOK_SUFFIXES:
         from model.excel import load_workbook_case  # imported lazily: openpyxl only when needed
 
         return load_workbook_case(p, str(path))

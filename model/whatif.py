@@ -20,13 +20,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError
+from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, ValidationError
 
-from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Strict, Votes, nfc_deep
+from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, Ref, Strict, Votes, nfc_deep
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import Level, parse_level
-from model.loader import LoadedCase, no_gc, parse_case, read_json
+from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_text, read_input_bytes,
+                          read_json)
 
 #: The key that tells a what-if file from a case file.
 WHATIF_KEY = "whatif"
@@ -52,35 +53,35 @@ OptionalLevelCode = Annotated[Level | None, BeforeValidator(_code_or_none),
 class ObjectiveDelta(Strict):
     """How the least-change objective moves from the base solve to the what-if solve (may be negative)."""
 
-    changed: int
-    steps: int
+    changed: StrictInt
+    steps: StrictInt
 
 
 class WhatIfExpect(Expect):
     """The case ``expect`` block, plus what only a comparison with the base can check."""
 
     #: How many decided subjects end at a different final level than in the base solve.
-    changed_vs_base: int | None = Field(None, ge=0)
+    changed_vs_base: StrictInt | None = Field(None, ge=0)
     #: The what-if's objective minus the base's: what the question costs, whatever the base's own numbers.
     objective_vs_base: ObjectiveDelta | None = None
     #: Subjects that the minimal conflicting set must name (for a what-if expected to be a conflict).
-    conflict_subjects: tuple[str, ...] = ()
+    conflict_subjects: tuple[Ref, ...] = ()
 
 
 class WhatIf(Strict):
     """A what-if delta, exactly as written in its file (validated, not yet applied)."""
 
-    whatif: str = Field(min_length=1, max_length=500)
+    whatif: Annotated[Name, Field(max_length=500)]
     base: str = Field(min_length=1, max_length=1000)
     description: str | None = None
     profile: str | None = None
     options: OptionOverrides = OptionOverrides()
-    lock: dict[str, LevelCode] = {}
-    unlock: tuple[str, ...] = ()
-    facts: dict[str, dict[str, Any]] = {}
-    votes: dict[str, Votes] = {}
-    target: dict[str, OptionalLevelCode] = {}
-    rerate: bool = False
+    lock: dict[Ref, LevelCode] = {}
+    unlock: tuple[Ref, ...] = ()
+    facts: dict[Ref, dict[str, Any]] = {}
+    votes: dict[Ref, Votes] = {}
+    target: dict[Ref, OptionalLevelCode] = {}
+    rerate: StrictBool = False
     expect: WhatIfExpect | None = None
 
     def mentioned(self) -> set[str]:
@@ -275,11 +276,20 @@ def apply_whatif(base_data: dict, delta: WhatIf | dict, published: Mapping[str, 
 Published = Callable[[LoadedCase], Mapping[str, Level]]
 
 
-def _read_raw(path: Path) -> Any:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from model.excel import read_workbook  # imported lazily: openpyxl only when needed
+class _Workbook:
+    """A workbook's raw case data and where each part came from: validated by the Excel importer, so that its
+    problems and warnings (hidden rows, merged group ids…) point into the workbook."""
 
-        return nfc_deep(read_workbook(path))
+    def __init__(self, data: dict, origins: Any):
+        self.data, self.origins = data, origins
+
+
+def _read_raw(path: Path) -> Any:
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from model.excel import read_workbook_with_origins  # imported lazily: openpyxl only when needed
+
+        data, origins = read_workbook_with_origins(path)
+        return _Workbook(nfc_deep(data), origins)
     return read_json(path)
 
 
@@ -298,6 +308,10 @@ def _load(path: Path, data: Any, published: Published | None, chain: tuple[Path,
 
     ``published`` may raise ``ValueError`` with a Vietnamese message when the base has no published result."""
     file = str(path)
+    if isinstance(data, _Workbook):
+        from model.excel import validate_workbook_data
+
+        return validate_workbook_data(data.data, data.origins, file), data.data, None, None
     if not is_whatif_data(data):
         return parse_case(data, file, nfc_done=True), data, None, None
     delta = parse_whatif(data, file)
@@ -374,7 +388,53 @@ def load_case_or_whatif(path: str | Path, published: Published | None = None) ->
         return _load(p, data, published, (p.resolve(),))[0]
 
 
+def input_files(path: str | Path) -> list[Path]:
+    """Every file that reading ``path`` reads: the file itself and, for a what-if, its base, the base's base…
+    (best effort, for checks such as "an output must not overwrite an input": an unreadable file ends the chain,
+    its error is the loader's to report)."""
+    out = [Path(path)]
+    current = Path(path)
+    for _ in range(MAX_CHAIN):
+        if current.suffix.lower() in WORKBOOK_SUFFIXES:
+            break
+        try:
+            raw = read_input_bytes(current)
+            if b'"whatif"' not in raw:  # a case, not a what-if: no need to parse a large file
+                break
+            data = parse_json_text(raw.decode("utf-8-sig"), str(current))
+        except (CaseInvalid, UnicodeDecodeError):
+            break
+        if not is_whatif_data(data) or not isinstance(data.get("base"), str) or not data["base"]:
+            break
+        base = Path(data["base"])
+        nxt = Path(os.path.normpath(base if base.is_absolute() else current.parent / base))
+        if any(nxt == p for p in out):
+            break
+        out.append(nxt)
+        current = nxt
+    return out
+
+
+def input_digest(path: str | Path) -> str:
+    """The SHA-256 that names an input in the audit log: of the file's bytes for a case; for a what-if, of the
+    what-if's bytes AND of every base it stands on, so that one what-if over two different bases never shares
+    a hash. ``OSError`` when a file cannot be read."""
+    import hashlib
+
+    files = input_files(path)
+    digests = []
+    for f in files:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256(("xeploai-whatif-chain\n" + "\n".join(digests)).encode("ascii")).hexdigest()
+
+
 __all__ = [
-    "LevelCode", "MAX_CHAIN", "ObjectiveDelta", "Published", "WHATIF_KEY", "WhatIf", "WhatIfExpect", "apply_whatif",
+    "LevelCode", "MAX_CHAIN", "input_digest", "input_files", "ObjectiveDelta", "Published", "WHATIF_KEY", "WhatIf", "WhatIfExpect", "apply_whatif",
     "is_whatif_data", "load_case_or_whatif", "load_whatif", "load_whatif_base", "parse_whatif",
 ]

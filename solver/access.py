@@ -13,11 +13,13 @@ thin form over :func:`check_password` and :class:`Throttle`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import stat
 import threading
 import time
 import unicodedata
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.errors import os_error_text
 from solver.io import write_atomic
 
 CASE_DIR_ENV = "XEPLOAI_CASE_DIR"
@@ -58,15 +61,28 @@ def case_dir(setting: str | None = None) -> Path:
 
 
 def ensure_case_dir(folder: str | Path) -> Path:
-    """Make the case folder when it is missing (owner-only, 0700); ``AccessError`` when it cannot be."""
+    """Make the case folder when it is missing, owner-only (0700); when it already exists with wider
+    permissions, make it owner-only too. ``AccessError`` when it cannot be made or closed, or when it is a
+    folder every account shares (like /tmp, world-writable): uploads must not be kept there."""
     path = Path(folder)
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise AccessError(f"không tạo được thư mục hồ sơ «{path}»: {exc.strerror or exc}") from None
+        raise AccessError(f"không tạo được thư mục hồ sơ «{path}»: {os_error_text(exc)}") from None
     if not path.is_dir():
         raise AccessError(f"«{path}» không phải là thư mục: hãy đặt biến môi trường {CASE_DIR_ENV} thành một "
                           "thư mục")
+    try:
+        st = path.stat()
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            if mode & 0o002 or mode & stat.S_ISVTX:
+                raise AccessError(f"thư mục hồ sơ «{path}» là thư mục dùng chung cho mọi tài khoản (như /tmp): "
+                                  f"hãy đặt biến môi trường {CASE_DIR_ENV} thành một thư mục riêng")
+            os.chmod(path, 0o700)  # it existed, readable by others: owner-only from now on
+    except OSError as exc:
+        raise AccessError(f"không đặt được quyền chỉ chủ tài khoản cho thư mục hồ sơ «{path}»: "
+                          f"{os_error_text(exc)}") from None
     return path
 
 
@@ -166,7 +182,7 @@ def read_password(folder: str | Path) -> PasswordRecord | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise AccessError(f"không đọc được tệp mật khẩu «{path}»: {exc.strerror or exc}") from None
+        raise AccessError(f"không đọc được tệp mật khẩu «{path}»: {os_error_text(exc)}") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -194,7 +210,7 @@ def set_password(folder: str | Path, password: str) -> Path:
     try:
         _write_private(path, json.dumps(record.to_data(), indent=1, sort_keys=True) + "\n")
     except OSError as exc:
-        raise AccessError(f"không ghi được tệp mật khẩu «{path}»: {exc.strerror or exc}") from None
+        raise AccessError(f"không ghi được tệp mật khẩu «{path}»: {os_error_text(exc)}") from None
     return path
 
 
@@ -206,7 +222,7 @@ def remove_password(folder: str | Path) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
-        raise AccessError(f"không xóa được tệp mật khẩu «{path}»: {exc.strerror or exc}") from None
+        raise AccessError(f"không xóa được tệp mật khẩu «{path}»: {os_error_text(exc)}") from None
     return True
 
 
@@ -219,37 +235,106 @@ def check_password(folder: str | Path, password: str) -> bool:
 # ---- slowing down guesses -------------------------------------------------------------------------
 
 
-class Throttle:
-    """Failed password attempts of one case folder, shared by every session of the app process.
+#: Failed attempts of a case folder, kept beside the password file: a hidden name, which an upload can never take
+#: (uploads are never hidden files), owner-only like the folder.
+THROTTLE_FILE = ".xeploai-matkhau-sai.json"
 
-    After each failure the form answers only after ``delay`` seconds; from the ``free``-th failure on,
-    the next attempt must also wait ``pause`` seconds, doubling with each further failure up to
-    ``max_pause``. A success clears the count.
+try:  # POSIX: a lock every process and thread of this machine honours
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: only the threads of one process are kept in step
+    fcntl = None  # type: ignore[assignment]
+
+
+class Throttle:
+    """Failed password attempts of one case folder: the lock-out is per folder, not per call or per session.
+
+    After each failure the form answers only after ``delay`` seconds; from the ``free``-th failure on, the
+    next attempt must also wait ``pause`` seconds, doubling with each further failure up to ``max_pause``. A
+    success clears the count.
+
+    With a ``path`` the count and the time of the last failure are kept in that file, and every attempt is
+    checked, judged and counted while holding a lock on it (``fcntl.flock``, plus a thread lock): forty
+    attempts sent together are judged one after the other, and only the first ``free`` are evaluated before
+    the others must wait; another app process on the same folder, or a restart, sees the same count. The
+    ``clock`` is then wall time (seconds since the epoch), comparable between processes.
     """
 
     def __init__(self, *, free: int = 5, delay: float = 1.0, pause: float = 30.0, max_pause: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] | None = None, path: str | Path | None = None):
         self.free, self.delay, self.pause, self.max_pause = free, delay, pause, max_pause
-        self._clock = clock
-        self._lock = threading.Lock()
+        self.path = Path(path) if path is not None else None
+        self._clock = clock or (time.time if self.path is not None else time.monotonic)
+        self._lock = threading.RLock()
+        self._fd: int | None = None
         self.failures = 0
         self._last = 0.0
 
+    # -- the lock and the kept state -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def held(self):
+        """Hold the folder's lock (re-entrant within a thread): the kept count is read on entry, written on exit."""
+        with self._lock:
+            if self.path is None or self._fd is not None:
+                yield self
+                return
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                self._fd = fd
+                self._read(fd)
+                before = (self.failures, self._last)
+                try:
+                    yield self
+                finally:
+                    if (self.failures, self._last) != before:
+                        self._write(fd)
+            finally:
+                self._fd = None
+                os.close(fd)  # closing releases the flock
+
+    def _read(self, fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4096)
+        if not raw.strip():
+            self.failures, self._last = 0, 0.0
+            return
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            failures, last = data["failures"], data["last"]
+            if not (isinstance(failures, int) and not isinstance(failures, bool) and failures >= 0
+                    and isinstance(last, (int, float)) and not isinstance(last, bool)):
+                raise ValueError(data)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            # damaged (a crash while it was written, a hand edit): locked as after ``free`` failures
+            failures, last = self.free, os.fstat(fd).st_mtime
+        self.failures, self._last = failures, float(last)
+
+    def _write(self, fd: int) -> None:
+        text = json.dumps({"failures": self.failures, "last": self._last}).encode("ascii")
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, text)
+        os.fsync(fd)
+
+    # -- the rules -----------------------------------------------------------------------------------
+
     def wait_seconds(self) -> float:
         """How long before the next attempt is allowed (0: now)."""
-        with self._lock:
+        with self.held():
             if self.failures < self.free:
                 return 0.0
-            pause = min(self.pause * 2 ** (self.failures - self.free), self.max_pause)
-            return max(0.0, self._last + pause - self._clock())
+            pause = min(self.pause * 2 ** min(self.failures - self.free, 64), self.max_pause)
+            return max(0.0, min(pause, self._last + pause - self._clock()))  # a clock set back waits no longer
 
     def failed(self) -> None:
-        with self._lock:
+        with self.held():
             self.failures += 1
             self._last = self._clock()
 
     def succeeded(self) -> None:
-        with self._lock:
+        with self.held():
             self.failures = 0
 
 
@@ -258,29 +343,36 @@ _THROTTLES_LOCK = threading.Lock()
 
 
 def throttle_for(folder: str | Path) -> Throttle:
-    """The process-wide :class:`Throttle` of a case folder (a new browser session does not reset it)."""
+    """The :class:`Throttle` of a case folder, its count kept in the folder (``THROTTLE_FILE``): one per folder
+    in this process, and every process on the folder shares the count through the file."""
     key = str(Path(folder).absolute())
     with _THROTTLES_LOCK:
-        return _THROTTLES.setdefault(key, Throttle())
+        return _THROTTLES.setdefault(key, Throttle(path=Path(key) / THROTTLE_FILE))
 
 
 def try_password(folder: str | Path, password: str, *, sleep: Callable[[float], None] = time.sleep
                  ) -> tuple[str | None, str | None]:
     """One attempt at the app's password form: (the fingerprint to keep in the session, None) when it is
-    right, (None, a Vietnamese message) when it is not or when attempts must wait."""
-    throttle = throttle_for(folder)
-    wait = throttle.wait_seconds()
-    if wait > 0:
-        return None, (f"Đã nhập sai {throttle.failures} lần: hãy đợi {int(wait) + 1} giây rồi thử lại.")
+    right, (None, a Vietnamese message) when it is not or when attempts must wait.
+
+    The check of the wait, the judgement of the password and the count of a failure happen under the folder's
+    lock, so attempts sent in parallel cannot all be judged before the first failures are counted; the answer
+    to a wrong password is then delayed outside the lock."""
     record = read_password(folder)
     if record is None:
         return "", None
-    if record.matches(password or ""):
-        throttle.succeeded()
-        return record.fingerprint, None
-    throttle.failed()
+    throttle = throttle_for(folder)
+    with throttle.held():
+        wait = throttle.wait_seconds()
+        if wait > 0:
+            return None, (f"Đã nhập sai {throttle.failures} lần: hãy đợi {int(wait) + 1} giây rồi thử lại.")
+        if record.matches(password or ""):
+            throttle.succeeded()
+            return record.fingerprint, None
+        throttle.failed()
+        failures = throttle.failures
     sleep(throttle.delay)
-    left = throttle.free - throttle.failures
+    left = throttle.free - failures
     more = f" Còn {left} lần thử trước khi phải đợi." if left > 0 else ""
     return None, "Mật khẩu không đúng." + more
 
@@ -295,7 +387,8 @@ def session_open(folder: str | Path, fingerprint: str | None) -> bool:
 
 
 __all__ = [
-    "AccessError", "CASE_DIR_ENV", "DEFAULT_CASE_DIR", "MIN_LENGTH", "PASSWORD_FILE", "PasswordRecord", "Throttle",
+    "AccessError", "CASE_DIR_ENV", "DEFAULT_CASE_DIR", "MIN_LENGTH", "PASSWORD_FILE", "PasswordRecord", "THROTTLE_FILE",
+    "Throttle",
     "case_dir", "check_new_password", "check_password", "ensure_case_dir", "hash_password", "password_path",
     "read_password", "remove_password", "session_open", "set_password", "throttle_for", "try_password",
 ]

@@ -464,7 +464,18 @@ def case_key_for(case_path: str | Path, log_path: str | Path) -> str:
 
 
 def _warning(exc: Exception) -> str:
-    return f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
+    from model.errors import os_error_text
+
+    why = os_error_text(exc) if isinstance(exc, OSError) else exc
+    return f"Cảnh báo: không ghi được nhật ký kiểm tra: {why}"
+
+
+def input_hash(case_path: str | Path) -> str:
+    """The input hash of a case file in the log: its SHA-256, or for a what-if the hash of the what-if and of
+    every base it stands on (``model.whatif.input_digest``): two different inputs never share a hash."""
+    from model.whatif import input_digest
+
+    return input_digest(case_path)
 
 
 def _solve_fields(result: Any, opts: Any, case_name: str | None) -> dict[str, Any]:
@@ -537,7 +548,7 @@ def log_solve(case_path: str | Path, result: Any, opts: Any, *, setting: str | N
     if path is None:
         return None
     try:
-        digest = case_hash or sha256_file(case_path)
+        digest = case_hash or input_hash(case_path)
     except OSError as exc:
         return _warning(exc)
     return log_solve_at(path, case_key=case_key_for(case_path, path), case_hash=digest, result=result, opts=opts,
@@ -545,13 +556,15 @@ def log_solve(case_path: str | Path, result: Any, opts: Any, *, setting: str | N
 
 
 def log_export(case_path: str | Path, kind: str, out_path: str | Path, *, setting: str | None = None,
-               case_hash: str | None = None) -> str | None:
-    """Record a file written for the case file in its audit log; None, or a warning to show the user."""
+               case_hash: str | None = None, sha256: str | None = None) -> str | None:
+    """Record a file written for the case file in its audit log; None, or a warning to show the user.
+
+    ``sha256``: the digest of what was written, when it cannot be read back (standard output, a pipe)."""
     path = audit_path_for(case_path, setting)
     if path is None:
         return None
     try:
-        digest, out_digest = case_hash or sha256_file(case_path), sha256_file(out_path)
+        digest, out_digest = case_hash or input_hash(case_path), sha256 or sha256_file(out_path)
     except OSError as exc:
         return _warning(exc)
     return log_export_at(path, case_key=case_key_for(case_path, path), case_hash=digest, kind=kind,
@@ -561,5 +574,5 @@ def log_export(case_path: str | Path, kind: str, out_path: str | Path, *, settin
 __all__ = [
     "AUDIT_ENV", "AuditError", "AuditLog", "DEFAULT_NAME", "GENESIS", "SOLVE_STATUSES", "audit_path_for",
     "audit_path_in", "case_key_for", "log_export", "log_export_at", "log_locks_at", "log_solve", "log_solve_at",
-    "sha256_bytes", "sha256_file", "sha256_text", "solve_options_json",
+    "input_hash", "sha256_bytes", "sha256_file", "sha256_text", "solve_options_json",
 ]

@@ -321,3 +321,104 @@ def test_a_damaged_password_file_keeps_the_app_closed_with_a_vietnamese_message(
     at = app()
     assert any("tệp mật khẩu" in e.value and "bị hỏng" in e.value for e in at.error)
     assert not at.selectbox and not at.sidebar.children
+
+
+# ---- issue 18: the throttle holds under parallel attempts, across processes and restarts ----------
+
+
+def _cheap_password(folder: Path) -> None:
+    """A password stored with small scrypt parameters, so that forty judgements stay quick."""
+    access.ensure_case_dir(folder)
+    record = access.hash_password(PASSWORD, n=1 << 10)
+    (folder / access.PASSWORD_FILE).write_text(json.dumps(record.to_data()), encoding="utf-8")
+
+
+def test_forty_parallel_wrong_guesses_are_not_all_judged(folder, monkeypatch):
+    import threading
+
+    _cheap_password(folder)
+    judged = []
+    real = access.PasswordRecord.matches
+
+    def counting(self, password):
+        judged.append(password)
+        return real(self, password)
+
+    monkeypatch.setattr(access.PasswordRecord, "matches", counting)
+    throttle = access.throttle_for(folder)
+    start = threading.Barrier(40)
+    answers = []
+
+    def guess(i: int) -> None:
+        start.wait()
+        answers.append(access.try_password(folder, f"đoán sai {i}", sleep=lambda s: None))
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 40 and all(fp is None for fp, _ in answers)
+    assert len(judged) == throttle.free  # only the first five were evaluated; the others had to wait
+    assert sum("hãy đợi" in msg for _, msg in answers) == 40 - throttle.free
+
+
+def test_the_count_is_kept_in_the_folder_across_a_restart_and_other_processes(folder):
+    _cheap_password(folder)
+    for i in range(5):
+        access.try_password(folder, f"sai {i}", sleep=lambda s: None)
+    access._THROTTLES.clear()  # a restart of the app: nothing in memory
+    fingerprint, problem = access.try_password(folder, PASSWORD, sleep=lambda s: None)
+    assert fingerprint is None and "hãy đợi" in problem
+    state = folder / access.THROTTLE_FILE
+    assert json.loads(state.read_text(encoding="utf-8"))["failures"] == 5
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    code = ("import sys; from solver import access; "
+            f"print(access.try_password({str(folder)!r}, {PASSWORD!r}, sleep=lambda s: None)[1])")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60)
+    assert "hãy đợi" in proc.stdout.decode("utf-8")  # another process sees the same lock-out
+
+
+def test_a_damaged_count_file_locks_rather_than_opens(folder):
+    _cheap_password(folder)
+    (folder / access.THROTTLE_FILE).write_text("{hỏng", encoding="utf-8")
+    access._THROTTLES.clear()
+    fingerprint, problem = access.try_password(folder, PASSWORD, sleep=lambda s: None)
+    assert fingerprint is None and "hãy đợi" in problem
+
+
+def test_a_success_clears_the_kept_count(folder):
+    _cheap_password(folder)
+    access.try_password(folder, "sai", sleep=lambda s: None)
+    fingerprint, _ = access.try_password(folder, PASSWORD, sleep=lambda s: None)
+    assert fingerprint
+    assert json.loads((folder / access.THROTTLE_FILE).read_text(encoding="utf-8"))["failures"] == 0
+
+
+def test_an_existing_case_folder_open_to_others_is_made_owner_only(tmp_path):
+    path = tmp_path / "ho_so"
+    path.mkdir(mode=0o755)
+    os.chmod(path, 0o755)
+    access.ensure_case_dir(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def test_a_shared_world_writable_folder_is_refused_as_the_case_folder(tmp_path):
+    shared = tmp_path / "chung"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    with pytest.raises(access.AccessError) as info:
+        access.ensure_case_dir(shared)
+    assert "dùng chung" in str(info.value)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777  # left as it was
+
+
+def test_an_upload_kept_in_an_existing_case_folder_is_owner_only(tmp_path):
+    from solver.appcore import store_upload
+
+    folder = tmp_path / "ho_so"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    stored = store_upload(folder, "phuong.json", (ROOT / "scenarios" / "phuong_tan_loi_2018.json").read_bytes())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(stored.path.stat().st_mode) == 0o600

@@ -608,3 +608,38 @@ def test_the_cli_log_keys_each_solve_by_the_case_file_name(tmp_path):
         history = log.case_history("ho_so.json")
     assert [e["case_key"] for e in history] == ["ho_so.json", "ho_so.json"]
     assert len({e["case_hash"] for e in history}) == 2
+
+
+# -- issue 18: a what-if is logged with the hash of the what-if AND of its resolved base ------------------
+
+
+def test_one_whatif_over_two_different_bases_never_shares_a_hash(tmp_path):
+    from solver.commands.cli import main
+
+    case = tmp_path / "ho_so.json"
+    data = json.loads((EXAMPLES / "01_cap_20_percent.json").read_text(encoding="utf-8"))
+    case.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    first = data["subjects"][1]["id"]
+    whatif = tmp_path / "gia_dinh.json"
+    whatif.write_text(json.dumps({"whatif": "Nếu khóa mức?", "base": "ho_so.json", "lock": {first: "T"}},
+                                 ensure_ascii=False), encoding="utf-8")
+    assert main(["solve", str(whatif), "--workers", "1"]) == 0
+    data["name"] = "Hồ sơ đã sửa"  # the base changes; the what-if file does not
+    case.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["solve", str(whatif), "--workers", "1"]) == 0
+    with AuditLog(tmp_path / DEFAULT_NAME) as log:
+        hashes = [e["case_hash"] for e in log.history()]
+    assert len(hashes) == 2 and hashes[0] != hashes[1]
+    assert sha256_file(whatif) not in hashes  # never the what-if's bytes alone
+
+
+def test_a_result_written_to_standard_output_is_logged_with_its_hash(tmp_path, capsys):
+    from solver.commands.cli import main
+
+    case = tmp_path / "ho_so.json"
+    case.write_bytes((EXAMPLES / "01_cap_20_percent.json").read_bytes())
+    assert main(["solve", str(case), "--json", "-", "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    with AuditLog(tmp_path / DEFAULT_NAME) as log:
+        solved, exported = log.history()
+    assert exported["path"] == "-" and exported["sha256"] == sha256_text(printed) == solved["result_hash"]

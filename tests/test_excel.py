@@ -633,3 +633,186 @@ def test_garbage_in_any_cell_never_gives_a_traceback(tmp_path):
             load_workbook_case(src)
         except CaseInvalid as exc:
             assert exc.problems and all(isinstance(p, InputProblem) and p.file == str(src) for p in exc.problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 18: what the eye does not see (merged cells, hidden rows, columns and sheets) is never read silently
+# ---------------------------------------------------------------------------------------------
+
+
+def ballots_workbook(path: Path) -> Path:
+    """One chi bộ; six members with ballots (the issue's case: XS ballots 2, 12, 9, 8 of 15)."""
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ Khu phố 1", "TCCSĐ", "T"]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Phiếu XS", "Phiếu Tốt",
+                       "Số người biểu quyết"],
+                      ["DV1", "Nguyễn Văn An", "CB", 2, 13, 15], ["DV2", "Trần Thị Bình", "CB", 12, 3, 15],
+                      ["DV3", "Lê Văn Cư", "CB", 9, 6, 15], ["DV4", "Phạm Văn Dũng", "CB", 8, 7, 15],
+                      ["DV5", "Hồ Thị Em", "CB", 0, 15, 15], ["DV6", "Võ Văn Giang", "CB", 0, 15, 15]]
+    return book(path, sheets)
+
+
+def edit_book(path: Path, change) -> Path:
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+    return path
+
+
+def test_a_vote_cell_merged_over_two_rows_is_an_error_naming_sheet_rows_and_column(tmp_path, capsys):
+    path = edit_book(ballots_workbook(tmp_path / "gop.xlsx"), lambda wb: wb[MEMBER].merge_cells("D2:D3"))
+    problems = problems_of(path)
+    assert len(problems) == 1  # DV2's blank XS cell is the merge's fault: reported once, not again as no majority
+    p = problems[0]
+    assert (p.sheet, p.row, p.column) == (MEMBER, 2, "D (Phiếu XS)")
+    assert "D2:D3" in p.message and "dòng 2–3" in p.message and "Unmerge" in p.message
+    out = tmp_path / "gop.json"
+    code, text = run_import(path, out, capsys)
+    assert code == 2 and not out.exists() and "ô gộp" in text
+
+
+def test_a_merge_across_columns_of_a_data_row_is_an_error_too(tmp_path):
+    path = edit_book(ballots_workbook(tmp_path / "gop_ngang.xlsx"), lambda wb: wb[MEMBER].merge_cells("D4:E4"))
+    problems = problems_of(path)
+    assert [(p.row, p.column) for p in problems] == [(4, "D (Phiếu XS)")]
+    assert "«Phiếu XS», «Phiếu Tốt»" in problems[0].message
+
+
+def test_a_merged_title_above_the_table_is_read_past(tmp_path):
+    path = ballots_workbook(tmp_path / "tieu_de.xlsx")
+
+    def title(wb):
+        ws = wb[MEMBER]
+        ws.insert_rows(1)
+        ws["A1"] = "DANH SÁCH ĐẢNG VIÊN"
+        ws.merge_cells("A1:F1")
+
+    edit_book(path, title)
+    loaded = load_workbook_case(path)
+    assert loaded.hierarchy.subjects["DV2"].votes.XS == 12 and not loaded.warnings
+
+
+def test_a_group_id_merged_down_its_member_rows_is_read_as_one_group_and_reported(tmp_path):
+    path = ballots_workbook(tmp_path / "nhom.xlsx")
+
+    def groups(wb):
+        ws = wb[SHEET_GROUPS]
+        for row in (["N1", "Nhóm đặc biệt", None, "DV1"], [None, None, None, "DV2"], [None, None, None, "DV3"]):
+            ws.append(row)
+        ws.merge_cells("A2:A4")
+        ws.merge_cells("B2:B4")
+
+    edit_book(path, groups)
+    loaded = load_workbook_case(path)
+    assert loaded.case.groups[0].members == ("DV1", "DV2", "DV3")
+    merged = [w for w in loaded.warnings if "ô gộp" in w.message]
+    assert {(w.sheet, w.row) for w in merged} == {(SHEET_GROUPS, 2)} and len(merged) == 2
+
+
+def test_hidden_rows_and_columns_are_read_and_reported_with_their_numbers(tmp_path, capsys):
+    path = ballots_workbook(tmp_path / "an.xlsx")
+
+    def hide(wb):
+        ws = wb[MEMBER]
+        for r in (3, 5, 6):
+            ws.row_dimensions[r].hidden = True
+        ws.column_dimensions["E"].hidden = True
+
+    edit_book(path, hide)
+    loaded = load_workbook_case(path)
+    assert loaded.hierarchy.subjects["DV2"].votes.XS == 12  # read, not dropped
+    rows = [w for w in loaded.warnings if "dòng có dữ liệu đang bị ẩn" in w.message]
+    assert len(rows) == 1 and rows[0].sheet == MEMBER and "dòng 3, 5–6" in rows[0].message
+    cols = [w for w in loaded.warnings if "đang bị ẩn nhưng dữ liệu" in w.message]
+    assert len(cols) == 1 and "E (Phiếu Tốt)" in cols[0].message
+    out = tmp_path / "an.json"
+    code, text = run_import(path, out, capsys)
+    assert code == 0 and "dòng 3, 5–6" in text  # import says so too
+
+
+def test_a_hidden_sheet_is_read_and_reported(tmp_path):
+    path = edit_book(ballots_workbook(tmp_path / "trang_an.xlsx"),
+                     lambda wb: setattr(wb[ORG], "sheet_state", "hidden"))
+    loaded = load_workbook_case(path)
+    assert "CB" in loaded.hierarchy.subjects
+    assert [w.sheet for w in loaded.warnings if "đang bị ẩn (hidden)" in w.message] == [ORG]
+
+
+def test_a_very_hidden_sheet_is_an_error(tmp_path):
+    path = edit_book(ballots_workbook(tmp_path / "trang_an_han.xlsx"),
+                     lambda wb: setattr(wb[MEMBER], "sheet_state", "veryHidden"))
+    problems = problems_of(path)
+    assert len(problems) == 1 and problems[0].sheet == MEMBER and "very hidden" in problems[0].message
+
+
+def test_solve_prints_the_warnings_of_a_hidden_row(tmp_path, capsys, monkeypatch):
+    from solver.commands.cli import main
+
+    monkeypatch.setenv("XEPLOAI_AUDIT", "off")
+    path = ballots_workbook(tmp_path / "an_giai.xlsx")
+    edit_book(path, lambda wb: setattr(wb[MEMBER].row_dimensions[4], "hidden", True))
+    assert main(["solve", str(path)]) == 0
+    assert "dòng 4" in capsys.readouterr().out
+
+
+def test_an_nfd_duplicate_id_is_located_at_its_own_sheet_and_row(tmp_path):
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ", "TCCSĐ", "T"],
+                   [nfd("DV-Hòa"), "Tổ chức trùng mã", "chi bộ trực thuộc", "T"]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Mức đề xuất"],
+                      ["DV-Hòa", "An", "CB", "T"], ["DV2", "Bình", "CB", "T"],
+                      [nfd("DV-Hòa"), "Cư", "CB", "T"]]
+    sheets[ORG][2][0] = "DV2"  # the other duplicate: an organization's id equal to a member's, another sheet
+    problems = problems_of(book(tmp_path / "trung.xlsx", sheets))
+    dups = [(p.sheet, p.row, p.column) for p in problems if "trùng với mã" in p.message]
+    assert (MEMBER, 4, "A (Mã)") in dups and (MEMBER, 3, "A (Mã)") in dups
+    msg = next(p.message for p in problems if p.row == 4 and p.sheet == MEMBER)
+    assert f"trang «{MEMBER}» dòng 2" in msg
+
+
+def test_a_line_break_typed_in_a_name_cell_is_read_as_a_space(tmp_path):
+    path = ballots_workbook(tmp_path / "xuong_dong.xlsx")
+    edit_book(path, lambda wb: wb[MEMBER].cell(row=2, column=2, value="Nguyễn Văn\nAn"))
+    assert load_workbook_case(path).hierarchy.subjects["DV1"].name == "Nguyễn Văn An"
+
+
+def test_a_bidi_override_in_a_workbook_id_is_refused_at_its_cell(tmp_path):
+    path = ballots_workbook(tmp_path / "ma_an.xlsx")
+    edit_book(path, lambda wb: wb[MEMBER].cell(row=3, column=1, value="DV\u202e2"))
+    problems = problems_of(path)
+    assert [(p.sheet, p.row, p.field) for p in problems][:1] == [(MEMBER, 3, "id")]
+    assert "⟨U+202E⟩" in str(problems[0])
+
+
+def test_excel_coercions_stay_accepted(tmp_path):
+    """Numbers stored as text or as 15.0, level names and abbreviations: the importer converts them before the
+    strict validation of the case."""
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ", "TCCSĐ", "hoàn thành tốt nhiệm vụ"]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Phiếu XS", "Phiếu Tốt", "Số người biểu quyết",
+                       "Bị kỷ luật", "Số tháng nghỉ ốm", "Mức đề xuất"],
+                      ["DV1", "An", "CB", "9", 6.0, "15.0", "Không", "3", None],
+                      ["DV2", "Bình", "CB", None, None, None, "x", None, "HTTNV"]]
+    loaded = load_workbook_case(book(tmp_path / "cach_ghi.xlsx", sheets))
+    s = loaded.hierarchy.subjects
+    assert s["DV1"].votes.XS == 9 and s["DV1"].voters == 15 and s["DV1"].facts.sick_leave_months == 3
+    assert s["DV2"].facts.disciplined is True and s["DV2"].proposed is Level.T
+
+
+def test_a_real_xls_file_gets_the_message_to_save_as_xlsx(tmp_path, capsys):
+    path = tmp_path / "cu.xls"
+    path.write_bytes((ROOT / "tests" / "data" / "broken" / "excel_97_2003.xls").read_bytes())
+    with pytest.raises(CaseInvalid) as info:
+        load_case(path)
+    assert "Excel 97–2003 (.xls) chưa được hỗ trợ, hãy lưu thành .xlsx" in info.value.problems[0].message
+    code, text = run_import(path, tmp_path / "cu.json", capsys)
+    assert code == 2 and "lưu thành .xlsx" in text
+
+
+def test_damaged_xml_gets_a_vietnamese_message_naming_the_sheet(tmp_path):
+    broken = ROOT / "tests" / "data" / "broken" / "damaged_sheet_xml.xlsx"
+    with pytest.raises(CaseInvalid) as info:
+        load_case(broken)
+    p = info.value.problems[0]
+    assert p.sheet == MEMBER and "XML bên trong tệp bị hỏng" in p.message
+    assert "Error" not in p.message and "line" not in p.message

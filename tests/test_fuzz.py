@@ -91,15 +91,18 @@ CORPUS: dict[str, str] = {
     "csv_cp1258_renamed.xlsx": "không phải bảng tính .xlsx",
     "csv_renamed.json": "JSON sai cú pháp",
     "csv_renamed.xlsx": "không phải bảng tính .xlsx",
+    "damaged_sheet_xml.xlsx": "nội dung XML bên trong tệp bị hỏng",
     "deep_nesting.json": "lồng nhau quá sâu",
     "deep_nesting_in_field.json": "lồng nhau quá sâu",
     "duplicate_keys.json": "hai lần",
     "empty.json": "JSON sai cú pháp",
     "empty.xlsx": "rỗng",
+    "excel_97_2003.xls": "Excel 97–2003 (.xls) chưa được hỗ trợ, hãy lưu thành .xlsx",
     "huge_int_digits.json": "quá lớn",
     "huge_numbers.json": "phải nhỏ hơn hoặc bằng",
     "json_renamed.xlsx": "không phải bảng tính .xlsx",
     "lone_surrogate.json": "không hợp lệ",
+    "merged_vote_cells.xlsx": "ô gộp (merge) D2:D3 trải trên dòng 2–3",
     "nan_infinity.json": "facts.sick_leave_months",
     "negative_counts.json": "phải lớn hơn hoặc bằng 0",
     "nfd_duplicate_ids.json": "bị trùng",
@@ -117,6 +120,7 @@ CORPUS: dict[str, str] = {
     "two_documents.json": "dữ liệu thừa",
     "unicode_junk.json": "mức xếp loại không hợp lệ",
     "utf16.json": "không phải UTF-8",
+    "very_hidden_sheet.xlsx": "bị ẩn hoàn toàn",
     "whitespace_only.json": "JSON sai cú pháp",
     "wrong_types.json": "phải là chữ, nhận được 2018",
     "xls_header.xlsx": ".xls",
@@ -152,7 +156,8 @@ def test_each_corpus_file_is_refused_with_a_clear_vietnamese_error(name):
 
 #: The app's upload path (solver/appcore.py) parses JSON text itself: the same bugs, its own places to fix.
 APP_BUGS: dict[str, str] = {}
-APP_FRAGMENT = {"not_utf8_cp1258.csv": "chỉ nhận tệp hồ sơ .json hoặc sổ tính .xlsx"}
+APP_FRAGMENT = {"not_utf8_cp1258.csv": "chỉ nhận tệp hồ sơ .json hoặc sổ tính .xlsx",
+                "excel_97_2003.xls": "chỉ nhận tệp hồ sơ .json hoặc sổ tính .xlsx"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=APP_BUGS[n]))

@@ -88,7 +88,9 @@ def test_members_of_another_grassroots_organization_are_a_separate_group(h):
 
 
 def test_members_without_a_grassroots_ancestor_fall_back_to_the_top_of_their_chain():
-    loaded = load(org("H", "upper"), org("C", "branch", "H"), member("A", "C"), member("B", "H"))
+    # H is a đảng bộ bộ phận whose tổ chức cơ sở đảng is not in the case (a branch may only stand under a
+    # grassroots or branch organization: RULES.md §2)
+    loaded = load(org("H", "branch"), org("C", "branch", "H"), member("A", "C"), member("B", "H"))
     assert same_group(loaded.hierarchy, "A", "B")
 
 
@@ -100,7 +102,7 @@ def test_party_orgs_of_the_same_tier_under_the_same_parent_share_a_group(h):
 
 
 def test_party_orgs_of_different_tiers_under_one_parent_are_separate_groups():
-    loaded = load(org("H", "upper"), org("D", "grassroots", "H"), org("X", "branch", "H"), org("Y", "branch", "H"))
+    loaded = load(org("H", "upper"), org("D", "grassroots", "H"), org("X", "upper", "H"), org("Y", "upper", "H"))
     hh = loaded.hierarchy
     assert same_group(hh, "X", "Y")
     assert not same_group(hh, "D", "X")

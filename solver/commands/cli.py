@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from model.case import KIND_LABELS, Kind
 from model.catalogue import load_catalogue
@@ -31,7 +32,23 @@ ARGPARSE_VI = {
 argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
 
 from solver.commands.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, EXIT_STOPPED, audit_arg, report_invalid, warn
+from solver.commands.console import err as _err
+from solver.commands.console import file_error, refuse_outputs, solver_args
 from solver.commands.console import out as _out
+
+
+def case_inputs(path: str, audit: str | None = None) -> list:
+    """The files a verb reads for the case at ``path`` (a what-if's bases included) and the audit log it
+    appends to: none of them may be an output."""
+    from model.whatif import input_files
+    from solver.audit import audit_path_for
+
+    files: list = list(input_files(path))
+    try:
+        files.append(audit_path_for(path, audit))
+    except Exception:  # a bad --audit value is reported where the log is written
+        pass
+    return files
 
 
 def _load_or_report(path: str) -> LoadedCase | None:
@@ -98,9 +115,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _solve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx")
-    p.add_argument("--json", metavar="OUT", help="ghi kết quả JSON vào tệp này")
-    p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian, giây (mặc định 60)")
+    p.add_argument("--json", metavar="OUT", help="ghi kết quả JSON vào tệp này («-»: ra màn hình, khi đó phần tóm "
+                   "tắt in ra luồng lỗi)")
+    solver_args(p)
     p.add_argument("--timing", action="store_true", help="ghi cả thời gian chạy vào JSON (khi đó JSON không còn giống hệt nhau giữa các lần chạy)")
     audit_arg(p)
 
@@ -174,7 +191,7 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
     try:
         result = solve(loaded, opts)
     except Exception as exc:  # reported with the case name; nothing is written
-        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {exc}")
+        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {solver_error(exc)}")
         _out(nothing_written)
         warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
         return None
@@ -183,11 +200,36 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
     return result
 
 
+def solver_error(exc: BaseException) -> str:
+    """What to say when the solver raised: its message when it has one (the engine's are Vietnamese), else the
+    kind of failure, never a traceback."""
+    text = str(exc).strip()
+    if isinstance(exc, MemoryError):
+        return "không đủ bộ nhớ"
+    return text or f"lỗi nội bộ ({type(exc).__name__})"
+
+
+def warnings_lines(loaded: LoadedCase, limit: int = 20) -> list[str]:
+    """The warnings of a loaded case (hidden rows, missing categories…), so that ``solve`` never uses a case
+    without saying what was odd in it."""
+    if not loaded.warnings:
+        return []
+    lines = [f"Cảnh báo khi đọc hồ sơ ({len(loaded.warnings)}):"]
+    lines.extend(f"  {w}" for w in loaded.warnings[:limit])
+    if len(loaded.warnings) > limit:
+        lines.append(f"  … và {len(loaded.warnings) - limit} cảnh báo khác (xem `xeploai check`)")
+    return lines
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
-    from solver.audit import log_export
-    from solver.io import write_text_atomic
+    from solver.audit import log_export, sha256_text
+    from solver.io import is_stdout, write_text_output
     from solver.engine.solve import SolveOptions
 
+    if refuse_outputs(case_inputs(args.case, args.audit), [("kết quả JSON", args.json)]):
+        return EXIT_INVALID
+    to_stdout = is_stdout(args.json)
+    say = _err if to_stdout else _out  # standard output carries the JSON: the summary goes beside it
     progress = progress_printer()
     if progress:
         progress("Đang đọc và kiểm tra hồ sơ…")
@@ -198,17 +240,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
     result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.")
     if result is None:
         return EXIT_ERROR
+    text = result.dumps(timing=args.timing) if args.json else ""
     if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
         try:
-            write_text_atomic(args.json, result.dumps(timing=args.timing))
+            write_text_output(args.json, text)
         except OSError as exc:
-            _out(f"Không ghi được kết quả vào «{args.json}»: {exc.strerror or exc}")
+            say(f"Không ghi được kết quả vào «{args.json}»: {file_error(exc)}. Không ghi tệp kết quả nào.")
             return EXIT_ERROR
-    for line in solve_summary(loaded, result):
-        _out(line)
+    for line in solve_summary(loaded, result) + warnings_lines(loaded):
+        say(line)
     if args.json:
-        _out(f"Đã ghi kết quả: {args.json}")
-        warn(log_export(args.case, "json", args.json, setting=args.audit))
+        say("Đã ghi kết quả ra màn hình (đầu ra chuẩn)." if to_stdout else f"Đã ghi kết quả: {args.json}")
+        note = log_export(args.case, "json", args.json, setting=args.audit,
+                          sha256=sha256_text(text) if to_stdout or not Path(args.json).is_file() else None)
+        if note:
+            say(note)
     if result.status == "conflict" or result.status == "unknown":
         return EXIT_CONFLICT
     return EXIT_OK
@@ -227,8 +273,7 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", help="mã đối tượng cần giải trình")
     p.add_argument("--keep", metavar="MỨC", help="giữ đối tượng ở mức này (XS, T, HT, K hoặc tên đầy đủ); "
                    "mặc định: mức mục tiêu")
-    p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian mỗi lần giải, giây")
+    solver_args(p, each=True)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -250,7 +295,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         _out(f"Tham số --keep: {exc}")
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers)
-    base = solve(loaded, opts)
+    try:
+        base = solve(loaded, opts)
+    except Exception as exc:  # the solver failed: said with the case name, never a traceback
+        _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {solver_error(exc)}")
+        return EXIT_ERROR
     by_id = {c.id: c for c in base.changes}
     _out(f"{subject.name} ({args.id}): mức mục tiêu {subject.target_level().official}")
     if base.status in ("optimal", "feasible"):
@@ -260,7 +309,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
             _out(f"Trong phương án đã chọn: giữ nguyên {base.levels[args.id].official}.")
     else:
         _out("Hồ sơ đang có mâu thuẫn: xem `xeploai solve`.")
-    for line in render_why_not(loaded, hold(loaded, args.id, keep, base, opts)):
+    try:
+        answer = hold(loaded, args.id, keep, base, opts)
+    except Exception as exc:
+        _out(f"Lỗi khi tìm cách giữ «{args.id}» ở mức đã chọn: {solver_error(exc)}")
+        return EXIT_ERROR
+    for line in render_why_not(loaded, answer):
         _out(line)
     return EXIT_OK
 

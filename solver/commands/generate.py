@@ -8,17 +8,32 @@ import sys
 from model.catalogue import UnknownProfile, resolve_options
 from model.generate import SHAPES, dumps_case, generate_case
 
-from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK, file_error, refuse_outputs
+
+#: The most members ``generate`` makes: about 500 MB of JSON, the size the loader still reads (MAX_BYTES).
+MAX_MEMBERS = 3_000_000
+#: The deepest hierarchy ``--depth`` may ask for.
+MAX_DEPTH = 50
 
 
-def _positive(text: str) -> int:
+def _positive(text: str, high: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"phải là số nguyên, không phải «{text}»") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"phải là số nguyên dương, không phải {value}")
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"tối đa {high:,}, không phải {value:,}".replace(",", "."))
     return value
+
+
+def _members(text: str) -> int:
+    return _positive(text, MAX_MEMBERS)
+
+
+def _depth(text: str) -> int:
+    return _positive(text, MAX_DEPTH)
 
 
 def _seed(text: str) -> int:
@@ -31,12 +46,13 @@ def _seed(text: str) -> int:
 def configure_generate(p: argparse.ArgumentParser) -> None:
     """Arguments of ``xeploai generate``."""
     p.add_argument("out", metavar="OUT.json", help="tệp hồ sơ JSON sẽ ghi ra")
-    p.add_argument("--members", type=_positive, required=True, help="số đảng viên của hồ sơ")
+    p.add_argument("--members", type=_members, required=True,
+                   help=f"số đảng viên của hồ sơ (tối đa {MAX_MEMBERS:,})".replace(",", "."))
     p.add_argument("--seed", type=_seed, default=0, help="hạt giống ngẫu nhiên (mặc định 0); cùng hạt giống "
                    "cho cùng một tệp, từng byte")
     p.add_argument("--shape", choices=sorted(SHAPES), default="province",
                    help="hình dạng: province (tỉnh → huyện → cơ sở → chi bộ, mặc định), district, commune")
-    p.add_argument("--depth", type=_positive, default=None,
+    p.add_argument("--depth", type=_depth, default=None,
                    help="số cấp tổ chức đảng từ trên xuống chi bộ (thay cho --shape), ví dụ 5")
     p.add_argument("--interplay", action="store_true",
                    help="thêm tình huống hai chi bộ XS tranh một suất, một chi bộ kéo theo chi ủy và bí thư XS")
@@ -48,6 +64,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from solver.io import write_text_atomic
 
     shape = args.depth if args.depth is not None else args.shape
+    if refuse_outputs([], [("hồ sơ JSON", args.out)], stdout_ok=False):
+        return EXIT_INVALID
     if args.profile is not None:
         try:
             resolve_options(args.profile)
@@ -63,7 +81,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         write_text_atomic(args.out, text)
     except OSError as exc:
-        sys.stdout.write(f"Không ghi được tệp {args.out}: {exc.strerror or exc}\n")
+        sys.stdout.write(f"Không ghi được tệp {args.out}: {file_error(exc)}. Không ghi tệp nào.\n")
         return EXIT_ERROR
     kinds: dict[str, int] = {}
     for s in data["subjects"]:

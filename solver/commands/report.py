@@ -7,7 +7,7 @@ from pathlib import Path
 from datetime import date as Date
 
 
-from solver.commands.console import audit_arg, warn
+from solver.commands.console import audit_arg, refuse_outputs, solver_args, warn
 from solver.commands.console import out as _out
 
 
@@ -15,8 +15,7 @@ def configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="tệp hồ sơ .json hoặc .xlsx")
     p.add_argument("--docx", metavar="OUT", help="ghi báo cáo Word (.docx) cho Ban Thường vụ vào tệp này")
     p.add_argument("--xlsx", metavar="OUT", help="ghi bảng kết quả Excel (.xlsx) vào tệp này")
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="số luồng của bộ giải (mặc định 2)")
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="giới hạn thời gian, giây (mặc định 60)")
+    solver_args(p)
     p.add_argument("--no-date", action="store_true",
                    help="không ghi ngày lập vào báo cáo Word (khi đó tệp giống hệt nhau giữa các lần chạy)")
     audit_arg(p)
@@ -36,6 +35,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.workers < 1 or args.time_limit <= 0:
         _out("--workers phải từ 1 trở lên và --time-limit phải lớn hơn 0.")
+        return EXIT_INVALID
+    from solver.commands.cli import case_inputs
+
+    if refuse_outputs(case_inputs(args.case, args.audit), [("báo cáo Word", args.docx), ("bảng kết quả Excel", args.xlsx)],
+                      stdout_ok=False):
         return EXIT_INVALID
     loaded = _load_or_report(args.case)
     if loaded is None:

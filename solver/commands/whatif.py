@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 
 from model.errors import CaseInvalid
-from model.loader import read_json
+from model.loader import WORKBOOK_SUFFIXES, read_json
 from model.whatif import is_whatif_data
 
-from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK, file_error, refuse_outputs, solver_args
+from solver.commands.console import err as _err
 from solver.commands.console import out as _out
 from solver.commands.console import report_invalid as _report
 
@@ -19,24 +20,34 @@ def configure_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("base", metavar="GỐC", help="hồ sơ gốc (.json, .xlsx); nếu chỉ ghi một tệp giả định thì "
                    "hồ sơ gốc là tệp mà giả định đó ghi ở trường «base»")
     p.add_argument("whatif", metavar="GIẢ_ĐỊNH", nargs="?", help="tệp giả định (hoặc một hồ sơ khác) cần so sánh")
-    p.add_argument("--json", metavar="OUT", help="ghi kết quả so sánh dạng JSON vào tệp này")
-    p.add_argument("--workers", type=int, default=2, help="số luồng của bộ giải (mặc định 2)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="giới hạn thời gian mỗi lần giải, giây (mặc định 60)")
+    p.add_argument("--json", metavar="OUT", help="ghi kết quả so sánh dạng JSON vào tệp này («-»: ra màn hình, "
+                   "khi đó phần so sánh in ra luồng lỗi)")
+    solver_args(p, each=True)
 
 
 def _is_whatif(path: str) -> bool:
-    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+    if Path(path).suffix.lower() in WORKBOOK_SUFFIXES:
         return False
     return is_whatif_data(read_json(path))
+
+
+def _inputs(*paths: str | None) -> list:
+    from model.whatif import input_files
+
+    return [f for p in paths if p is not None for f in input_files(p)]
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Load both sides (solving a re-rated base first), solve, compare, print; write the JSON on request."""
     from solver.explanations.compare import SolveCache, check_expect, compare, load_any, render_comparison, solve_whatif_file
-    from solver.io import write_text_atomic
     from solver.engine.solve import SolveOptions
 
+    from solver.io import is_stdout, write_text_output
+
     base_path, what_path = (args.base, args.whatif) if args.whatif else (None, args.base)
+    if refuse_outputs(_inputs(base_path, what_path), [("kết quả so sánh JSON", args.json)]):
+        return EXIT_INVALID
+    say = _err if is_stdout(args.json) else _out
     cache = SolveCache(SolveOptions(time_limit=args.time_limit, workers=args.workers))
     delta = None
     notes = []
@@ -64,31 +75,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _report(current, exc)
         return EXIT_INVALID
     except Exception as exc:  # the solver failed on the base or on the what-if: nothing is written
-        _out(f"Lỗi khi giải hồ sơ gốc hoặc giả định «{what_path}»: {exc}")
+        from solver.commands.cli import solver_error
+
+        _out(f"Lỗi khi giải hồ sơ gốc hoặc giả định «{what_path}»: {solver_error(exc)}")
         _out("Không ghi tệp kết quả nào.")
         return EXIT_ERROR
     try:
         base_result = cache.result(base_loaded)
         what_result = cache.result(what_loaded)
     except Exception as exc:  # reported with both names; nothing is written
-        _out(f"Lỗi khi giải hồ sơ «{base_loaded.case.name}» hoặc «{what_loaded.case.name}»: {exc}")
+        from solver.commands.cli import solver_error
+
+        _out(f"Lỗi khi giải hồ sơ «{base_loaded.case.name}» hoặc «{what_loaded.case.name}»: {solver_error(exc)}")
         _out("Không ghi tệp kết quả nào.")
         return EXIT_ERROR
     cmp = compare(base_loaded, base_result, what_loaded, what_result,
                   question=delta.whatif if delta is not None else None)
+    if args.json:  # written before the comparison is printed, so a closed pipe cannot lose it
+        try:
+            write_text_output(args.json, cmp.dumps())
+        except OSError as exc:
+            _out(f"Không ghi được kết quả so sánh vào «{args.json}»: {file_error(exc)}. Không ghi tệp nào.")
+            return EXIT_ERROR
     for line in notes + render_comparison(cmp):
-        _out(line)
+        say(line)
     if delta is not None and delta.expect is not None:
         failures = check_expect(delta, what_result, cmp)
         if failures:
-            _out("Kết quả mong đợi (expect) của tệp giả định KHÔNG đúng:")
+            say("Kết quả mong đợi (expect) của tệp giả định KHÔNG đúng:")
             for f in failures:
-                _out(f"  - {f}")
+                say(f"  - {f}")
         else:
-            _out("Kết quả mong đợi (expect) của tệp giả định: đúng.")
+            say("Kết quả mong đợi (expect) của tệp giả định: đúng.")
     if args.json:
-        write_text_atomic(args.json, cmp.dumps())
-        _out(f"Đã ghi kết quả so sánh: {args.json}")
+        say("Đã ghi kết quả so sánh ra màn hình (đầu ra chuẩn)." if is_stdout(args.json)
+            else f"Đã ghi kết quả so sánh: {args.json}")
     return EXIT_OK
 
 

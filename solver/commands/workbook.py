@@ -8,9 +8,10 @@ from pathlib import Path
 
 from model.case import Case
 from model.errors import CaseInvalid
+from model.loader import WORKBOOK_SUFFIXES
 from solver.io import write_atomic, write_text_atomic
 
-from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK, file_error, refuse_outputs
 from solver.commands.console import out as _out
 from solver.commands.console import report_invalid as _report
 
@@ -44,12 +45,14 @@ def cmd_template(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() != ".xlsx":
         _out(f"Tên tệp bảng tính phải có đuôi .xlsx: {args.out}")
         return EXIT_INVALID
+    if refuse_outputs([args.source], [("bảng tính", args.out)], stdout_ok=False):
+        return EXIT_INVALID
     case = None
     if args.source:
         from model.excel import load_workbook_case
         from model.loader import load_case
 
-        workbook = Path(args.source).suffix.lower() in (".xlsx", ".xlsm")
+        workbook = Path(args.source).suffix.lower() in WORKBOOK_SUFFIXES
         try:
             case = (load_workbook_case if workbook else load_case)(args.source).case
         except CaseInvalid as exc:
@@ -62,7 +65,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         _out(f"Không ghi được bảng tính: {exc}")
         return EXIT_INVALID
     except OSError as exc:
-        _out(f"Không ghi được tệp {args.out}: {exc.strerror or exc}")
+        _out(f"Không ghi được tệp {args.out}: {file_error(exc)}. Không ghi tệp nào.")
         return EXIT_ERROR
     if case is None:
         _out(f"Đã ghi mẫu bảng tính (có các dòng ví dụ): {args.out}")
@@ -79,6 +82,8 @@ def configure_import(p: argparse.ArgumentParser) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from model.excel import read_workbook_with_origins, validate_workbook_data
 
+    if refuse_outputs([args.workbook], [("hồ sơ JSON", args.out)], stdout_ok=False):
+        return EXIT_INVALID
     try:
         data, origins = read_workbook_with_origins(args.workbook)
         loaded = validate_workbook_data(data, origins, args.workbook)
@@ -89,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         write_text_atomic(args.out, case_json(data))
     except OSError as exc:
-        _out(f"Không ghi được tệp {args.out}: {exc.strerror or exc}")
+        _out(f"Không ghi được tệp {args.out}: {file_error(exc)}. Không ghi tệp nào.")
         return EXIT_ERROR
     case = loaded.case
     _out(f"Đã nhập «{case.name}»: {len(case.subjects)} đối tượng, {len(case.groups)} nhóm tỷ lệ khai báo.")
