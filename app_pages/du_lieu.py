@@ -160,7 +160,7 @@ if source is None or pending:
     st.stop()
 
 loaded = shared.case_of(source)
-summary = appcore.case_summary(loaded)
+summary = appcore.summary_of(source, loaded)
 
 st.divider()
 st.subheader(shared.md(f"Hồ sơ đang dùng: {summary['name']}"))

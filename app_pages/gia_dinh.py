@@ -219,6 +219,11 @@ if solved:
             shared.table(diff["moves"][:1000], key="wi_moves")
         elif diff["comparable"]:
             st.write("Không đối tượng nào xếp loại khác phương án gốc.")
+        elif what_result.levels and what_result.changes:  # the base has no result (a conflict): the what-if's own
+            st.markdown(f"**Các thay đổi so với mức mục tiêu trong giả định** ({appcore.num(len(what_result.changes))}"
+                        "; phương án gốc chưa có kết quả để so sánh)")
+            what_view = appcore.ResultView(what_loaded, what_result)
+            shared.table(what_view.rows([c.id for c in what_result.changes[:1000]]), key="wi_changes")
         if diff["quota"]:
             st.markdown("**Nhóm tỷ lệ có số liệu khác**")
             shared.table(diff["quota"][:500], key="wi_quota", widths={"Nhóm tỷ lệ": 400, "Gốc": 260, "Giả định": 260})

@@ -27,11 +27,10 @@ if result.decisions:
 
 st.subheader("Số lượng theo mức, trước và sau")
 st.caption("«Trước» là mức mục tiêu (theo phiếu biểu quyết, mức ghi sẵn hoặc mức đề xuất); «sau» là kết quả.")
-counts = session.derived("level_counts", lambda: appcore.level_count_data(loaded, result))
-st.plotly_chart(appcore.before_after_figure(counts), key="res_bars", config={"displaylogo": False,
-                                                                                  "displayModeBar": False})
-st.dataframe(session.derived("level_rows", lambda: appcore.level_count_rows(loaded, result)), hide_index=True,
-             width="stretch", key="res_counts")
+counts = session.derived("level_counts", lambda: appcore.level_counts(loaded, result))
+st.plotly_chart(appcore.before_after_figure(appcore.level_count_data(counts)), key="res_bars",
+                config={"displaylogo": False, "displayModeBar": False})
+st.dataframe(appcore.level_count_rows(counts), hide_index=True, width="stretch", key="res_counts")
 
 # ---- the changes, grouped by TCCSĐ and chi bộ --------------------------------------------------------------
 st.subheader(f"Các thay đổi và lý do ({appcore.num(len(result.changes))})")

@@ -12,6 +12,8 @@ st.write(shared.md(f"Lịch sử của hồ sơ «{loaded.case.name}» (tệp {s
                    "phiên bản hồ sơ), mỗi quyết định khóa hay bỏ khóa mức kèm lý do và người quyết định, mỗi tệp được "
                    "tải về — mới nhất ở trên. Mọi phiên bản của hồ sơ (sau mỗi lần sửa, khóa mức) nằm chung một lịch "
                    "sử, đánh số theo thứ tự xuất hiện."))
+for warning in appcore.flush_logs():  # the records still being written (a what-if's solve) first
+    st.warning(warning)
 history = appcore.case_history(source.key, [source.digest])
 
 if history["state"] == "off":

@@ -50,6 +50,5 @@ page = shared.pager(len(table), "quota_page", container=t1)
 t2.caption(f"{appcore.num(len(table))} nhóm")
 start = (page - 1) * appcore.PAGE_SIZE
 shared.table(appcore.quota_display(table[start:start + appcore.PAGE_SIZE], decided), key="quota_table",
-             widths={"Nhóm tỷ lệ": 300, "XS đề nghị → kết quả": 120, "Tối đa XS": 80, "Cần quyết định": 90,
-                     "Vượt trần trước khi giải": 100, "T kết quả": 80, "XS/T": 70, "Số đối tượng": 80,
-                     "Loại": 120})
+             widths={"Nhóm tỷ lệ": 330, "XS đề nghị → kết quả": 125, "Tối đa XS": 75, "Cần quyết định": 90,
+                     "Vượt trần trước khi giải": 90, "XS/T kết quả": 85, "Số đối tượng": 85})

@@ -37,18 +37,15 @@ CHOOSE_ONE = "Chọn…"
 
 #: Streamlit texts that no parameter changes, drawn over in Vietnamese (or hidden) — see README.
 STYLE = """<style>
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {
+  visibility: hidden; font-size: 0; }
 [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
-  content: "Chọn tệp"; font-size: 0.875rem; }
-[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+  content: "Chọn tệp"; visibility: visible; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { visibility: hidden; font-size: 0; }
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {
-  content: "hoặc kéo thả tệp vào đây (tối đa 200 MB)"; font-size: 0.875rem; }
-[data-testid="stFileUploaderFileData"] small { display: none; }
+  content: "hoặc kéo thả tệp vào đây (tối đa 200 MB)"; visibility: visible; font-size: 0.875rem; }
+[data-testid="stFileChipName"] + div, [data-testid="stFileUploaderFileData"] small { display: none; }
 [data-testid="InputInstructions"] { display: none; }
-[data-testid="stStatusWidget"] label { font-size: 0; }
-[data-testid="stStatusWidget"] label::after { content: "Đang xử lý…"; font-size: 0.875rem; }
-[data-testid="stStatusWidget"] button { font-size: 0; }
-[data-testid="stStatusWidget"] button::after { content: "Dừng"; font-size: 0.875rem; }
 </style>"""
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -117,10 +114,15 @@ def session_of(source: CaseSource, loaded: LoadedCase) -> WhatIfSession:
     try:
         session = appcore.SESSIONS.get(key)
         if session is None:
+            def make(say: Callable[[str], None]) -> WhatIfSession:
+                made = WhatIfSession(loaded, None, time_limit, workers, say)
+                say("Đang dựng các bảng tra cứu (tìm kiếm theo tên, chi bộ, tổ chức)…")
+                view_of(made)
+                return made
+
             session = with_progress(
                 f"Đang tìm phương án thay đổi ít nhất (tối đa {time_limit:g} giây)…",
-                lambda say: appcore.SESSIONS.get_or_solve(
-                    key, lambda: WhatIfSession(loaded, None, time_limit, workers, say), lambda: say(WAITING)))
+                lambda say: appcore.SESSIONS.get_or_solve(key, lambda: make(say), lambda: say(WAITING)))
     except Exception as exc:  # noqa: BLE001 — a solver bug must reach the user as words, not a traceback
         st.error(f"Bộ giải gặp lỗi nội bộ và không đưa ra kết quả: {exc}. Hãy gửi tệp hồ sơ cho người phát triển.")
         log_solve(source, None, time_limit, workers, source.name)
@@ -172,11 +174,17 @@ def case_identity(source: CaseSource, delta: dict | None = None) -> tuple[str, s
 
 def log_solve(source: CaseSource, result: SolveResult | None, time_limit: float, workers: int, name: str = "",
               delta: dict | None = None) -> None:
-    """Record a solve shown (once per case version and result, whoever shows it)."""
-    warning = appcore.log_app_solve(*case_identity(source, delta), result, time_limit, workers,
+    """Record a solve shown (once per case version and result, whoever shows it); a what-if's is recorded
+    by the audit worker, the page not waiting for its result to be hashed."""
+    if delta is not None:
+        appcore.log_app_solve_later(*case_identity(source, delta), result, time_limit, workers,
                                     case_name=name or None)
-    if warning:
-        st.warning(warning)
+        return
+    late = appcore.late_warnings()
+    warning = appcore.log_app_solve(*case_identity(source), result, time_limit, workers, case_name=name or None)
+    for text in [*late, warning]:
+        if text:
+            st.warning(text)
 
 
 def log_locks(source: CaseSource, delta: dict, notes: dict) -> None:
@@ -311,7 +319,7 @@ def change_block(item: dict) -> None:
 
 #: Column widths (pixels) that keep a table of subjects inside a 1366-pixel screen with the sidebar open.
 WIDTHS = {"Tên": 180, "Đơn vị": 180, "Mục tiêu → Kết quả": 125, "Phiếu": 105, "Lý do": 225, "Mã": 75,
-          "Gốc → Giả định": 110, "Lý do trong giả định": 250, "Khóa": 150, "Nhóm": 200, "Thứ tự": 55,
+          "Gốc → Giả định": 110, "Lý do trong giả định": 250, "Khóa": 200, "Nhóm": 200, "Thứ tự": 55,
           "Kết quả theo tỷ lệ": 250, "Đang xem": 70}
 
 

@@ -6,6 +6,7 @@ shown), each committee lock with its reason and author, each download; and the h
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,65 @@ def log_app_solve(key: str, digest: str, result: SolveResult | None, time_limit:
         if warning is None and result_hash is not None:
             _SOLVES_SEEN.add(mark)
     return warning
+
+
+class _Later:
+    """Audit records written in order by one worker thread: a what-if's solve is recorded without making the
+    page wait for its result's JSON to be hashed (a second or more at 300,000 members). ``flush`` waits
+    for every record asked so far (the page «Nhật ký» does before it reads the log)."""
+
+    def __init__(self):
+        import queue
+
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+        self.warnings: list[str] = []
+
+    def put(self, job: Callable[[], str | None]) -> None:
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="xeploai-audit", daemon=True)
+                self._thread.start()
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                warning = job()
+            except Exception as exc:  # noqa: BLE001 — said on the next page, never lost silently
+                warning = f"Cảnh báo: không ghi được nhật ký kiểm tra: {exc}"
+            if warning:
+                self.warnings.append(warning)
+            self._jobs.task_done()
+
+    def flush(self) -> list[str]:
+        """Wait for every record asked so far; the warnings they gave (then forgotten)."""
+        self._jobs.join()
+        out, self.warnings = self.warnings, []
+        return out
+
+
+LATER = _Later()
+
+
+def log_app_solve_later(key: str, digest: str, result: SolveResult | None, time_limit: float, workers: int,
+                        folder: str | Path | None = None, case_name: str | None = None) -> None:
+    """:func:`log_app_solve` on the audit worker (the page does not wait); see ``LATER.flush``."""
+    folder = case_folder() if folder is None else folder
+    LATER.put(lambda: log_app_solve(key, digest, result, time_limit, workers, folder, case_name))
+
+
+def late_warnings() -> list[str]:
+    """The warnings of records the worker wrote since last asked (then forgotten), without waiting."""
+    out, LATER.warnings = LATER.warnings, []
+    return out
+
+
+def flush_logs() -> list[str]:
+    """Wait until every audit record asked so far is written; the warnings they gave."""
+    return LATER.flush()
 
 
 def log_app_export(key: str, digest: str, kind: str, file_name: str, data: bytes | str,
@@ -182,5 +242,5 @@ def case_history(key: str, digests: tuple[str, ...] | list[str] = (), folder: st
     return out
 
 
-__all__ = ["AUDIT_STATUS_WORDS", "EXPORT_WORDS", "case_history", "history_rows", "local_time", "log_app_export",
+__all__ = ["AUDIT_STATUS_WORDS", "EXPORT_WORDS", "LATER", "case_history", "flush_logs", "late_warnings", "log_app_solve_later", "history_rows", "local_time", "log_app_export",
            "log_app_locks", "log_app_solve", "technical_rows", "verify_words"]

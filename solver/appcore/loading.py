@@ -478,6 +478,21 @@ def case_summary(loaded: LoadedCase) -> dict:
     }
 
 
+_SUMMARIES = _Recent(4)
+_SUMMARIES_LOCK = threading.Lock()
+
+
+def summary_of(source: CaseSource, loaded: LoadedCase) -> dict:
+    """:func:`case_summary` of an open case, made once (seconds for a province, on every visit otherwise)."""
+    with _SUMMARIES_LOCK:
+        found = _SUMMARIES.get(source.ident)
+    if found is None:
+        found = case_summary(loaded)
+        with _SUMMARIES_LOCK:
+            _SUMMARIES.put(source.ident, found)
+    return found
+
+
 def profile_in_force(loaded: LoadedCase) -> str:
     """The rule profile the case runs with, in words (the catalogue's default when the case names none)."""
     return profile_title(loaded.case.profile or load_catalogue().default_profile.id)
@@ -489,6 +504,6 @@ __all__ = [
     "WORKBOOK_SUFFIXES", "audit_log_path", "case_folder", "case_summary", "folder_cases", "list_scenarios",
     "folder_source", "load_source", "load_upload", "needs_profile", "open_case", "open_folder_case",
     "scenario_source", "open_scenario", "parse_text", "problem_rows",
-    "profile_in_force", "read_case", "read_case_file", "read_text", "store_upload", "template_bytes",
+    "profile_in_force", "read_case", "summary_of", "read_case_file", "read_text", "store_upload", "template_bytes",
     "with_profile",
 ]

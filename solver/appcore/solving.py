@@ -40,6 +40,9 @@ class WhatIfSession:
         self._opts = SolveOptions(time_limit=float(time_limit), workers=int(workers))
         self._session = Session(loaded, dataclasses.replace(self._opts, progress=progress), raw=raw)
         self._session.opts = self._opts
+        if progress is not None:
+            progress("Đang chuẩn bị kết quả để trình bày và ghi nhật ký…")
+        self._session.result.seal()  # final: its JSON (and the audit log's hash of it) is made once
         self._lock = threading.Lock()
         self._answers = _Recent(self.ANSWERS)  # what-if text -> (case, solve, mode)
         self.memo: dict[str, Any] = {}

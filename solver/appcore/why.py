@@ -22,12 +22,21 @@ def subject_choices(loaded: LoadedCase, result: SolveResult | None = None, query
     """Decided subjects matching ``query`` (name, code, organization; accents optional), changed ones
     first, at most ``limit``."""
     changed = {c.id for c in result.changes} if result is not None else set()
+    subjects = loaded.hierarchy.subjects
+    if not query.strip() and result is not None:  # nothing typed: the changes first, without a pass over all
+        first = [c.id for c in result.changes][:limit]
+        rest = []
+        for s in loaded.case.subjects:
+            if len(first) + len(rest) >= limit:
+                break
+            if s.decided and s.id not in changed:
+                rest.append(s.id)
+        return first + rest
     if view is not None:
         ids = [view.ids[i] for i in view.find(query)]
     else:
         q = fold(query)
         ids = [s.id for s in loaded.case.subjects if not q or q in fold(f"{s.id} {s.name}")]
-    subjects = loaded.hierarchy.subjects
     ids = [i for i in ids if subjects[i].decided]
     ids.sort(key=lambda sid: sid not in changed)  # stable: file order inside each part
     return ids[:limit]
