@@ -43,11 +43,14 @@ def run_job(job: tuple) -> None:
             name = state.get("data_folder_file") if kind == "folder" else state.get("data_scenario")
             if not name:
                 return
-            source = (appcore.folder_source(folder, name) if kind == "folder"
-                      else appcore.scenario_source(scenarios[name]["path"]))
-            loaded = shared.with_progress(f"Đang đọc và kiểm tra hồ sơ «{name}»…",
-                                          lambda say: appcore.open_case(source, say, lambda: say(shared.WAITING)),
-                                          done="Đã đọc xong")
+
+            def work(say):
+                say(f"Đang mở tệp «{name}»…")
+                found = (appcore.folder_source(folder, name) if kind == "folder"
+                         else appcore.scenario_source(scenarios[name]["path"]))
+                return found, appcore.open_case(found, say, lambda: say(shared.WAITING))
+
+            source, loaded = shared.with_progress(f"Đang đọc và kiểm tra hồ sơ «{name}»…", work, done="Đã đọc xong")
     except CaseInvalid as exc:
         problems = [*exc.problems, *exc.warnings]
         state["data_problems"] = (name, appcore.problem_rows(problems), [str(p) for p in problems])

@@ -79,29 +79,35 @@ else:
     else:
         st.write("Trong nhóm không có ai được đề nghị Hoàn thành xuất sắc nhiệm vụ.")
 
-st.markdown("#### Nếu giữ mức thì sao")
-if why["target"] is None:
-    st.stop()
-levels = [lv.code for lv in appcore.LEVEL_ORDER]
-k1, k2 = st.columns([2, 1], vertical_alignment="bottom")
-keep = k1.selectbox("Giữ ở mức", levels, index=levels.index(why["target"].code), key=f"why_keep_level_{sid}",
-                    format_func=lambda c: Level[c].official)
-if k2.button("Tính chi phí", key="why_keep_button", type="primary"):
-    state["why_keep_request"] = (sid, keep)
-if state.get("why_keep_request") == (sid, keep):
-    with st.spinner("Đang giải lại phần hồ sơ liên quan với đối tượng này bị khóa ở mức đã chọn…"):
-        cost = appcore.keep_cost(session, sid, Level[keep], source.name)
-    box = st.success if cost["possible"] else st.error
-    lines = [appcore.clauses_only(line) for line in cost["lines"]]
-    box(shared.md(lines[0]))
-    parts = []
-    for line in lines[1:]:
-        line = line.strip()
-        parts.append(f"- {shared.md(line[2:])}" if line.startswith("- ") else f"\n{shared.md(line)}\n")
-    if parts:
-        st.markdown("\n".join(parts))
-    st.caption(appcore.whatif_mode_words(cost["mode"], cost["held"]))
-    if not cost["possible"]:
-        chain = appcore.conflict_chain(cost["held_loaded"], cost["held"])
-        if chain["dot"]:
-            st.graphviz_chart(chain["dot"])
+@st.fragment
+def keep_cost() -> None:
+    """«Nếu giữ mức thì sao» (a fragment: the button reruns only this part)."""
+    st.markdown("#### Nếu giữ mức thì sao")
+    if why["target"] is None:
+        return
+    levels = [lv.code for lv in appcore.LEVEL_ORDER]
+    k1, k2 = st.columns([2, 1], vertical_alignment="bottom")
+    keep = k1.selectbox("Giữ ở mức", levels, index=levels.index(why["target"].code), key=f"why_keep_level_{sid}",
+                        format_func=lambda c: Level[c].official)
+    if k2.button("Tính chi phí", key="why_keep_button", type="primary"):
+        state["why_keep_request"] = (sid, keep)
+    if state.get("why_keep_request") == (sid, keep):
+        with st.spinner("Đang giải lại phần hồ sơ liên quan với đối tượng này bị khóa ở mức đã chọn…"):
+            cost = appcore.keep_cost(session, sid, Level[keep], source.name)
+        box = st.success if cost["possible"] else st.error
+        lines = [appcore.clauses_only(line) for line in cost["lines"]]
+        box(shared.md(lines[0]))
+        parts = []
+        for line in lines[1:]:
+            line = line.strip()
+            parts.append(f"- {shared.md(line[2:])}" if line.startswith("- ") else f"\n{shared.md(line)}\n")
+        if parts:
+            st.markdown("\n".join(parts))
+        st.caption(appcore.whatif_mode_words(cost["mode"], cost["held"]))
+        if not cost["possible"]:
+            chain = appcore.conflict_chain(cost["held_loaded"], cost["held"])
+            if chain["dot"]:
+                st.graphviz_chart(chain["dot"])
+
+
+keep_cost()

@@ -32,12 +32,16 @@ st.plotly_chart(appcore.before_after_figure(appcore.level_count_data(counts)), k
                 config={"displaylogo": False, "displayModeBar": False})
 st.dataframe(appcore.level_count_rows(counts), hide_index=True, width="stretch", key="res_counts")
 
-# ---- the changes, grouped by TCCSĐ and chi bộ --------------------------------------------------------------
-st.subheader(f"Các thay đổi và lý do ({appcore.num(len(result.changes))})")
-if not result.changes:
-    st.write("Không có đối tượng nào phải thay đổi so với mức mục tiêu." if result.levels else
-             "Chưa có kết quả xếp loại.")
-else:
+# ---- the changes, grouped by TCCSĐ and chi bộ (a fragment: its filters rerun only this part) -------------
+
+
+@st.fragment
+def changes() -> None:
+    st.subheader(f"Các thay đổi và lý do ({appcore.num(len(result.changes))})")
+    if not result.changes:
+        st.write("Không có đối tượng nào phải thay đổi so với mức mục tiêu." if result.levels else
+                 "Chưa có kết quả xếp loại.")
+        return
     groups = session.derived("change_groups", view.change_groups)
     by_id = {g["id"]: g for g in groups}
     st.caption("Số thay đổi theo tổ chức cơ sở đảng (nhiều nhất trước); chọn một tổ chức để xem từng thay đổi.")
@@ -76,19 +80,28 @@ else:
         with st.container(border=True):
             shared.change_block(item)
 
-# ---- every subject ------------------------------------------------------------------------------------------
-st.subheader("Tất cả đối tượng")
-h1, h2, h3, h4 = st.columns([3, 2, 2, 2])
-query = h1.text_input("Tìm (tên, mã, chi bộ, tổ chức; gõ không dấu cũng được)", key="res_subject_query")
-kinds = h2.multiselect("Loại", appcore.kind_choices(loaded), key="res_subject_kinds", format_func=appcore.kind_label,
-                       placeholder=shared.CHOOSE)
-states = h3.multiselect("Thay đổi", list(appcore.STATES), key="res_subject_states", placeholder=shared.CHOOSE)
-finals = h4.multiselect("Kết quả", [lv.code for lv in appcore.LEVEL_ORDER], key="res_subject_finals",
-                        placeholder=shared.CHOOSE, format_func=lambda c: f"{c} — {Level[c].official}")
-found = view.find(query, kinds, states, finals)
-s1, s2 = st.columns([1, 4], vertical_alignment="bottom")
-page = shared.pager(len(found), "res_subject_page", container=s1)
-s2.caption(f"{appcore.num(len(found))} / {appcore.num(len(view.ids))} đối tượng; mỗi trang "
-           f"{appcore.num(appcore.PAGE_SIZE)}. Mức: XS, T, HT, K là Hoàn thành xuất sắc, tốt, hoàn thành, không hoàn "
-           "thành nhiệm vụ.")
-shared.table(view.page(found, page), key="res_subjects", height=shared.table_height(min(len(found), 12), 460))
+
+# ---- every subject (a fragment too) ---------------------------------------------------------------------------
+
+
+@st.fragment
+def subjects() -> None:
+    st.subheader("Tất cả đối tượng")
+    h1, h2, h3, h4 = st.columns([3, 2, 2, 2])
+    query = h1.text_input("Tìm (tên, mã, chi bộ, tổ chức; gõ không dấu cũng được)", key="res_subject_query")
+    kinds = h2.multiselect("Loại", appcore.kind_choices(loaded), key="res_subject_kinds",
+                           format_func=appcore.kind_label, placeholder=shared.CHOOSE)
+    states = h3.multiselect("Thay đổi", list(appcore.STATES), key="res_subject_states", placeholder=shared.CHOOSE)
+    finals = h4.multiselect("Kết quả", [lv.code for lv in appcore.LEVEL_ORDER], key="res_subject_finals",
+                            placeholder=shared.CHOOSE, format_func=lambda c: f"{c} — {Level[c].official}")
+    found = view.find(query, kinds, states, finals)
+    s1, s2 = st.columns([1, 4], vertical_alignment="bottom")
+    page = shared.pager(len(found), "res_subject_page", container=s1)
+    s2.caption(f"{appcore.num(len(found))} / {appcore.num(len(view.ids))} đối tượng; mỗi trang "
+               f"{appcore.num(appcore.PAGE_SIZE)}. Mức: XS, T, HT, K là Hoàn thành xuất sắc, tốt, hoàn thành, không "
+               "hoàn thành nhiệm vụ.")
+    shared.table(view.page(found, page), key="res_subjects", height=shared.table_height(min(len(found), 12), 460))
+
+
+changes()
+subjects()

@@ -40,15 +40,21 @@ elif show == "focus":
 else:
     st.info("Không có nhóm nào theo bộ lọc đã chọn.")
 
-st.subheader("Bảng các nhóm tỷ lệ")
-table = [r for r in rows if (not kinds or r["kind"] in kinds)
-         and (show == "all" or (show == "xs" and (r["before_xs"] or r["after_xs"]))
-              or (show == "focus" and (r["group"] in decided or r["over_before"])))]
-table.sort(key=lambda r: (r["group"] not in decided, not r["over_before"], -r["size"], r["name"]))
-t1, t2 = st.columns([1, 4], vertical_alignment="bottom")
-page = shared.pager(len(table), "quota_page", container=t1)
-t2.caption(f"{appcore.num(len(table))} nhóm")
-start = (page - 1) * appcore.PAGE_SIZE
-shared.table(appcore.quota_display(table[start:start + appcore.PAGE_SIZE], decided), key="quota_table",
-             widths={"Nhóm tỷ lệ": 330, "XS đề nghị → kết quả": 125, "Tối đa XS": 75, "Cần quyết định": 90,
-                     "Vượt trần trước khi giải": 90, "XS/T kết quả": 85, "Số đối tượng": 85})
+@st.fragment
+def groups_table() -> None:
+    """Every group the filters keep, a page at a time (a fragment: turning a page does not redraw the chart)."""
+    st.subheader("Bảng các nhóm tỷ lệ")
+    table = [r for r in rows if (not kinds or r["kind"] in kinds)
+             and (show == "all" or (show == "xs" and (r["before_xs"] or r["after_xs"]))
+                  or (show == "focus" and (r["group"] in decided or r["over_before"])))]
+    table.sort(key=lambda r: (r["group"] not in decided, not r["over_before"], -r["size"], r["name"]))
+    t1, t2 = st.columns([1, 4], vertical_alignment="bottom")
+    page = shared.pager(len(table), "quota_page", container=t1)
+    t2.caption(f"{appcore.num(len(table))} nhóm")
+    start = (page - 1) * appcore.PAGE_SIZE
+    shared.table(appcore.quota_display(table[start:start + appcore.PAGE_SIZE], decided), key="quota_table",
+                 widths={"Nhóm tỷ lệ": 330, "XS đề nghị → kết quả": 125, "Tối đa XS": 75, "Cần quyết định": 90,
+                         "Vượt trần trước khi giải": 90, "XS/T kết quả": 85, "Số đối tượng": 85})
+
+
+groups_table()

@@ -46,23 +46,29 @@ st.caption(f"{appcore.num(tree['size'])} ô trong sơ đồ; {appcore.num(tree['
 st.plotly_chart(appcore.tree_figure(tree, color), key="tree_chart", config={"displaylogo": False,
                                                                              "displayModeBar": False})
 
-st.subheader("Chi tiết một tổ chức")
-branches = appcore.branches_of(loaded, root)
-if state.get("tree_branch") not in branches:
-    state.pop("tree_branch", None)
-branch = st.selectbox("Chi bộ / tổ chức trực thuộc", branches, key="tree_branch",
-                      format_func=lambda sid: f"{subjects[sid].name} ({sid})")
-view = shared.view_of(session)
-ids = appcore.attached_ids(loaded, branch)
-t1, t2 = st.columns([1, 4], vertical_alignment="bottom")
-page = shared.pager(len(ids), "tree_page", container=t1)
-t2.caption(f"{appcore.num(len(ids))} đối tượng: tổ chức, tập thể lãnh đạo và người đứng đầu, đảng viên.")
-start = (page - 1) * appcore.PAGE_SIZE
-shared.table(view.rows(ids[start:start + appcore.PAGE_SIZE]), key="tree_rows",
-             height=shared.table_height(min(len(ids), 12), 460))
-moved = [sid for sid in ids if sid in view.change_of]
-if moved:
-    st.markdown(f"**Thay đổi trong {shared.md(subjects[branch].name)}** ({appcore.num(len(moved))})")
-    for item in appcore.change_items(loaded, result, moved[:50]):
-        with st.container(border=True):
-            shared.change_block(item)
+@st.fragment
+def details() -> None:
+    """One organization's subjects and changes (a fragment: choosing one does not redraw the tree)."""
+    st.subheader("Chi tiết một tổ chức")
+    branches = appcore.branches_of(loaded, root)
+    if state.get("tree_branch") not in branches:
+        state.pop("tree_branch", None)
+    branch = st.selectbox("Chi bộ / tổ chức trực thuộc", branches, key="tree_branch",
+                          format_func=lambda sid: f"{subjects[sid].name} ({sid})")
+    view = shared.view_of(session)
+    ids = appcore.attached_ids(loaded, branch)
+    t1, t2 = st.columns([1, 4], vertical_alignment="bottom")
+    page = shared.pager(len(ids), "tree_page", container=t1)
+    t2.caption(f"{appcore.num(len(ids))} đối tượng: tổ chức, tập thể lãnh đạo và người đứng đầu, đảng viên.")
+    start = (page - 1) * appcore.PAGE_SIZE
+    shared.table(view.rows(ids[start:start + appcore.PAGE_SIZE]), key="tree_rows",
+                 height=shared.table_height(min(len(ids), 12), 460))
+    moved = [sid for sid in ids if sid in view.change_of]
+    if moved:
+        st.markdown(f"**Thay đổi trong {shared.md(subjects[branch].name)}** ({appcore.num(len(moved))})")
+        for item in appcore.change_items(loaded, result, moved[:50]):
+            with st.container(border=True):
+                shared.change_block(item)
+
+
+details()

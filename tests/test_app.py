@@ -465,6 +465,32 @@ def test_the_tree_is_well_formed_marks_exactly_the_changes_and_never_draws_too_m
     assert changed <= set(only["ids"]) and len(only["ids"]) < len(ids)
 
 
+def test_a_province_tree_never_draws_more_boxes_than_the_browser_takes():
+    from model.generate import generate_case
+
+    loaded = parse_case(generate_case(20_000, 3))
+    result = solve(loaded)
+    root = appcore.tree_roots(loaded)[0]
+    for only in (False, True):
+        tree = appcore.tree_data(loaded, result, root, only_changes=only)
+        assert 1 < tree["size"] <= appcore.MAX_BOXES and tree["mode"] != "all"
+        assert all(p == "" or p in set(tree["ids"]) for p in tree["parents"])
+    tree = appcore.tree_data(loaded, result, root)
+    places = appcore.Places(loaded)
+    inside = sum(1 for c in result.changes if places.home(c.id) is not None)
+    assert inside > 0.99 * len(result.changes)
+    assert tree["changes_inside"] == inside  # every change inside the province is counted in the root's label
+    assert any("thay đổi" in label and "đảng viên" in label for label in tree["labels"])
+
+
+def test_the_apps_level_counts_agree_with_the_reports():
+    from solver.reports.tables import level_counts
+
+    city = load_case(CITY)
+    for loaded, result in ((WARD_LOADED, WARD_RESULT), (city, solve(city))):
+        assert appcore.level_counts(loaded, result) == level_counts(loaded, result)
+
+
 def test_the_branch_selector_follows_the_chosen_organization():
     city = load_case(CITY)
     at = goto(load_scenario(app(), CITY), "so_do")

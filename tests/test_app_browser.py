@@ -128,11 +128,36 @@ def server(tmp_path_factory):
         log.close()
 
 
+#: Records each change of Streamlit's script state (running, notRunning…) with its time in the page.
+WATCH_RUNS = """
+window.__runs = [];
+(function watch() {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) { setTimeout(watch, 20); return; }
+  window.__runs.push([performance.now(), app.dataset.testScriptState]);
+  new MutationObserver(muts => { const t = performance.now();
+    for (const m of muts) window.__runs.push([t, m.oldValue], [t, m.target.dataset.testScriptState]); })
+    .observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+})();
+"""
+#: The time the run started after ``t`` ended (null while one runs; ``t`` itself when none started within 4 s).
+RUN_ENDED = """([t]) => {
+  const runs = window.__runs || [], now = performance.now();
+  const busy = s => s === 'running' || s === 'rerunRequested';
+  const last = runs.length ? runs[runs.length - 1] : null;
+  if (last && busy(last[1])) return null;
+  const started = runs.some(([at, s]) => at >= t && busy(s));
+  if (!started) return now - t > 4000 ? t : null;
+  return last[0];
+}"""
+
+
 def _idle(page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(400)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT_MS)
-    page.wait_for_timeout(400)
+    """Wait until the run the last action started has ended (or none started within two seconds)."""
+    since = page.evaluate("() => window.__acted || performance.now()")
+    page.wait_for_function(RUN_ENDED, arg=[since], timeout=WAIT_MS, polling=50)
+    page.evaluate("() => { window.__acted = performance.now(); }")
+    page.wait_for_timeout(300)
 
 
 def _check(page, name: str) -> str:
@@ -169,6 +194,22 @@ def _workbook_with_conflicting_lock(path: Path) -> str:
     return "BT-DU"
 
 
+def _choose(page, box, option) -> None:
+    """Pick an option of a select box (opened again if a rerun closed it meanwhile)."""
+    for _ in range(3):
+        box.click()
+        choice = page.get_by_role("option", name=option)
+        try:
+            choice.first.wait_for(timeout=5000)
+        except Exception:  # noqa: BLE001 — the list closed under a rerun: open it again
+            _idle(page)
+            continue
+        choice.first.click()
+        _idle(page)
+        return
+    raise AssertionError(f"no option {option!r}")
+
+
 def _download(page, click) -> Path:
     with page.expect_download(timeout=WAIT_MS) as info:
         click()
@@ -184,6 +225,7 @@ def test_the_main_jobs_of_the_committee_staff_in_a_real_browser(sync_playwright,
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": 900}, locale="vi-VN", accept_downloads=True)
+            page.add_init_script(WATCH_RUNS)
             page.goto(server, wait_until="domcontentloaded")
             page.get_by_role("heading", name="Dữ liệu").wait_for(timeout=WAIT_MS)
             text = _check(page, "01_du_lieu_trong")
@@ -215,9 +257,8 @@ def test_the_main_jobs_of_the_committee_staff_in_a_real_browser(sync_playwright,
             page.get_by_role("button", name="Khóa theo ý kiến Ban Thường vụ").first.click()
             page.get_by_text("Khóa theo ý kiến Ban Thường vụ —").wait_for(timeout=WAIT_MS)
             _idle(page)
-            page.locator('[data-testid="stSelectbox"]').filter(has_text=f"({locked})").first.click()
-            page.get_by_role("option", name=re.compile("Bỏ khóa")).click()
-            _idle(page)
+            _choose(page, page.locator('[data-testid="stSelectbox"]').filter(has_text=f"({locked})").first,
+                    re.compile("Bỏ khóa"))
             page.get_by_role("textbox", name="Lý do").first.fill("Hội nghị Ban Thường vụ xem xét lại")
             page.get_by_role("textbox", name="Người quyết định").first.fill("BTV")
             page.get_by_role("button", name="Ghi vào giả định").click()
@@ -257,13 +298,13 @@ def test_a_change_reads_with_its_rule_title_and_clause_in_a_real_browser(sync_pl
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": 900}, locale="vi-VN")
+            page.add_init_script(WATCH_RUNS)
             page.goto(server, wait_until="domcontentloaded")
             page.get_by_role("heading", name="Dữ liệu").wait_for(timeout=WAIT_MS)
             _idle(page)
             page.get_by_role("tab", name="Hồ sơ mẫu").click()
-            page.locator('[data-testid="stSelectbox"]').filter(has_text="Hồ sơ mẫu").click()
-            page.get_by_role("option", name=re.compile("Tân Lợi")).click()
-            _idle(page)
+            _choose(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="Hồ sơ mẫu"),
+                    re.compile("Tân Lợi"))
             page.get_by_role("button", name="Nạp hồ sơ mẫu").click()
             page.get_by_role("heading", name=re.compile("Hồ sơ đang dùng: Đảng bộ phường Tân Lợi")).wait_for(
                 timeout=WAIT_MS)

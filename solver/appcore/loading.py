@@ -409,8 +409,24 @@ def open_scenario(path: str | Path, say: Say = _quiet) -> tuple[CaseSource, Load
     return source, open_case(source, say)
 
 
+_SCENARIOS: dict[tuple, list[dict]] = {}
+
+
 def list_scenarios(directory: Path = SCENARIO_DIR) -> list[dict]:
-    """The case files shipped in ``scenarios/`` (what-if files left out): file name, path, case name, size."""
+    """The case files shipped in ``scenarios/`` (what-if files left out): file name, path, case name, size.
+    Read once per state of the folder (the data page is drawn often; the files are megabytes)."""
+    try:
+        state = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.json")))
+    except OSError:
+        state = ()
+    key = (str(directory), state)
+    if key not in _SCENARIOS:
+        _SCENARIOS.clear()
+        _SCENARIOS[key] = _read_scenarios(directory)
+    return [dict(s) for s in _SCENARIOS[key]]
+
+
+def _read_scenarios(directory: Path) -> list[dict]:
     out = []
     for path in sorted(directory.glob("*.json")):
         try:

@@ -18,7 +18,7 @@ from solver.appcore.words import CHANGE_COLORS, LEVEL_COLORS, LEVEL_ORDER, UNRAT
 from solver.result import SolveResult
 
 #: The most boxes the tree draws: a treemap of tens of thousands of boxes freezes the browser for seconds.
-MAX_BOXES = 1500
+MAX_BOXES = 1000
 
 
 # ---- the organization tree -----------------------------------------------------------------------------

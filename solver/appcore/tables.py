@@ -379,7 +379,8 @@ def level_counts(loaded: LoadedCase, result: SolveResult) -> list[dict]:
     for kind in (Kind.party_org, Kind.member, Kind.collective, Kind.leader):
         if not present[kind]:
             continue
-        out.append({"kind": kind, "rated": rated[kind], "before": {lv: before[kind, lv] for lv in LEVELS_DESC},
+        out.append({"kind": kind, "rated": rated[kind], "unrated": present[kind] - rated[kind],
+                    "before": {lv: before[kind, lv] for lv in LEVELS_DESC},
                     "after": {lv: after[kind, lv] for lv in LEVELS_DESC} if levels else None,
                     "changed": changed[kind]})
     return out
