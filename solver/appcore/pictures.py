@@ -233,17 +233,17 @@ def quota_figure(shown: list[dict], has_levels: bool, decided: set[str] | None =
         if any(kind(r) == name for r in shown):
             fig.add_bar(y=labels, x=[r["before_xs"] if kind(r) == name else None for r in shown], orientation="h",
                         name=legend, marker_color=color, offsetgroup="before",
-                        hovertemplate="%{y}<br>XS đề nghị: %{x}<extra></extra>")
+                        hovertemplate="%{y}<br>XS đề nghị: %{x:,d}<extra></extra>")
     if has_levels:
         fig.add_bar(y=labels, x=[r["after_xs"] for r in shown], orientation="h", name="XS kết quả",
                     offsetgroup="after", marker_color=LEVEL_COLORS[Level.XS],
-                    hovertemplate="%{y}<br>XS kết quả: %{x}<extra></extra>")
+                    hovertemplate="%{y}<br>XS kết quả: %{x:,d}<extra></extra>")
         caps = [r["after_cap"] for r in shown]
     else:
         caps = [r["before_cap"] for r in shown]
     fig.add_scatter(y=labels, x=caps, mode="markers", name="Tối đa XS được phép",
                     marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#111111"}},
-                    hovertemplate="%{y}<br>Tối đa XS: %{x}<extra></extra>")
+                    hovertemplate="%{y}<br>Tối đa XS: %{x:,d}<extra></extra>")
     fig.update_layout(barmode="group", height=max(320, 34 * len(shown) + 120), separators=",.",
                       yaxis={"autorange": "reversed", "automargin": True},
                       xaxis={"title": "Số đối tượng xếp loại Hoàn thành xuất sắc nhiệm vụ", "rangemode": "tozero",
