@@ -30,12 +30,12 @@ if not opened:
             st.session_state[shared.ACCESS_KEY] = fingerprint
             st.rerun()
         st.error(problem)
-    st.caption("Quên mật khẩu: người quản trị máy đặt lại bằng lệnh `xeploai password`, hoặc bỏ bằng "
-               "`xeploai password --remove`.")
+    st.caption("Quên mật khẩu: nhờ người quản trị máy này đặt lại hoặc bỏ mật khẩu (xem hướng dẫn cài đặt).")
     st.stop()
 
 pages = [
     st.Page("app_pages/du_lieu.py", title="Dữ liệu", url_path="du-lieu", default=True),
+    st.Page("app_pages/viec_can_quyet_dinh.py", title="Việc cần quyết định", url_path="viec-can-quyet-dinh"),
     st.Page("app_pages/ket_qua.py", title="Kết quả", url_path="ket-qua"),
     st.Page("app_pages/nhom_ty_le.py", title="Nhóm tỷ lệ", url_path="nhom-ty-le"),
     st.Page("app_pages/so_do.py", title="Sơ đồ", url_path="so-do"),
@@ -46,18 +46,20 @@ pages = [
     st.Page("app_pages/quy_dinh.py", title="Quy định", url_path="quy-dinh"),
 ]
 page = st.navigation(pages)
-st.markdown(shared.UPLOADER_CSS, unsafe_allow_html=True)
+st.markdown(shared.STYLE, unsafe_allow_html=True)
 
 with st.sidebar:
     st.markdown("**xeploai** — xếp loại chất lượng hằng năm: thay đổi ít nhất, có giải trình.")
-    case = shared.current_case()
-    if case is None:
+    source = shared.current_source()
+    if source is None:
         st.caption("Chưa nạp hồ sơ.")
     else:
-        st.caption(f"Hồ sơ đang dùng: {shared.md(shared.loaded_case(*case).case.name)} ({shared.md(case[1])})")
+        loaded = appcore.CASES.get(source.ident)
+        title = loaded.case.name if loaded is not None else source.name
+        st.caption(f"Hồ sơ đang dùng: {shared.md(title)} ({shared.md(source.name)})")
     with st.expander("Thiết lập bộ giải"):
-        st.number_input("Thời gian tối đa (giây)", min_value=1.0, max_value=3600.0, step=10.0,
-                        value=shared.DEFAULT_TIME_LIMIT, key="solve_time_limit",
+        st.number_input("Thời gian tối đa (giây)", min_value=1, max_value=3600, step=10,
+                        value=int(shared.DEFAULT_TIME_LIMIT), key="solve_time_limit",
                         help="Hết thời gian mà chưa chứng minh được tối ưu thì kết quả ghi rõ là chưa chứng minh.")
         st.number_input("Số luồng tính toán", min_value=1, max_value=16, step=1, value=shared.DEFAULT_WORKERS,
                         key="solve_workers")

@@ -1,65 +1,60 @@
-"""Page «Nhóm tỷ lệ»: per quota group, XS against its cap (chart and table), groups over the cap before highlighted."""
+"""Page «Nhóm tỷ lệ»: per quota group, XS against its cap; the chart opens on the groups the committee decides
+and those over the cap before solving."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import shared
-from model.levels import Level
 from solver import appcore
-from solver.reports.word import cap_sentence
 
-OVER_COLOR = "#c62828"
-BEFORE_COLOR = "#9e9e9e"
+SHOW = {"focus": "Nhóm cần quyết định và nhóm vượt trần", "xs": "Mọi nhóm có đề nghị XS", "all": "Mọi nhóm"}
 
 st.title("Nhóm tỷ lệ")
-text, name, loaded, result = shared.require_result()
-st.write(cap_sentence(result))
+source, loaded, session, result = shared.require_result()
+st.write(appcore.cap_sentence(result.options))
 
-rows = appcore.quota_rows(loaded, result)
+rows = session.derived("quota_rows", lambda: appcore.quota_rows(loaded, result))
+decided = appcore.decided_groups(result)
 over = [r for r in rows if r["over_before"]]
 still_over = [r for r in rows if r["after_xs"] is not None and r["after_xs"] > r["after_cap"]]
-cols = st.columns(3)
-cols[0].metric("Số nhóm tỷ lệ", len(rows))
-cols[1].metric("Vượt trần trước khi giải", len(over))
-cols[2].metric("Còn vượt trần sau khi giải", len(still_over) if result.levels else "—")
+cols = st.columns(4)
+cols[0].metric("Số nhóm tỷ lệ", appcore.num(len(rows)))
+cols[1].metric("Nhóm cần quyết định", appcore.num(len(decided)))
+cols[2].metric("Vượt trần trước khi giải", appcore.num(len(over)))
+cols[3].metric("Còn vượt trần sau khi giải", appcore.num(len(still_over)) if result.levels else "—")
 
-f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
-kinds = f1.multiselect("Loại đối tượng", sorted({r["kind"] for r in rows}), key="quota_kinds",
+f1, f2, f3 = st.columns([3, 3, 2])
+show = f1.radio("Hiện", list(SHOW), key="quota_show", format_func=SHOW.get, horizontal=False)
+kinds = f2.multiselect("Loại đối tượng", sorted({r["kind"] for r in rows}), key="quota_kinds",
                        placeholder=shared.CHOOSE)
-only_over = f2.checkbox("Chỉ nhóm vượt trần", key="quota_only_over",
-                        help="Chỉ các nhóm có số đề nghị XS vượt trần trước khi giải.")
-only_xs = f3.checkbox("Chỉ nhóm có đề nghị XS", value=True, key="quota_only_xs")
-limit = f4.number_input("Số nhóm trên biểu đồ", min_value=5, max_value=300, value=30, step=5, key="quota_limit")
-shown = appcore.select_quota_rows(rows, kinds, only_over, only_xs, int(limit))
-
+limit = f3.number_input("Số nhóm trên biểu đồ", min_value=5, max_value=200, value=30, step=5, key="quota_limit")
+shown = appcore.select_quota_rows(rows, kinds, only_with_xs=show == "xs", limit=int(limit), decided=decided,
+                                  focus=show == "focus")
 if shown:
-    labels = appcore.unique_labels([r["name"] for r in shown])
-    fig = go.Figure()
-    for over, color, legend in ((True, OVER_COLOR, "XS đề nghị, vượt trần"), (False, BEFORE_COLOR, "XS đề nghị")):
-        if any(r["over_before"] is over for r in shown):
-            fig.add_bar(y=labels, x=[r["before_xs"] if r["over_before"] is over else None for r in shown],
-                        orientation="h", name=legend, marker_color=color, offsetgroup="before",
-                        hovertemplate="%{y}<br>XS đề nghị: %{x}<extra></extra>")
-    if result.levels:
-        fig.add_bar(y=labels, x=[r["after_xs"] for r in shown], orientation="h", name="XS kết quả", offsetgroup="after",
-                    marker_color=appcore.LEVEL_COLORS[Level.XS],
-                    hovertemplate="%{y}<br>XS kết quả: %{x}<extra></extra>")
-        caps = [r["after_cap"] for r in shown]
-    else:
-        caps = [r["before_cap"] for r in shown]
-    fig.add_scatter(y=labels, x=caps, mode="markers", name="Tối đa XS được phép",
-                    marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#111111"}},
-                    hovertemplate="%{y}<br>Tối đa XS: %{x}<extra></extra>")
-    fig.update_layout(barmode="group", height=max(320, 34 * len(shown) + 120),
-                      yaxis={"autorange": "reversed", "automargin": True},
-                      xaxis={"title": "Số đối tượng xếp loại Hoàn thành xuất sắc nhiệm vụ", "rangemode": "tozero"},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                      margin={"l": 10, "r": 10, "t": 40, "b": 40})
-    st.plotly_chart(fig, key="quota_chart", config={"displaylogo": False})
-    st.caption("Cột đỏ: nhóm có số đề nghị XS vượt trần trước khi giải. Vạch đen: số XS tối đa được phép (C1/C2).")
+    st.plotly_chart(appcore.quota_figure(shown, bool(result.levels), decided), key="quota_chart",
+                    config={"displaylogo": False, "displayModeBar": False})
+    st.caption("◆ và cột tím: nhóm có việc cấp có thẩm quyền quyết định (trang «Việc cần quyết định»). Cột đỏ: nhóm "
+               "có số đề nghị XS vượt trần trước khi giải. Vạch đen: số XS tối đa được phép.")
+elif show == "focus":
+    st.info("Không có nhóm nào cần quyết định hay vượt trần trước khi giải. Chọn «Mọi nhóm có đề nghị XS» để xem "
+            "các nhóm khác.")
 else:
     st.info("Không có nhóm nào theo bộ lọc đã chọn.")
 
-st.subheader("Bảng các nhóm tỷ lệ")
-table = [r for r in rows if (not kinds or r["kind"] in kinds) and (not only_over or r["over_before"])]
-st.dataframe(appcore.quota_display(table), hide_index=True, width="stretch", height=shared.table_height(len(table)))
+@st.fragment
+def groups_table() -> None:
+    """Every group the filters keep, a page at a time (a fragment: turning a page does not redraw the chart)."""
+    st.subheader("Bảng các nhóm tỷ lệ")
+    table = [r for r in rows if (not kinds or r["kind"] in kinds)
+             and (show == "all" or (show == "xs" and (r["before_xs"] or r["after_xs"]))
+                  or (show == "focus" and (r["group"] in decided or r["over_before"])))]
+    table.sort(key=lambda r: (r["group"] not in decided, not r["over_before"], -r["size"], r["name"]))
+    t1, t2 = st.columns([1, 4], vertical_alignment="bottom")
+    page = shared.pager(len(table), "quota_page", container=t1)
+    t2.caption(f"{appcore.num(len(table))} nhóm")
+    start = (page - 1) * appcore.PAGE_SIZE
+    shared.table(appcore.quota_display(table[start:start + appcore.PAGE_SIZE], decided), key="quota_table",
+                 widths={"Nhóm tỷ lệ": 330, "XS đề nghị → kết quả": 125, "Tối đa XS": 75, "Cần quyết định": 90,
+                         "Vượt trần trước khi giải": 90, "XS/T kết quả": 85, "Số đối tượng": 85})
+
+
+groups_table()
