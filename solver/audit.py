@@ -482,7 +482,7 @@ def _solve_fields(result: Any, opts: Any, case_name: str | None) -> dict[str, An
     if result is None:
         return {"case_name": case_name or "?", "profile": "?", "options": solve_options_json(None, opts),
                 "result_hash": None, "status": "error", "changed": None, "wall_time": 0.0}
-    return {"case_name": result.case_name, "profile": result.profile or "bmt-2018",
+    return {"case_name": result.case_name, "profile": result.profile,
             "options": solve_options_json(result, opts), "result_hash": sha256_text(result.dumps()),
             "status": result.status, "changed": result.changed, "wall_time": result.wall_time}
 

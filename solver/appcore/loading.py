@@ -326,6 +326,7 @@ def store_upload(folder: str | Path, name: str, content: bytes, say: Say = _quie
         path.write_bytes(content)
         loaded, named = read_case(path, name, say)
         try:
+            os.chmod(path, 0o600)  # party members' data: owner-only, whatever the folder was before
             os.replace(path, target)
         except OSError as exc:
             raise CaseInvalid([InputProblem(name, f"không lưu được tệp vào thư mục hồ sơ «{folder}»: {exc}")]) from None

@@ -25,11 +25,12 @@ LEVEL_ORDER = (Level.XS, Level.T, Level.HT, Level.K)
 
 #: Vietnamese labels of enum option values. The catalogue has a title and a help text per option but no
 #: label per value; until it has one, the app keeps them here (no code such as ``good_only`` on screen).
-ENUM_LABELS: dict[str, dict[str, str]] = {
-    "cap_base": {"good_only": "Số được xếp loại Hoàn thành tốt nhiệm vụ (đúng chữ văn bản)",
-                 "good_and_above": "Số được xếp loại Hoàn thành tốt nhiệm vụ trở lên (tính cả số Hoàn thành xuất "
-                                   "sắc nhiệm vụ)"},
-}
+def _enum_labels() -> dict[str, dict[str, str]]:
+    """The catalogue's Vietnamese label of each value of each enum parameter."""
+    return {s.name: dict(zip(s.choices, s.labels)) for s in load_catalogue().params if s.type == "enum"}
+
+
+ENUM_LABELS: dict[str, dict[str, str]] = _enum_labels()
 
 
 def nfc(text: str) -> str:
@@ -127,7 +128,7 @@ def option_value(name: str, value: Any, options: dict | None = None) -> str:
         label = ENUM_LABELS[name].get(str(value))
         if label is not None:
             if name == "cap_base":
-                return f"{options.get('cap_percent', 20)}% " + label[0].lower() + label[1:]
+                return f"{options.get('cap_percent', 20)}% " + label
             return label
     if name == "cap_percent":
         return f"{value}%"
@@ -140,7 +141,7 @@ def option_value(name: str, value: Any, options: dict | None = None) -> str:
 
 def enum_label(name: str, value: str) -> str:
     """The label of one choice of an enum option (for a select box)."""
-    return ENUM_LABELS.get(name, {}).get(value) or plain_text(value)
+    return ENUM_LABELS.get(name, {}).get(value) or value
 
 
 @lru_cache(maxsize=1)

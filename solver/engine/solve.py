@@ -174,7 +174,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     if method == "reduced" and not reducible(loaded):
         raise ValueError("mô hình rút gọn chỉ chính xác khi không cho phép nâng mức (allow_up, may_rise)")
     result = SolveResult(loaded.case.name, "unknown", targets=dict(targets),
-                         profile=loaded.case.profile or "bmt-2018",
+                         profile=loaded.options.profile,
                          options=loaded.options.model_dump(mode="json"), method=method)
     refused: list[str] = []
     conflicted: list = []  # [candidates, quota records] of a component without a solution

@@ -237,7 +237,7 @@ def compare(base_loaded: LoadedCase, base_result: SolveResult, what_loaded: Load
     )
     before, after = base_loaded.options.model_dump(), what_loaded.options.model_dump()
     cmp.options_changed = {k: (before[k], after[k]) for k in before if before[k] != after.get(k)}
-    bp, wp = base_loaded.case.profile or "bmt-2018", what_loaded.case.profile or "bmt-2018"
+    bp, wp = base_loaded.options.profile, what_loaded.options.profile
     cmp.profile_changed = None if bp == wp else (bp, wp)
     common = [sid for sid in what_result.targets if sid in base_ids]
     cmp.targets_changed = [sid for sid in common if base_result.targets[sid] != what_result.targets[sid]]
