@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt,
                       ValidationInfo, field_validator, model_validator)
+from pydantic import AfterValidator
 
 from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
@@ -163,6 +164,73 @@ class Criteria(Strict):
         return v
 
 
+def _one_decimal(value: float | None) -> float | None:
+    if value is not None and abs(value * 10 - round(value * 10)) > 1e-9:
+        raise ValueError("điểm chỉ ghi đến một chữ số thập phân (ví dụ 87,5)")
+    return value
+
+
+#: A score on the 100-point scale of QĐ 366 Điều 10, with one decimal.
+Score = Annotated[StrictFloat, Field(ge=0, le=100), AfterValidator(_one_decimal)]
+
+#: Forms of party discipline, lightest first (QĐ 366 Điều 11 khoản 4: "từ khiển trách trở lên").
+DISCIPLINE_FORMS = {"khien_trach": "khiển trách", "canh_cao": "cảnh cáo", "cach_chuc": "cách chức",
+                    "khai_tru": "khai trừ"}
+#: Kinds of violation that QĐ 366 Điều 11 khoản 4 names.
+VIOLATION_KINDS = {"duty": "vi phạm liên quan đến chức trách, nhiệm vụ, hoạt động công vụ",
+                   "forbidden": "vi phạm những điều đảng viên không được làm",
+                   "example": "vi phạm quy định về trách nhiệm nêu gương",
+                   "other": "vi phạm khác"}
+#: Who is not rated (QĐ 366 Điều 5 khoản 2; BMT II.B.5; BĐ 5.8), with the words shown.
+EXCLUSIONS = {"exempted": "được miễn công tác và sinh hoạt đảng", "suspended": "bị đình chỉ sinh hoạt đảng",
+              "new_member": "mới kết nạp chưa đủ 06 tháng", "new_body": "mới thành lập chưa đủ 06 tháng"}
+
+
+#: QĐ 366 Điều 11: the lowest scores of XS, T and HT (profile parameters score_xs, score_t, score_ht).
+SCORE_BANDS = (90, 70, 50)
+
+
+def level_of_score(score: float, bands: tuple[int, int, int] = SCORE_BANDS) -> Level:
+    """The level a score falls in: from bands[0] XS, from bands[1] T, from bands[2] HT, below K."""
+    xs, t, ht = bands
+    if score >= xs:
+        return Level.XS
+    if score >= t:
+        return Level.T
+    if score >= ht:
+        return Level.HT
+    return Level.K
+
+
+class Tasks(Strict):
+    """Q2 (QĐ 366 Điều 11): the tasks assigned in the year and how they were done (for a leader: the tasks of
+    the places he or she directly leads)."""
+
+    assigned: StrictInt = Field(ge=1, le=1_000_000)
+    done: StrictInt = Field(ge=0, le=1_000_000)
+    on_time: StrictInt = Field(ge=0, le=1_000_000)
+    exceeded: StrictInt = Field(0, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Tasks":
+        if self.done > self.assigned:
+            raise ValueError(f"số nhiệm vụ hoàn thành ({self.done}) lớn hơn số được giao ({self.assigned})")
+        if self.on_time > self.done:
+            raise ValueError(f"số hoàn thành đúng hạn ({self.on_time}) lớn hơn số hoàn thành ({self.done})")
+        if self.exceeded > self.done:
+            raise ValueError(f"số vượt mức yêu cầu ({self.exceeded}) lớn hơn số hoàn thành ({self.done})")
+        return self
+
+
+class Discipline(Strict):
+    """Q5, Q6 (QĐ 366 Điều 11 khoản 4): a discipline in the year, by form and kind of violation; a violation
+    self-reported and remedied is left to the competent level (``self_reported``)."""
+
+    form: Annotated[str, Field(pattern="^(" + "|".join(DISCIPLINE_FORMS) + ")$")]
+    kind: Annotated[str, Field(pattern="^(" + "|".join(VIOLATION_KINDS) + ")$")]
+    self_reported: StrictBool = False
+
+
 class Facts(Strict):
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
@@ -188,6 +256,21 @@ class Facts(Strict):
     #: E9: the id of the party organization where a member's violation happened, when the discipline came
     #: after a transfer; the discipline then counts against that organization, not the member's new one.
     violation_org: Ref | None = None
+    # the 2025 regulation (QĐ 366 Điều 11)
+    #: Q2: tasks assigned and done in the year.
+    tasks: Tasks | None = None
+    #: Q3: the shortcomings pointed out at the previous review were all remedied (None: none were pointed out).
+    shortcomings_remedied: StrictBool | None = None
+    #: Q5, Q6: a discipline in the year, with its form and the kind of violation.
+    discipline: Discipline | None = None
+    #: Q4: more than half of the votes of confidence in the year were low.
+    low_confidence: StrictBool = False
+    #: Q2: the place one leads missed the 5 basic socio-economic indicators.
+    indicators_missed: StrictBool = False
+    #: Q4: corruption, waste or negativity in the scope one manages directly, dealt with by discipline.
+    corruption_in_scope: StrictBool = False
+    #: Q6: the competent level concluded personnel errors, factions or the buying of posts in the collective.
+    personnel_errors: StrictBool = False
 
     @field_validator("civil_servant_level", mode="before")
     @classmethod
@@ -204,10 +287,12 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
     Kind.member: frozenset({
         "civil_servant_level", "disciplined", "self_remedied", "committee_member", "degeneration",
         "targets_below_half", "sick_leave_months", "maternity_leave", "criteria", "violation_org",
+        "tasks", "shortcomings_remedied", "discipline",
     }),
     Kind.leader: frozenset({
         "civil_servant_level", "disciplined", "self_remedied", "degeneration", "targets_below_half",
         "sick_leave_months", "transferred_in_exempt", "maternity_leave", "criteria",
+        "tasks", "shortcomings_remedied", "discipline", "low_confidence", "indicators_missed", "corruption_in_scope",
     }),
     Kind.party_org: frozenset({
         "targets_below_half", "criteria", "committee_member_disciplined",
@@ -215,7 +300,8 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
     }),
     Kind.collective: frozenset({
         "disciplined", "disunity", "degeneration", "targets_below_half", "criteria", "self_remedied",
-        "violations_handled",
+        "violations_handled", "tasks", "shortcomings_remedied", "discipline", "indicators_missed",
+        "personnel_errors",
     }),
     Kind.unit: frozenset({"targets_below_half"}),
 }
@@ -238,13 +324,23 @@ class Subject(Strict):
     main_post: StrictBool = False
     #: A collective's deciding committee: the party organization whose committee rates it (quota groups).
     decided_by: Ref | None = None
+    #: Q4: the places (organizations, units) a leader is in charge of, besides the one his collective leads.
+    in_charge_of: tuple[Ref, ...] = ()
     same_level_units: tuple[Ref, ...] = ()
+    #: Q1: the appraised score the level is read from (QĐ 366 Điều 10–11), and the self-assessed one.
+    score: Score | None = None
+    self_score: Score | None = None
+    #: X1: why the subject is listed but not rated (``EXCLUSIONS``); it then takes part in no count.
+    excluded: Annotated[str, Field(pattern="^(" + "|".join(EXCLUSIONS) + ")$")] | None = None
     votes: Votes | None = None
     voters: StrictInt | None = Field(None, ge=1, le=1_000_000)
     proposed: LevelField | None = None
     target: LevelField | None = None
     level: LevelField | None = None
     lock: LevelField | None = None
+    #: Why the competent level decided the lock, and who decided (a title or an account, not a name).
+    lock_reason: Name | None = None
+    lock_author: Name | None = None
     rated: StrictBool = True
     may_rise: StrictBool = False
     facts: Facts = Facts()
@@ -271,8 +367,8 @@ class Subject(Strict):
 
     @property
     def decided(self) -> bool:
-        """True when the solver decides this subject's level (rated, and not a unit)."""
-        return self.rated and self.kind is not Kind.unit
+        """True when the solver decides this subject's level (rated, not excluded, and not a unit)."""
+        return self.rated and self.excluded is None and self.kind is not Kind.unit
 
     def voted(self) -> Level | None:
         """The V1 voted level, or None without votes (raises NoMajority on a tally without majority)."""
@@ -281,10 +377,13 @@ class Subject(Strict):
         v = self.votes
         return voted_from_counts(v.XS, v.T, v.TB, v.K, self.voters)
 
-    def target_level(self) -> Level | None:
-        """The target: ``target`` if given, else the voted level (V1), else ``proposed``."""
+    def target_level(self, bands: tuple[int, int, int] = SCORE_BANDS) -> Level | None:
+        """The target: ``target`` if given, else the band of the appraised ``score`` (Q1; ``bands`` are the
+        profile's lowest scores of XS, T and HT), else the voted level (V1), else ``proposed``."""
         if self.target is not None:
             return self.target
+        if self.score is not None:
+            return level_of_score(self.score, bands)
         if self.votes is not None:
             return self.voted()
         return self.proposed
@@ -292,6 +391,8 @@ class Subject(Strict):
     def target_source(self) -> str:
         if self.target is not None:
             return "target"
+        if self.score is not None:
+            return "score"
         if self.votes is not None:
             return "votes"
         if self.proposed is not None:
@@ -333,6 +434,16 @@ class Expect(Strict):
         return v
 
 
+class QuotaException(Strict):
+    """C3 (QĐ 366 Điều 11 khoản 1): the competent level sets the XS ratio, up to 25%, for the collectives and
+    individuals managed by one organization with outstanding results; recorded with its reason and author."""
+
+    scope: Ref
+    percent: StrictInt = Field(ge=1, le=100)
+    reason: Name
+    author: Name
+
+
 class Case(Strict):
     """A rating round: subjects, explicit quota groups, the rule profile, parameter overrides and rule switches."""
 
@@ -341,6 +452,8 @@ class Case(Strict):
     #: The rating year: a rule that took effect after its end is not in force.
     year: StrictInt | None = Field(None, ge=2000, le=2100)
     options: OptionOverrides = OptionOverrides()
+    #: C3: the competent level's 25% decisions, one per managing organization.
+    exceptions: tuple[QuotaException, ...] = ()
     #: Rules switched on or off for this case against its profile (rule ID → on), e.g. {"C2": true}.
     rules: dict[str, StrictBool] = {}
     subjects: tuple[Subject, ...]
@@ -357,6 +470,7 @@ class Case(Strict):
 
 
 __all__ = [
-    "Case", "Criteria", "UNIT_CATEGORIES", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
+    "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
+    "UNIT_CATEGORIES", "VIOLATION_KINDS", "level_of_score", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
     "Subject", "Tier", "Votes", "nfc_deep",
 ]

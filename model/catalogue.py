@@ -44,6 +44,8 @@ Kind = Literal["party_org", "member", "collective", "leader"]
 ParamType = Literal["int", "bool", "enum"]
 CapBase = Literal["good_only", "good_and_above"]
 SeveralPosts = Literal["report", "follow_main"]
+OrgXsReading = Literal["all_good", "hd21"]
+RatingOrder = Literal["seed", "qd366"]
 
 KINDS: tuple[str, ...] = get_args(Kind)
 FAMILIES: tuple[str, ...] = get_args(Family)
@@ -86,6 +88,7 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 SmallCount = Annotated[int, Field(ge=0, le=100)]
 UnitsCount = Annotated[int, Field(ge=1, le=100)]
 Months = Annotated[int, Field(ge=1, le=12)]
+Score = Annotated[int, Field(ge=1, le=100)]
 
 
 class Params(BaseModel):
@@ -117,6 +120,26 @@ class Params(BaseModel):
     transfer_exemption: bool = False
     #: P1: one person's records that end at different levels are reported, or follow the main post.
     several_posts: SeveralPosts = "report"
+    #: Q1 (QĐ 366 Điều 11): the score from which the target is XS, T, HT.
+    score_xs: Score = 90
+    score_t: Score = 70
+    score_ht: Score = 50
+    #: Q2: at least this % of tasks exceeded for XS; at most this % late for HT; above this % not done: K
+    #: (non-leaders); below this % done where one leads: K (leaders, collectives).
+    xs_exceeded_percent: Percent = 30
+    ht_late_percent: Percent = 20
+    k_not_done_percent: Percent = 50
+    k_leader_done_percent: Percent = 70
+    #: Q4: more than this % of the places a leader is in charge of rated K: K.
+    leader_units_k_percent: Percent = 50
+    #: C3: the most a 25% decision may set (QĐ 366 Điều 11 khoản 1).
+    exception_max_percent: CapPercent = 25
+    #: S3: XS needs every member (sub-organization) at T or above ("all_good", 2018), or all at HT or above
+    #: and ``xs_good_share`` % at T or above ("hd21", HD 21-HD/BTCTW of 2019).
+    org_xs_reading: OrgXsReading = "all_good"
+    xs_good_share: Percent = 80
+    #: S5: the order of the meetings (the seed guides', or QĐ 366 Điều 12 khoản 2).
+    rating_order: RatingOrder = "seed"
 
 
 class RuleOptions(Params):
@@ -159,6 +182,18 @@ class OptionOverrides(BaseModel):
     head_below_collective: bool | None = None
     transfer_exemption: bool | None = None
     several_posts: SeveralPosts | None = None
+    score_xs: Score | None = None
+    score_t: Score | None = None
+    score_ht: Score | None = None
+    xs_exceeded_percent: Percent | None = None
+    ht_late_percent: Percent | None = None
+    k_not_done_percent: Percent | None = None
+    k_leader_done_percent: Percent | None = None
+    leader_units_k_percent: Percent | None = None
+    exception_max_percent: CapPercent | None = None
+    org_xs_reading: OrgXsReading | None = None
+    xs_good_share: Percent | None = None
+    rating_order: RatingOrder | None = None
 
     def given(self) -> dict[str, Any]:
         """Only the values set here, as a plain dict."""
@@ -441,10 +476,10 @@ class Catalogue(_Frozen):
                                     f"({', '.join(p.sources)}) và không ghi lý do trong unsourced")
             if [r for r in p.rules if r in order] != sorted((r for r in p.rules if r in order), key=order.get):
                 problems.append(f"bộ quy định {p.id}: các quy tắc phải theo thứ tự của danh mục")
-            for rid in p.unsourced:
-                if rid not in p.rules:
-                    problems.append(f"bộ quy định {p.id}: unsourced ghi quy tắc {rid} không thuộc bộ")
-                elif rid in rules and rules[rid].citations_in(p.sources):
+            for rid in p.unsourced:  # a rule listed here but not in ``rules`` is available, off by default
+                if rid not in rules:
+                    problems.append(f"bộ quy định {p.id}: unsourced ghi quy tắc không tồn tại {rid}")
+                elif rules[rid].citations_in(p.sources):
                     problems.append(f"bộ quy định {p.id}: quy tắc {rid} đã có trích dẫn từ nguồn của bộ, "
                                     "không cần ghi trong unsourced")
         defaults = [p.id for p in self.profiles if p.default]

@@ -24,7 +24,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from model.case import FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, UNIT_CATEGORIES, Facts, Kind, Tier
+from model.case import (DISCIPLINE_FORMS, EXCLUSIONS, FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, UNIT_CATEGORIES,
+                        VIOLATION_KINDS, Facts, Kind, Tier)
 from model.catalogue import OptionSpec, load_catalogue
 from model.errors import CaseInvalid, InputProblem
 from model.levels import LEVELS_DESC, Level, parse_level
@@ -57,6 +58,7 @@ SHEET_GUIDE = "Hướng dẫn"
 SHEET_GROUPS = "Nhóm tỷ lệ"
 SHEET_SETTINGS = "Tùy chọn"
 SHEET_EXPECT = "Kết quả mong đợi"
+SHEET_EXCEPTIONS = "Quyết định tỷ lệ 25%"
 
 #: The sheet of each kind of subject, in the order of the workbook.
 KIND_SHEETS: dict[Kind, str] = {
@@ -68,7 +70,7 @@ KIND_SHEETS: dict[Kind, str] = {
 }
 
 #: Every sheet of the template, in order (the expected-results sheet is written only for test cases).
-SHEET_ORDER = (SHEET_GUIDE, *KIND_SHEETS.values(), SHEET_GROUPS, SHEET_SETTINGS, SHEET_EXPECT)
+SHEET_ORDER = (SHEET_GUIDE, *KIND_SHEETS.values(), SHEET_GROUPS, SHEET_SETTINGS, SHEET_EXCEPTIONS, SHEET_EXPECT)
 #: Sheets an imported workbook must have (the guide and the expected results are optional).
 REQUIRED_SHEETS = (*KIND_SHEETS.values(), SHEET_GROUPS, SHEET_SETTINGS)
 
@@ -78,6 +80,7 @@ _SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_GROUPS: ("Nhóm", "groups"),
     SHEET_SETTINGS: ("Tùy chỉnh", "Thiết lập", "options"),
     SHEET_EXPECT: ("expect",),
+    SHEET_EXCEPTIONS: ("Ngoại lệ 25%", "exceptions"),
     SHEET_GUIDE: ("Hướng dẫn sử dụng",),
 }
 
@@ -87,6 +90,9 @@ UNIT_CATEGORY_SPELLINGS = {
     "mat_tran": ("MTTQ", "Mặt trận", "Ủy ban Mặt trận Tổ quốc"),
     "doan_the": ("Đoàn thể", "Tổ chức chính trị - xã hội"),
 }
+
+#: Facts whose "Không" means something (False is not the same as blank).
+TRISTATE_FACTS = ("shortcomings_remedied",)
 
 YES = "Có"
 NO = "Không"
@@ -107,6 +113,8 @@ class Column:
     width: float = 14
     #: Written in every template; the others only when the case written uses them.
     standard: bool = True
+    #: For a "choice" column: (code, label) pairs; the label is written, both are read.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 def _votes_columns() -> list[Column]:
@@ -194,6 +202,44 @@ _FACT_COLUMNS: dict[str, list[Column]] = {
         "facts.violation_org", "Nơi xảy ra vi phạm (mã tổ chức đảng)", "ref",
         "Đảng viên bị kỷ luật sau khi chuyển sinh hoạt, vì vi phạm ở tổ chức đảng cũ: mã tổ chức đảng cũ; kỷ luật "
         "tính cho tổ chức đảng đó, không tính cho chi bộ mới (BĐ 5.12).", ("Nơi vi phạm (mã)",), 16, standard=False)],
+    "tasks": [
+        Column("facts.tasks.assigned", "Số nhiệm vụ được giao", "count",
+               "Quy định 366: số nhiệm vụ được giao trong năm (cán bộ lãnh đạo: của nơi mình trực tiếp lãnh đạo).",
+               ("Nhiệm vụ được giao",), 12, standard=False),
+        Column("facts.tasks.done", "Số nhiệm vụ hoàn thành", "count", "Số nhiệm vụ đã hoàn thành.",
+               ("Nhiệm vụ hoàn thành",), 12, standard=False),
+        Column("facts.tasks.on_time", "Số hoàn thành đúng hạn", "count", "Số nhiệm vụ hoàn thành đúng hạn.",
+               ("Nhiệm vụ đúng hạn",), 12, standard=False),
+        Column("facts.tasks.exceeded", "Số vượt mức yêu cầu", "count", "Số nhiệm vụ hoàn thành vượt mức yêu cầu.",
+               ("Nhiệm vụ vượt mức",), 12, standard=False),
+    ],
+    "shortcomings_remedied": [Column(
+        "facts.shortcomings_remedied", "Đã khắc phục hạn chế kỳ trước", "tristate",
+        f"«{YES}»: đã khắc phục 100% hạn chế, khuyết điểm được chỉ ra ở kỳ trước; «{NO}»: chưa (không được Hoàn thành "
+        "xuất sắc nhiệm vụ); để trống: kỳ trước không chỉ ra hạn chế nào.", (), 14, standard=False)],
+    "discipline": [
+        Column("facts.discipline.form", "Hình thức kỷ luật", "choice",
+               "Quy định 366: hình thức kỷ luật trong năm.", ("Hình thức kỷ luật (2025)",), 14, standard=False,
+               choices=tuple(DISCIPLINE_FORMS.items())),
+        Column("facts.discipline.kind", "Loại vi phạm", "choice",
+               "Vi phạm liên quan đến chức trách, nhiệm vụ; những điều đảng viên không được làm; trách nhiệm nêu "
+               "gương; hay vi phạm khác.", (), 30, standard=False, choices=tuple(VIOLATION_KINDS.items())),
+        Column("facts.discipline.self_reported", "Tự giác nhận lỗi, đã khắc phục", "bool",
+               f"«{YES}»: tự giác nhận lỗi, tự phát hiện và khắc phục xong hậu quả — cấp có thẩm quyền quyết định mức.",
+               (), 14, standard=False),
+    ],
+    "low_confidence": [Column("facts.low_confidence", "Trên 50% phiếu tín nhiệm thấp", "bool",
+                              f"«{YES}»: có trên 50% số phiếu tín nhiệm thấp trong năm (Quy định 366).", (), 12,
+                              standard=False)],
+    "indicators_missed": [Column("facts.indicators_missed", "Không hoàn thành 5 chỉ tiêu", "bool",
+                                 f"«{YES}»: nơi mình lãnh đạo không hoàn thành 5 chỉ tiêu kinh tế - xã hội cơ bản.",
+                                 (), 12, standard=False)],
+    "corruption_in_scope": [Column("facts.corruption_in_scope", "Tham nhũng trong phạm vi quản lý", "bool",
+                                   f"«{YES}»: có tổ chức, cá nhân trong phạm vi quản lý trực tiếp xảy ra tham nhũng, "
+                                   "lãng phí, tiêu cực bị kỷ luật.", (), 14, standard=False)],
+    "personnel_errors": [Column("facts.personnel_errors", "Sai phạm công tác cán bộ", "bool",
+                                f"«{YES}»: cấp có thẩm quyền kết luận có sai phạm trong công tác cán bộ, bè phái, chạy "
+                                "chức, chạy quyền.", (), 12, standard=False)],
     "disunity": [Column("facts.disunity", "Mất đoàn kết", "bool",
                         f"«{YES}»: cấp có thẩm quyền kết luận nội bộ mất đoàn kết (S4).", (), 10)],
 }
@@ -209,6 +255,36 @@ def _category(standard: bool) -> Column:
                   "Nhóm chức danh để tính tỷ lệ: các tập thể (cán bộ) cùng nhóm tính chung giới hạn "
                   "Hoàn thành xuất sắc nhiệm vụ (ví dụ: chi_uy, bi_thu_chi_bo).",
                   ("Nhóm chức danh", "Nhóm tính tỷ lệ"), 16, standard)
+
+
+def _scores() -> list[Column]:
+    """Q1 (Quy định 366): the appraised score the target is read from, and the self-assessed one."""
+    return [
+        Column("score", "Điểm thẩm định", "score",
+               "Tổng điểm đánh giá được thẩm định (thang 100, một chữ số thập phân): mức mục tiêu đọc theo khung điểm "
+               "(từ 90 Hoàn thành xuất sắc, 70 Hoàn thành tốt, 50 Hoàn thành nhiệm vụ); có điểm thì không dùng phiếu.",
+               ("Tổng điểm", "Điểm"), 10, standard=False),
+        Column("self_score", "Điểm tự chấm", "score", "Điểm tự đánh giá (chỉ để tham khảo).", (), 10,
+               standard=False),
+    ]
+
+
+def _extra() -> list[Column]:
+    """Who is not rated and why, a functional quota group, and the reason of a lock."""
+    return [
+        Column("excluded", "Lý do không xếp loại", "choice",
+               "Đảng viên được miễn công tác và sinh hoạt đảng, bị đình chỉ sinh hoạt đảng, mới kết nạp chưa đủ 06 tháng; "
+               "tổ chức, tập thể mới thành lập chưa đủ 06 tháng.", (), 24, standard=False,
+               choices=tuple(EXCLUSIONS.items())),
+        Column("quota_group", "Nhóm tỷ lệ (mã)", "ref",
+               "Không bắt buộc: mã nhóm đối tượng có vị trí, vai trò, chức năng, nhiệm vụ tương đồng mà cấp có thẩm "
+               "quyền quyết định tính chung tỷ lệ (cũng có thể khai ở trang «Nhóm tỷ lệ»).", ("Nhóm tỷ lệ",), 14,
+               standard=False),
+        Column("lock_reason", "Lý do khóa mức", "text", "Lý do cấp có thẩm quyền quyết định mức khóa.", (), 24,
+               standard=False),
+        Column("lock_author", "Người quyết định khóa", "text",
+               "Chức danh (không ghi họ tên) của người, tập thể quyết định mức khóa.", (), 18, standard=False),
+    ]
 
 
 def _person() -> list[Column]:
@@ -254,17 +330,17 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
             Column("tier", "Cấp", "tier",
                    "Cấp trên cơ sở, Tổ chức cơ sở đảng (TCCSĐ) hoặc Chi bộ trực thuộc / đảng bộ bộ phận.",
                    ("Cấp tổ chức",), 30),
-            *votes, *rating,
+            *votes, *_scores(), *rating,
             Column("same_level_units", "Chính quyền, đoàn thể cùng cấp (mã)", "refs",
                    "Mã các đơn vị (trang «Đơn vị»): chính quyền, MTTQ, đoàn thể cùng cấp, cách nhau bằng dấu "
                    "phẩy (S3).", ("Đơn vị cùng cấp (mã)",), 20),
-            *facts, _category(False),
+            *facts, _category(False), *_extra(),
         ]
     elif kind is Kind.member:
         cols = [
             _id(kind), _name(True),
             _parent("Mã của chi bộ (tổ chức đảng) nơi đảng viên sinh hoạt."),
-            *votes, *rating, *facts, _category(False), *_person(),
+            *votes, *_scores(), *rating, *facts, _category(False), *_person(), *_extra(),
         ]
     elif kind is Kind.collective:
         cols = [
@@ -272,7 +348,7 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
             Column("leads", "Lãnh đạo (mã)", "ref",
                    "Mã tổ chức đảng hoặc đơn vị mà tập thể lãnh đạo, quản lý (S1).",
                    ("Lãnh đạo (mã tổ chức, đơn vị)", "Tổ chức, đơn vị lãnh đạo (mã)"), 14),
-            _category(True), *votes, *rating, *facts,
+            _category(True), *votes, *_scores(), *rating, *facts, *_extra(),
             Column("decided_by", "Cấp ủy xem xét, quyết định (mã)", "ref",
                    "Không bắt buộc: mã tổ chức đảng mà cấp ủy xem xét, quyết định xếp loại tập thể này; các tập thể "
                    "cùng nhóm và cùng cấp ủy quyết định tính chung tỷ lệ. Để trống: cấp ủy cấp trên của tổ chức "
@@ -283,7 +359,11 @@ def _subject_columns(kind: Kind) -> tuple[Column, ...]:
             _id(kind), _name(True),
             Column("heads", "Đứng đầu (mã tập thể)", "ref",
                    "Mã tập thể lãnh đạo mà cán bộ đứng đầu (S2).", ("Đứng đầu",), 14),
-            _category(True), *votes, *rating, *facts, *_person(),
+            _category(True), *votes, *_scores(), *rating, *facts, *_person(), *_extra(),
+            Column("in_charge_of", "Nơi phụ trách (mã)", "refs",
+                   "Quy định 366: mã các địa phương, cơ quan, đơn vị cán bộ phụ trách (ngoài nơi tập thể của mình lãnh "
+                   "đạo), cách nhau bằng dấu phẩy; trên 50% số nơi này Không hoàn thành nhiệm vụ thì cán bộ Không hoàn "
+                   "thành nhiệm vụ.", ("Phụ trách (mã)",), 18, standard=False),
         ]
     else:
         cols = [
@@ -318,6 +398,17 @@ SETTING_COLUMNS: tuple[Column, ...] = (
     Column("key", "Mục", "text", "Tên mục thiết lập (không sửa).", (), 44),
     Column("value", "Giá trị", "raw", "Giá trị; để trống là theo mặc định.", (), 26),
     Column("help", "Giải thích", "raw", "Giải thích (không được đọc khi nhập).", (), 90),
+)
+
+EXCEPTION_COLUMNS: tuple[Column, ...] = (
+    Column("scope", "Tổ chức đảng (mã)", "ref",
+           "Mã tổ chức đảng có thành tích xuất sắc, nổi trội: tỷ lệ áp dụng cho các tập thể, cá nhân thuộc phạm vi quản "
+           "lý của tổ chức này (Quy định 366 Điều 11 khoản 1).", ("Mã tổ chức",), 16),
+    Column("percent", "Tỷ lệ (%)", "count", "Tỷ lệ Hoàn thành xuất sắc nhiệm vụ cấp có thẩm quyền quyết định, "
+           "không quá 25%.", ("Tỷ lệ",), 10),
+    Column("reason", "Lý do", "text", "Thành tích xuất sắc, nổi trội làm căn cứ quyết định.", (), 40),
+    Column("author", "Người quyết định", "text", "Cấp có thẩm quyền quyết định (chức danh, không ghi họ tên).", (),
+           20),
 )
 
 EXPECT_COLUMNS: tuple[Column, ...] = (
@@ -772,6 +863,16 @@ _UNIT_CATEGORIES = {loose_key(s): code for code, label in UNIT_CATEGORIES.items(
                     for s in (code, label, *UNIT_CATEGORY_SPELLINGS.get(code, ()))}
 
 
+def read_choice(value: Any, choices: tuple[tuple[str, str], ...]) -> str:
+    """A value chosen from a list: its label (or its code), read loosely; the code is returned."""
+    text = _text(value)
+    for code, label in choices:
+        if loose_key(text) in (loose_key(code), loose_key(label)):
+            return code
+    names = ", ".join(f"«{label}»" for _, label in choices)
+    raise _Bad(f"giá trị không hợp lệ {_shown(text)}; chọn một trong: {names}")
+
+
 def read_unit_category(value: Any) -> str:
     text = _text(value)
     code = _UNIT_CATEGORIES.get(loose_key(text))
@@ -861,6 +962,15 @@ def read_cell(col: Column, value: Any) -> Any:
         return read_tier(value).value
     if t == "unit_category":
         return read_unit_category(value)
+    if t == "choice":
+        return read_choice(value, col.choices)
+    if t == "score":
+        score = _number(value)
+        if not 0 <= score <= 100 or abs(score * 10 - round(score * 10)) > 1e-9:
+            raise _Bad(f"điểm phải từ 0 đến 100, một chữ số thập phân, nhận được {_shown(score)}")
+        return float(score)
+    if t == "tristate":
+        return read_bool(value)
     if t in ("bool", "unrated"):
         return read_bool(value)
     if t == "grades":
@@ -891,6 +1001,8 @@ class _Reader:
 
     def __init__(self, file: str):
         self.file = file
+        #: Functional quota groups written in the subject sheets' «Nhóm tỷ lệ (mã)» column: group id → ids.
+        self.column_groups: dict[str, list[str]] = {}
         self.problems: list[InputProblem] = []
         self.structure_ok = True  # no missing sheet or header problem: the data is complete
 
@@ -1147,9 +1259,14 @@ class _Reader:
             name = sid
         out["name"] = name
         out["kind"] = kind.value
-        for key in ("parent", "tier", "leads", "heads", "category", "person", "decided_by"):
+        for key in ("parent", "tier", "leads", "heads", "category", "person", "decided_by", "score", "self_score",
+                    "excluded", "lock_reason", "lock_author"):
             if key in cells:
                 out[key] = cells[key]
+        if cells.get("in_charge_of"):
+            out["in_charge_of"] = cells["in_charge_of"]
+        if cells.get("quota_group"):
+            self.column_groups.setdefault(cells["quota_group"], []).append(sid)
         if cells.get("main_post") is True:
             out["main_post"] = True
         if cells.get("same_level_units"):
@@ -1173,18 +1290,16 @@ class _Reader:
         if cells.get("may_rise") is True:
             out["may_rise"] = True
         facts: dict[str, Any] = {}
-        criteria: dict[str, list[str]] = {}
         for key, value in cells.items():
             if not key.startswith("facts."):
                 continue
             name_ = key.split(".", 1)[1]
-            if name_.startswith("criteria."):
-                if value:
-                    criteria[name_.split(".")[1]] = value
-            elif value is not False:
+            if "." in name_:  # a part of a fact with fields: criteria, tasks, discipline
+                top, part = name_.split(".", 1)
+                if value is not None and value is not False and value != [] and value != ():
+                    facts.setdefault(top, {})[part] = value
+            elif value is not False or name_ in TRISTATE_FACTS:
                 facts[name_] = value
-        if criteria:
-            facts["criteria"] = criteria
         if facts:
             out["facts"] = facts
         return out
@@ -1307,6 +1422,25 @@ class _Reader:
             _put(data, setting.field, value)
         return expect
 
+    def exceptions(self, sheet: _Sheet | None) -> list[dict]:
+        """C3: the competent level's 25% decisions, one per row."""
+        if sheet is None:
+            return []
+        head = self.header(sheet, EXCEPTION_COLUMNS, ("scope", "percent", "reason", "author"))
+        if head is None:
+            return []
+        start, mapping = head
+        labels = {col.field: column_label(c, col.header) for c, col in mapping.items()}
+        out = []
+        for row in self.rows(sheet, start, mapping):
+            missing = [f for f in ("scope", "percent", "reason", "author") if f not in row.cells and f not in row.bad]
+            for f in missing:
+                self.error("thiếu giá trị", sheet=sheet.title, row=row.number, column=labels.get(f), fld=f)
+            if missing or row.bad:
+                continue
+            out.append({k: row.cells[k] for k in ("scope", "percent", "reason", "author")})
+        return out
+
     def expectations(self, sheet: _Sheet | None) -> dict[str, str]:
         if sheet is None:
             return {}
@@ -1413,6 +1547,16 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     subjects, subject_origins, bad_rows = reader.subjects(found)
     kinds = {s["id"]: s["kind"] for s in subjects}
     groups, group_origins = reader.groups(found.get(SHEET_GROUPS), kinds)
+    by_id = {g["id"]: g for g in groups}
+    origin_of = {s["id"]: o for s, o in zip(subjects, subject_origins)}
+    for gid, members in reader.column_groups.items():  # the «Nhóm tỷ lệ (mã)» column adds to the sheet's groups
+        if gid in by_id:
+            by_id[gid]["members"] = [*by_id[gid]["members"], *members]
+        else:
+            by_id[gid] = {"id": gid, "name": gid, "members": list(members)}
+            groups.append(by_id[gid])
+            group_origins.append(origin_of[members[0]])  # errors of the group point at its first member's row
+    exceptions = reader.exceptions(found.get(SHEET_EXCEPTIONS))
     data: dict[str, Any] = {}
     origins = Origins(subject_origins, group_origins)
     has_expect = reader.settings(found.get(SHEET_SETTINGS), data, origins.settings)
@@ -1434,6 +1578,8 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     case["subjects"] = subjects
     if groups:
         case["groups"] = groups
+    if exceptions:
+        case["exceptions"] = exceptions
     expect = data.get("expect", {})
     objective = expect.get("objective")
     if objective is not None and len(objective) == 1:

@@ -20,12 +20,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from model.case import TIER_LABELS, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.excel import (
+    EXCEPTION_COLUMNS,
     EXPECT_COLUMNS,
     GROUP_COLUMNS,
     IGNORED_HEADERS,
     KIND_SHEETS,
     NO,
     SETTING_COLUMNS,
+    SHEET_EXCEPTIONS,
     SHEET_EXPECT,
     SHEET_GROUPS,
     SHEET_GUIDE,
@@ -83,8 +85,8 @@ def _subject_value(s: Subject, col: Column, order: int | None) -> Any:
         return order
     if fld == "rated":
         return YES if not s.rated else None
-    if fld == "same_level_units":
-        ids = s.same_level_units
+    if col.type == "refs":
+        ids = getattr(s, fld)
         if not ids:
             return None
         return "\n".join(ids) if any("," in i or ";" in i for i in ids) else ", ".join(ids)
@@ -99,6 +101,12 @@ def _subject_value(s: Subject, col: Column, order: int | None) -> Any:
         return TIER_LABELS[Tier(value)]
     if col.type == "unit_category":
         return UNIT_CATEGORIES.get(value, value)
+    if col.type == "choice":
+        return dict(col.choices).get(value, value)
+    if col.type == "tristate":
+        return YES if value else NO
+    if col.type == "score":
+        return int(value) if float(value).is_integer() else float(value)
     if col.type == "bool":
         return YES if value else None
     if col.type == "grades":
@@ -164,6 +172,12 @@ def _column_rule(v: _Validations, col: Column, cells: str) -> None:
         v.choice(TIER_CHOICES, cells, "xeploai cũng nhận TCCSĐ, cơ sở, chi bộ trực thuộc.")
     elif col.type == "unit_category":
         v.choice(UNIT_CATEGORY_CHOICES, cells, "xeploai cũng nhận UBND, MTTQ, Đoàn thể.")
+    elif col.type == "choice":
+        v.choice([label for _, label in col.choices], cells, "Chọn trong danh sách.")
+    elif col.type == "tristate":
+        v.choice(BOOL_CHOICES, cells, f"Ghi «{YES}», «{NO}» hoặc để trống.")
+    elif col.type == "score":
+        v.decimal(0, 100, cells)
     elif col.type in ("bool", "unrated"):
         v.choice(BOOL_CHOICES, cells, f"Ghi «{YES}» hoặc để trống.")
     elif col.type == "kind":
@@ -392,6 +406,9 @@ def template_bytes(case: Case | None = None) -> bytes:
         _subject_sheet(wb.create_sheet(name), case, kind, with_order, example)
     _group_sheet(wb.create_sheet(SHEET_GROUPS), case, example)
     _settings_sheet(wb.create_sheet(SHEET_SETTINGS), case)
+    if case.exceptions:
+        rows = [[e.scope, e.percent, e.reason, e.author] for e in case.exceptions]
+        _table(wb.create_sheet(SHEET_EXCEPTIONS), list(EXCEPTION_COLUMNS), rows, "A2", False)
     if case.expect is not None and case.expect.levels:
         _expect_sheet(wb.create_sheet(SHEET_EXPECT), case)
     return workbook_bytes(wb, date_time=(1980, 1, 1, 0, 0, 0))

@@ -977,6 +977,8 @@ def generate_case(members: int, seed: int, *, shape: Shape | str | int = "provin
         _add_interplay(top, shape)
     em = _Emitter(rng, rates)
     em.org(top, None, None, rng.randint(13, 17))
+    if profile == "qd366-2025":
+        to_qd366(random.Random(seed + 366), em.subjects)  # scores, tasks, disciplines by form and kind
     words = {0: "một tổ chức cơ sở đảng", 1: "một đảng bộ cấp huyện", 2: "một đảng bộ cấp tỉnh"}
     scope = words.get(shape.upper_levels, f"một đảng bộ {shape.upper_levels} cấp trên cơ sở")
     name = f"Hồ sơ mô phỏng {members:,} đảng viên".replace(",", ".") + f" (hạt giống {seed})"
@@ -1209,30 +1211,161 @@ XA_2025_INSTITUTIONS = (
 )
 
 
+#: The scores of each level's band (QĐ 366 Điều 11), in tenths: XS 90–99,5; T 70–89,5; HT 50–69,5; K 30–49,5.
+_SCORE_TENTHS = {XS: (900, 995), T: (700, 895), HT: (500, 695), K: (300, 495)}
+#: Violations by kind, with the form of discipline, as a 2025 case records them.
+_VIOLATIONS = (("duty", "khien_trach"), ("duty", "canh_cao"), ("forbidden", "khien_trach"), ("example", "khien_trach"),
+               ("other", "khien_trach"))
+
+
+def score_for(rng: random.Random, level: int) -> float:
+    """A score in the band of ``level``, one decimal."""
+    lo, hi = _SCORE_TENTHS[level]
+    return rng.randint(lo // 5, hi // 5) * 5 / 10
+
+
+def _tasks(rng: random.Random, level: int, leading: bool) -> dict:
+    """Tasks consistent with a level (QĐ 366 Điều 11): XS all on time with 30% exceeded, T all on time, HT all
+    done with a few late, K too few done."""
+    n = rng.randint(6, 20)
+    if level == XS:
+        return {"assigned": n, "done": n, "on_time": n, "exceeded": rng.randint(-(-3 * n // 10), n)}
+    if level == T:
+        return {"assigned": n, "done": n, "on_time": n, "exceeded": rng.randint(0, (3 * n - 1) // 10)}
+    if level == HT:
+        return {"assigned": n, "done": n, "on_time": n - rng.randint(1, max(1, n // 5)), "exceeded": 0}
+    done = rng.randint(0, (7 * n - 1) // 10 if leading else (n - 1) // 2)
+    return {"assigned": n, "done": done, "on_time": done, "exceeded": 0}
+
+
+def to_qd366(rng: random.Random, subjects: list[dict], *, short_xs: float = 0.08) -> dict[str, str]:
+    """Turn an emitted case into a 2025 one, in place: each voted subject gets the score of its voted level
+    (ballots dropped) and tasks consistent with it — a few XS with too few tasks exceeded (Q2 caps them at T);
+    a discipline gets a form and a kind (a self-remedied one becomes self-reported, left to the competent level);
+    returns the levels the facts fix by themselves (K), for the expect block."""
+    from model.ballots import voted_from_counts
+
+    by_id = {s["id"]: s for s in subjects}
+    expect: dict[str, str] = {}
+    forced_k: set[str] = set()
+    for s in subjects:
+        if s["kind"] == "unit" or not s.get("rated", True) or "votes" not in s:
+            continue
+        v = s.pop("votes")
+        voters = s.pop("voters", None)
+        level = int(voted_from_counts(v.get("XS", 0), v.get("T", 0), v.get("TB", 0), v.get("K", 0), voters))
+        s["score"] = score_for(rng, level)
+        facts = s.setdefault("facts", {})
+        if s["kind"] in ("member", "leader", "collective"):
+            tasks = _tasks(rng, level, s["kind"] != "member")
+            if level == XS and rng.random() < short_xs:
+                tasks["exceeded"] = tasks["assigned"] * 2 // 10  # 20% < 30%: Q2 allows T at most
+            facts["tasks"] = tasks
+            if level == K and s["kind"] == "member":
+                forced_k.add(s["id"])  # more than half of the tasks not done
+        if facts.pop("disciplined", False):
+            remedied = facts.pop("self_remedied", False)
+            kind, form = rng.choice(_VIOLATIONS)
+            facts["discipline"] = {"form": form, "kind": "duty" if remedied else kind,
+                                   **({"self_reported": True} if remedied else {})}
+            if not remedied and (kind in ("duty", "forbidden", "example") if s["kind"] == "member" else kind == "duty"):
+                forced_k.add(s["id"])
+        if facts.get("degeneration") and s["kind"] in ("member", "leader"):
+            forced_k.add(s["id"])
+        if not facts:
+            s.pop("facts")
+    heads: dict[str, list[str]] = {}
+    for s in subjects:
+        if s["kind"] == "leader" and s.get("heads"):
+            heads.setdefault(s["heads"], []).append(s["id"])
+    members_of: dict[str, list[str]] = {}
+    for s in subjects:
+        if s["kind"] == "member" and s.get("parent"):
+            members_of.setdefault(s["parent"], []).append(s["id"])
+    for s in subjects:  # Q6: a collective with a member disciplined for a duty-related violation, or degenerate
+        if s["kind"] != "collective" or not s.get("rated", True):
+            continue
+        mates = heads.get(s["id"], []) + [m for m in members_of.get(s.get("leads"), ())
+                                          if (by_id[m].get("facts") or {}).get("committee_member")]
+        for m in mates:
+            f = by_id[m].get("facts") or {}
+            d = f.get("discipline") or {}
+            if f.get("degeneration") or (d.get("kind") == "duty" and not d.get("self_reported")):
+                forced_k.add(s["id"])
+    for sid in forced_k:
+        expect[sid] = "K"
+    return expect
+
+
 def xa_2025() -> dict:
-    """A post-2025 commune đảng bộ directly under the provincial committee: no district level, ~55 chi bộ."""
+    """After the 2025 reorganisation: a ward đảng bộ (cấp xã, the upper level of its grassroots organizations)
+    with residential chi bộ cơ sở and đảng bộ cơ sở beneath it, and a grassroots đảng bộ directly under the
+    provincial committee; scored under QĐ 366 and HD 43."""
     rng = random.Random(2025)
     province = Node("Đảng bộ tỉnh Đắk Lắk", "upper", rated=False)
-    name = "Đảng bộ xã Hòa Phú"
-    xa = Node(name, "grassroots", committee=(13, 15), civil_share=0.3)
-    xa.collective = ("Ban Thường vụ Đảng ủy xã Hòa Phú", "Ban Thường vụ đảng ủy xã, phường trực thuộc Tỉnh ủy Đắk Lắk")
-    xa.leader = ("Bí thư Đảng ủy xã Hòa Phú", "Bí thư đảng ủy xã, phường trực thuộc Tỉnh ủy Đắk Lắk")
-    xa.units = territorial_units("xa_2025", "xã Hòa Phú", "cấp xã (Tỉnh ủy Đắk Lắk quyết định)")
-    province.children.append(xa)
-    for bname, size, civil in XA_2025_INSTITUTIONS:
-        xa.children.append(branch_node(bname, size, name, civil))
-    for i in range(1, 44):
-        xa.children.append(branch_node(f"Chi bộ Thôn {i}", _triangular(rng, (20, 80, 32)), name, 0.2))
+    ward_name = "Đảng bộ phường Tân An"
+    ward = Node(ward_name, "upper", committee=(13, 15), civil_share=0.3)
+    ward.collective = ("Ban Thường vụ Đảng ủy phường Tân An", "Ban Thường vụ đảng ủy xã, phường trực thuộc Tỉnh ủy Đắk Lắk")
+    ward.leader = ("Bí thư Đảng ủy phường Tân An", "Bí thư đảng ủy xã, phường trực thuộc Tỉnh ủy Đắk Lắk")
+    ward.units = territorial_units("xa_2025", "phường Tân An", "cấp xã (Tỉnh ủy Đắk Lắk quyết định)")
+    province.children.append(ward)
+    decided = "trực thuộc Đảng ủy phường Tân An"
+    for i in range(1, 21):  # residential chi bộ cơ sở, each a grassroots organization of the ward
+        size = _triangular(rng, (12, 45, 24))
+        ward.children.append(grassroots_node(
+            rng, name=f"Chi bộ Khu phố {i}, phường Tân An", cap_uy="", members=size, branch=(10, 30),
+            civil_share=0.2, category=f"Chi ủy chi bộ cơ sở {decided}",
+            leader_category=f"Bí thư chi bộ cơ sở {decided}", kind="phuong", force_dang_bo=False))
+    for name, size in (("Đảng bộ Công an phường Tân An", 64), ("Đảng bộ Trường THPT Buôn Ma Thuột", 52),
+                       ("Đảng bộ Cơ quan Đảng - đoàn thể phường Tân An", 48)):
+        node = grassroots_node(
+            rng, name=name, cap_uy=f"Đảng ủy {name[len('Đảng bộ '):]}", members=size, branch=(12, 24), civil_share=1.0,
+            category=f"Đảng ủy cơ sở {decided}", leader_category=f"Bí thư đảng ủy cơ sở {decided}", kind="co_quan",
+            force_dang_bo=True)
+        ward.children.append(node)
+    hospital = grassroots_node(
+        rng, name="Đảng bộ Bệnh viện Đa khoa vùng Tây Nguyên", cap_uy="Đảng ủy Bệnh viện Đa khoa vùng Tây Nguyên",
+        members=140, branch=(15, 30), civil_share=1.0, category="Đảng ủy cơ sở trực thuộc Tỉnh ủy Đắk Lắk",
+        leader_category="Bí thư đảng ủy cơ sở trực thuộc Tỉnh ủy Đắk Lắk", kind="co_quan", force_dang_bo=True)
+    province.children.append(hospital)
     em = _Emitter(rng)
     em.org(province, None, None, 15)
+    expect = to_qd366(random.Random(366), em.subjects)
+    subjects = em.subjects
+    by_name = {s["name"]: s for s in subjects}
+    ids_of = {s["id"]: s for s in subjects}
+    # functional groups (QĐ 366 Điều 11 khoản 1): the members of the residential chi bộ cơ sở share one ratio
+    residential = [s["id"] for s in subjects if s["kind"] == "party_org" and s["name"].startswith("Chi bộ Khu phố")]
+    members = [s["id"] for s in subjects if s["kind"] == "member" and s.get("parent") in residential
+               and s.get("rated", True)]
+    secretaries = [s["id"] for s in subjects if s["kind"] == "leader"
+                   and ids_of[s["heads"]]["leads"] in residential]
+    groups = [{"id": "DV-KP", "name": "Đảng viên các chi bộ khu phố phường Tân An", "members": members},
+              {"id": "BT-KP", "name": "Bí thư các chi bộ khu phố phường Tân An", "members": secretaries}]
+    police = by_name["Đảng bộ Công an phường Tân An"]["id"]
+    exceptions = [{"scope": police, "percent": 25, "author": "Ban Thường vụ Đảng ủy phường Tân An",
+                   "reason": "Đảng bộ Công an phường có thành tích xuất sắc, nổi trội trong bảo đảm an ninh, trật tự năm "
+                             "2025, hoàn thành vượt kế hoạch các nhiệm vụ được giao"}]
+    # a violation self-reported and remedied: the committee decides, the product does not rate it
+    candidate = next(s for s in subjects if s["kind"] == "member" and s.get("parent") == residential[0]
+                     and s.get("rated", True) and s["id"] not in expect)
+    candidate.setdefault("facts", {})["discipline"] = {"form": "khien_trach", "kind": "duty", "self_reported": True}
     description = (
-        "Hồ sơ một đảng bộ xã sau sắp xếp năm 2025 (chính quyền địa phương hai cấp, không còn cấp huyện): Đảng "
-        "bộ xã trực thuộc Tỉnh ủy, 55 chi bộ trực thuộc (12 chi bộ cơ quan, lực lượng vũ trang, trường học, y tế "
-        "và 43 chi bộ thôn) mỗi chi bộ 20–80 đảng viên; Ban Thường vụ Đảng ủy, các chi ủy, bí thư, HĐND, UBND, "
-        "UBMTTQ xã cùng tập thể lãnh đạo và người đứng đầu. Đảng bộ tỉnh chỉ được liệt kê (không xếp loại ở hồ sơ "
-        "này). Bộ quy tắc qd366-2025 giữ giới hạn 20% của hai hướng dẫn nguồn. " + SYNTHETIC_NOTE)
-    return _case("Đảng bộ xã Hòa Phú (sau sắp xếp 2025) — xếp loại chất lượng (mô phỏng)", description, em.subjects,
-                 profile="qd366-2025", expect=_expect(em))
+        "Hồ sơ sau sắp xếp năm 2025 (chính quyền địa phương hai cấp, không còn cấp huyện), xếp loại theo Quy định "
+        "366-QĐ/TW và Hướng dẫn 43-HD/BTCTW: Đảng bộ phường Tân An là cấp trên trực tiếp của các tổ chức cơ sở đảng "
+        "(20 chi bộ cơ sở khu phố và 3 đảng bộ cơ sở: Công an phường, Trường THPT, Cơ quan Đảng - đoàn thể); Đảng bộ "
+        "Bệnh viện Đa khoa vùng Tây Nguyên là tổ chức cơ sở đảng trực thuộc thẳng Tỉnh ủy. Mức mục tiêu đọc từ điểm "
+        "thẩm định (thang 100); kết quả thực hiện nhiệm vụ (số nhiệm vụ được giao, hoàn thành, đúng hạn, vượt mức) là "
+        "điều kiện của từng mức; kỷ luật ghi hình thức và loại vi phạm; nghỉ ốm không còn bị giới hạn mức (Hướng dẫn "
+        "43 mục 7.5). Cấp có thẩm quyền khai báo hai nhóm tỷ lệ theo chức năng (đảng viên các chi bộ khu phố, bí thư "
+        "các chi bộ khu phố), quyết định tỷ lệ 25% cho Đảng bộ Công an phường, và còn phải quyết định một vi phạm tự "
+        "giác nhận lỗi, đã khắc phục. Đảng bộ tỉnh chỉ được liệt kê. " + SYNTHETIC_NOTE)
+    data = _case("Đảng bộ phường Tân An (sau sắp xếp 2025) — xếp loại chất lượng năm 2025 (mô phỏng)", description,
+                 subjects, profile="qd366-2025", groups=groups,
+                 expect={"status": "optimal", "levels": dict(sorted(expect.items(), key=lambda kv: _id_key(kv[0])))})
+    data["year"] = 2025
+    data["exceptions"] = exceptions
+    return data
 
 
 #: Scenario file stem → builder.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from model.ballots import NoMajority
-from model.case import FACTS_BY_KIND, UNIT_CATEGORIES, Case, Kind, Subject, Tier
+from model.case import FACTS_BY_KIND, SCORE_BANDS, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.errors import InputProblem
 from model.levels import Level
 
@@ -38,6 +38,8 @@ class Hierarchy:
     heads_of: dict[str, list[str]] = field(default_factory=dict)
     #: P1: the records of each person (member and leader records sharing ``person``), in file order.
     persons: dict[str, list[str]] = field(default_factory=dict)
+    #: Each same-level unit → the first party organization that lists it (its owner).
+    unit_owner: dict[str, str] = field(default_factory=dict)
 
     def rated(self, sid: str) -> bool:
         return self.subjects[sid].decided
@@ -69,10 +71,10 @@ class Hierarchy:
             self._graph = g
         return self._graph
 
-    def rating_order(self) -> list[list[str]]:
+    def rating_order(self, order: str = "seed") -> list[list[str]]:
         """S5: meetings in stages; every subject's prerequisites sit in an earlier stage (the topological
         generations of the order graph, by Kahn's method on plain lists: networkx took seconds a province)."""
-        after = _order_edges(self)
+        after = _order_edges(self, order)
         waiting = {sid: 0 for sid in self.subjects}
         for nexts in after.values():
             for v in nexts:
@@ -101,18 +103,32 @@ class Hierarchy:
         self._graph: nx.DiGraph | None = None
 
 
-def _order_edges(h: Hierarchy) -> dict[str, set[str]]:
-    """S5's order: each subject -> the subjects rated after it."""
+def _order_edges(h: Hierarchy, order: str = "seed") -> dict[str, set[str]]:
+    """S5's order: each subject -> the subjects rated after it. ``order = "qd366"`` follows QĐ 366 Điều 12
+    khoản 2: the leading collective (cấp ủy) before its party organization and before its members, and the
+    same-level organizations and units before the party organization; the seed guides rate the organization
+    before its collective."""
     after: dict[str, set[str]] = {}
 
     def edge(u: str, v: str) -> None:
         after.setdefault(u, set()).add(v)
 
+    qd366 = order == "qd366"
     for sid, s in h.subjects.items():
         if s.parent is not None:  # lower organizations and members before their organization
             edge(sid, s.parent)
-        if s.kind is Kind.collective and s.leads is not None:  # the unit before its collective
-            edge(s.leads, sid)
+        if qd366 and s.same_level_units:  # (4) tổ chức, cơ quan, đơn vị trước, tổ chức đảng sau
+            for u in s.same_level_units:
+                edge(u, sid)
+        if s.kind is Kind.collective and s.leads is not None:
+            led = h.subjects[s.leads]
+            if qd366 and led.kind is Kind.party_org:  # (3) tập thể cấp ủy trước khi đánh giá tổ chức đảng
+                edge(sid, s.leads)
+                for m in h.members_of.get(s.leads, ()):  # (1) tập thể trước, cá nhân thành viên sau
+                    if h.subjects[m].facts.committee_member:
+                        edge(sid, m)
+            else:  # the unit before its collective
+                edge(s.leads, sid)
         if s.kind is Kind.leader and s.heads is not None:  # the collective (and its unit) before its head
             edge(s.heads, sid)
             led = h.subjects[s.heads].leads
@@ -145,7 +161,8 @@ def tier_mismatch(tier: Tier, up: Subject) -> str:
 
 
 def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject],
-                      targets: dict[str, Level] | None = None) -> list[InputProblem]:
+                      targets: dict[str, Level] | None = None, bands: tuple[int, int, int] = SCORE_BANDS
+                      ) -> list[InputProblem]:
     """The problems of one subject; its target (V1 counted once) goes into ``targets`` when given."""
     out: list[InputProblem] = []
 
@@ -211,6 +228,18 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             err("decided_by", "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý")
         else:
             ref("decided_by", s.decided_by, (Kind.party_org,))
+    if k is Kind.unit and (s.score is not None or s.self_score is not None):
+        err("score", "đơn vị là dữ liệu đầu vào: không ghi điểm (ghi mức xếp loại đã có, trường level)")
+    if s.excluded is not None:
+        allowed_ex = ("exempted", "suspended", "new_member") if k is Kind.member else ("new_body",)
+        if k in (Kind.unit, Kind.leader) or s.excluded not in allowed_ex:
+            err("excluded", "lý do không xếp loại này không dùng cho " + k.label.lower())
+    if s.in_charge_of and k is not Kind.leader:
+        err("in_charge_of", "chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)")
+    for o in s.in_charge_of:
+        ref("in_charge_of", o, (Kind.party_org, Kind.unit))
+    if (s.lock_reason is not None or s.lock_author is not None) and s.lock is None:
+        err("lock_reason", "lý do và người quyết định chỉ ghi cùng một mức khóa (lock)")
     where = s.facts.violation_org
     if where is not None:
         other = ids.get(where)
@@ -221,7 +250,7 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             err("facts.violation_org", f"«{where}» là {other.kind.label.lower()}, phải là tổ chức đảng")
         elif where == s.parent:
             err("facts.violation_org", "tổ chức đảng nơi xảy ra vi phạm trùng với chi bộ hiện nay: bỏ trống trường này")
-        if not s.facts.disciplined:
+        if not (s.facts.disciplined or s.facts.discipline is not None):
             err("facts.violation_org", "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)")
 
     if k is Kind.unit:
@@ -237,9 +266,9 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             err("level", "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)")
         if s.voters is not None and s.votes is None:
             err("voters", "có số người tham gia nhưng không có phiếu (votes)")
-        if s.rated:
+        if s.decided:
             try:
-                target = s.target_level()
+                target = s.target_level(bands)
             except NoMajority as exc:
                 err("votes", f"{exc}: hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định")
                 target = None
@@ -262,7 +291,8 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
     return out
 
 
-def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None = None) -> list[InputProblem]:
+def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None = None,
+             bands: tuple[int, int, int] = SCORE_BANDS) -> list[InputProblem]:
     """Every structural problem of a case (errors and warnings), in Vietnamese.
 
     With ``targets``, the target of every decided subject is stored there in file order (V1 is counted
@@ -279,7 +309,7 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
             ids[s.id] = s
             first[s.id] = i
     for i, s in enumerate(case.subjects):
-        out.extend(_subject_problems(file, i, s, ids, targets))
+        out.extend(_subject_problems(file, i, s, ids, targets, bands))
 
     index = {s.id: i for i, s in enumerate(case.subjects)}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -443,9 +473,12 @@ def build(case: Case) -> Hierarchy:
     collectives_leading: dict[str, list[str]] = defaultdict(list)
     heads_of: dict[str, list[str]] = defaultdict(list)
     persons: dict[str, list[str]] = defaultdict(list)
+    unit_owner: dict[str, str] = {}
     for s in case.subjects:
         if s.person is not None:
             persons[s.person].append(s.id)
+        for u in s.same_level_units:
+            unit_owner.setdefault(u, s.id)
         if s.parent is not None:
             (members_of if s.kind is Kind.member else sub_orgs_of)[s.parent].append(s.id)
         if s.leads is not None:
@@ -455,4 +488,4 @@ def build(case: Case) -> Hierarchy:
     groups = derive_groups(case, subjects)
     group_of = {m: g.id for g in groups for m in g.members}
     return Hierarchy(case, subjects, groups, group_of, dict(members_of), dict(sub_orgs_of),
-                     dict(collectives_leading), dict(heads_of), dict(persons))
+                     dict(collectives_leading), dict(heads_of), dict(persons), unit_owner)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.case import Case, nfc_deep
+from model.case import SCORE_BANDS, Case, nfc_deep
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
 from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
@@ -95,10 +95,7 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
             problems.append(InputProblem(file, pydantic_message(err), sheet=sheet, row=row, field=fld,
                                          subject=sid))
         raise CaseInvalid(problems) from None
-    targets: dict = {}
-    problems = validate(case, file, targets)
-    if not any(s.decided for s in case.subjects):
-        problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
+    problems: list[InputProblem] = []
     options = None
     try:
         options = resolve_options(case.profile, case.options, case.rules, case.year)
@@ -110,11 +107,59 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
         problems.append(InputProblem(file, f"tùy chọn quy tắc không hợp lệ: {exc}", field="options"))
     else:
         problems.extend(profile_warnings(case, file))
+    targets: dict = {}
+    problems[:0] = validate(case, file, targets, bands_of(options))
+    if options is not None:
+        problems.extend(regulation_problems(case, options, file))
+    if not any(s.decided for s in case.subjects):
+        problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     if any(not p.warning for p in problems):
         raise CaseInvalid(problems)
     loaded = LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
     loaded.__dict__["targets"] = targets  # the cached property, already counted during validation
     return loaded
+
+
+def bands_of(options: RuleOptions | None) -> tuple[int, int, int]:
+    """The lowest scores of XS, T and HT a case's targets are read with (Q1); the defaults without options."""
+    if options is None:
+        return SCORE_BANDS
+    return options.score_xs, options.score_t, options.score_ht
+
+
+def regulation_problems(case: Case, options: RuleOptions, file: str) -> list[InputProblem]:
+    """What the case's own regulation adds to the checks: score bands in order, the 25% decisions (C3)
+    within the ratio allowed and on organizations of the case, facts written for the other regulation."""
+    out: list[InputProblem] = []
+    if not options.score_xs > options.score_t > options.score_ht:
+        out.append(InputProblem(file, f"khung điểm phải giảm dần: Hoàn thành xuất sắc nhiệm vụ từ {options.score_xs}, "
+                                      f"Hoàn thành tốt nhiệm vụ từ {options.score_t}, Hoàn thành nhiệm vụ từ "
+                                      f"{options.score_ht}", field="options"))
+    ids = {s.id: s for s in case.subjects}
+    for i, e in enumerate(case.exceptions):
+        where = dict(sheet="exceptions", row=i + 1, subject=e.scope)
+        target = ids.get(e.scope)
+        if target is None or target.kind.value != "party_org":
+            out.append(InputProblem(file, f"quyết định tỷ lệ {e.percent}% ghi cho «{e.scope}», không phải một tổ chức đảng "
+                                          "trong hồ sơ", field="scope", **where))
+        if not options.on("C3"):
+            out.append(InputProblem(file, "bộ quy định của hồ sơ không có quy định ngoại lệ 25% (Quy định 366 Điều 11 "
+                                          "khoản 1): quyết định này không được áp dụng", field="percent",
+                                    warning=True, **where))
+        elif e.percent > options.exception_max_percent:
+            out.append(InputProblem(file, f"tỷ lệ {e.percent}% vượt quá mức tối đa {options.exception_max_percent}% "
+                                          "cấp có thẩm quyền được quyết định", field="percent", **where))
+    seen: dict[str, int] = {}
+    for i, e in enumerate(case.exceptions):
+        if e.scope in seen:
+            out.append(InputProblem(file, f"«{e.scope}» có hai quyết định tỷ lệ (dòng {seen[e.scope]} và {i + 1})",
+                                    sheet="exceptions", row=i + 1, field="scope", subject=e.scope))
+        seen.setdefault(e.scope, i + 1)
+    if options.on("Q1") and not case.groups and case.subjects:
+        out.append(InputProblem(file, "Quy định 366 tính tỷ lệ theo nhóm đối tượng có vị trí, vai trò, chức năng, nhiệm "
+                                      "vụ tương đồng do cấp có thẩm quyền quyết định; hồ sơ chưa khai báo nhóm nào, nên "
+                                      "các nhóm theo cây tổ chức được dùng làm đề xuất", field="groups", warning=True))
+    return out
 
 
 def profile_warnings(case: Case, file: str) -> list[InputProblem]:

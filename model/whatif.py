@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, ValidationError
 
-from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, Ref, Strict, Votes, nfc_deep
+from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, QuotaException, Ref, Score, Strict, Votes, nfc_deep
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import Level, parse_level
@@ -81,12 +81,19 @@ class WhatIf(Strict):
     facts: dict[Ref, dict[str, Any]] = {}
     votes: dict[Ref, Votes] = {}
     target: dict[Ref, OptionalLevelCode] = {}
+    #: Q1: a new appraised score (or null to remove it), and a new self-assessed one.
+    score: dict[Ref, Score | None] = {}
+    self_score: dict[Ref, Score | None] = {}
+    #: Rules switched on or off against the base (rule ID → on).
+    rules: dict[str, StrictBool] = {}
+    #: C3: 25% decisions added to the base's (QĐ 366 Điều 11 khoản 1).
+    exceptions: tuple[QuotaException, ...] = ()
     rerate: StrictBool = False
     expect: WhatIfExpect | None = None
 
     def mentioned(self) -> set[str]:
         """Every subject id the delta touches."""
-        return {*self.lock, *self.unlock, *self.facts, *self.votes, *self.target}
+        return {*self.lock, *self.unlock, *self.facts, *self.votes, *self.target, *self.score, *self.self_score}
 
 
 def is_whatif_data(data: Any) -> bool:
@@ -143,7 +150,8 @@ def apply_whatif(base_data: dict, delta: WhatIf | dict, published: Mapping[str, 
     def err(fld: str, msg: str) -> None:
         problems.append(InputProblem(file, msg, field=fld))
 
-    if not (delta.rerate or delta.profile is not None or delta.options.given() or delta.mentioned()):
+    if not (delta.rerate or delta.profile is not None or delta.options.given() or delta.mentioned() or delta.rules
+            or delta.exceptions):
         raise CaseInvalid([InputProblem(file, "tệp giả định không nêu thay đổi nào so với hồ sơ gốc", field="whatif")])
     data = copy.deepcopy(base_data)
     subjects = data.get("subjects")
@@ -249,7 +257,24 @@ def apply_whatif(base_data: dict, delta: WhatIf | dict, published: Mapping[str, 
             err(f"votes.{sid}", f"phiếu mới không có tác dụng vì «{sid}» có mức mục tiêu (target{why}); ghi "
                 f"\"target\": {{\"{sid}\": null}} để tính theo phiếu")
         s["votes"] = tally.as_dict()
-    # 7. expected levels name subjects of the case
+    # 7. scores (null removes a score: the votes, or the proposal, count again)
+    for fld, changes in (("score", delta.score), ("self_score", delta.self_score)):
+        for sid, value in changes.items():
+            s = known(fld, sid)
+            if s is None:
+                continue
+            if value is None:
+                if s.get(fld) is None:
+                    err(f"{fld}.{sid}", f"«{sid}» không có điểm để bỏ")
+                s.pop(fld, None)
+            else:
+                s[fld] = value
+    if delta.rules:
+        data["rules"] = {**(data.get("rules") if isinstance(data.get("rules"), dict) else {}), **delta.rules}
+    if delta.exceptions:
+        old_ex = data.get("exceptions") if isinstance(data.get("exceptions"), list) else []
+        data["exceptions"] = [*old_ex, *(e.model_dump() for e in delta.exceptions)]
+    # 8. expected levels name subjects of the case
     if delta.expect is not None:
         for sid in delta.expect.levels:
             known("expect.levels", sid)

@@ -28,6 +28,32 @@ class Violation:
         return f"[{self.rule}] {self.subject}: {self.message}"
 
 
+def _decided(s) -> bool:
+    """A subject whose level is decided: rated, not excluded (X1), not a unit."""
+    return s.rated and s.excluded is None and s.kind is not Kind.unit
+
+
+def _target(s, opts) -> Level:
+    """The target, read independently: ``target``, else the score's band, else the ballots, else the proposal."""
+    if s.target is not None:
+        return s.target
+    if s.score is not None:
+        for lv, low in ((XS, opts.score_xs), (T, opts.score_t), (HT, opts.score_ht)):
+            if s.score >= low:
+                return lv
+        return K
+    return s.voted() if s.votes is not None else s.proposed
+
+
+def _kinds(opts, rule_id: str) -> set:
+    """The kinds a rule binds under the case's sources (read from the catalogue, which is data)."""
+    from model.catalogue import load_catalogue
+
+    rule = load_catalogue().rule(rule_id)
+    kinds = {k for c in rule.citations if c.source in opts.sources for k in (c.kinds or rule.binds)}
+    return kinds or set(rule.binds)
+
+
 def _cap_from_criteria(task, other) -> Level:
     t = [GRADE_TO_LEVEL[g] for g in task]
     o = [GRADE_TO_LEVEL[g] for g in other]
@@ -56,6 +82,7 @@ class Verifier:
         self.units_of: dict[str, list[str]] = {}  # unit → organizations that list it as same-level unit
         self.person_records: dict[str, list[str]] = {}
         self.violations_at: dict[str, list] = {}  # E9: organization → members disciplined there after leaving
+        self.in_charge: dict[str, list[str]] = {}  # Q4: place → leaders who name it in in_charge_of
         for s in case.subjects:
             if s.kind is Kind.member and s.parent is not None:
                 self.members_in.setdefault(s.parent, []).append(s)
@@ -71,6 +98,8 @@ class Verifier:
                 self.person_records.setdefault(s.person, []).append(s.id)
             if s.kind is Kind.member and s.facts.violation_org is not None:
                 self.violations_at.setdefault(s.facts.violation_org, []).append(s)
+            for place in s.in_charge_of:
+                self.in_charge.setdefault(place, []).append(s.id)
         self._groups()
 
     def _groups(self) -> None:
@@ -84,9 +113,9 @@ class Verifier:
         self.groups: dict[str, list[str]] = {}
         self.group_key: dict[str, str] = {}
         for g in self.case.groups:
-            self.groups["explicit:" + g.id] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
+            self.groups["explicit:" + g.id] = [m for m in g.members if _decided(subj[m])]
         for s in self.case.subjects:
-            if not s.rated or s.kind is Kind.unit or s.id in explicit:
+            if not _decided(s) or s.id in explicit:
                 continue
             if s.kind is Kind.member:
                 cur, top = s.parent, s.parent
@@ -149,6 +178,7 @@ class Verifier:
             led = subj[s.leads]
             if led.parent is not None:
                 out.add(led.parent)  # S3, E7b, E7c: subordinate committees
+                out.update(c.id for c in self.collectives_on.get(led.parent, []))  # Q6: a subordinate unit
         if s.heads is not None:
             out.add(s.heads)  # S4: the leaders heading the collective
         for c in self.collectives_on.get(sid, []):
@@ -156,6 +186,7 @@ class Verifier:
             out.update(x.id for x in self.leaders_on.get(c.id, []))  # S2: the unit led by the head's collective
         out.update(x.id for x in self.leaders_on.get(sid, []))  # S2
         out.update(self.units_of.get(sid, []))  # S3 same-level units
+        out.update(self.in_charge.get(sid, []))  # Q4: the leaders in charge of this place
         where = s.facts.violation_org
         if where is not None and where in subj:
             out.add(where)  # E9: E7, E7b at the organization where the violation happened
@@ -183,11 +214,11 @@ class Verifier:
                 near |= self.readers(sid)
             reading = [subj[sid] for sid in sorted(near)]
         for s in own:
-            if s.rated and s.kind is not Kind.unit and s.id not in levels:
+            if _decided(s) and s.id not in levels:
                 bad("V1", s.id, "không có mức xếp loại cuối cùng")
         if scope is None:
             for sid in levels:
-                if sid not in subj or not subj[sid].rated or subj[sid].kind is Kind.unit:
+                if sid not in subj or not _decided(subj[sid]):
                     bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
         check_locks_and_direction(self, levels, own, bad)
         if opts.on("C1"):
@@ -208,7 +239,7 @@ class Verifier:
         s = self.subj[sid]
         if s.kind is Kind.unit:
             return s.level
-        return levels.get(sid) if s.rated else None
+        return levels.get(sid) if _decided(s) else None
 
     def elsewhere(self, m) -> bool:
         """E9: a member's discipline counts at the organization where the violation happened."""
@@ -222,6 +253,34 @@ class Verifier:
             out += self.violations_at.get(org, [])
         return out
 
+    def managed_by(self, sid: str, scope: str) -> bool:
+        """C3: whether a subject is managed within the organization ``scope`` (not ``scope``'s own committee)."""
+        s = self.subj[sid]
+        if s.kind in (Kind.party_org, Kind.member):
+            cur = s.parent
+            while cur is not None:
+                if cur == scope:
+                    return True
+                cur = self.subj[cur].parent
+            return False
+        if s.kind is Kind.leader:
+            return s.heads is not None and self.managed_by(s.heads, scope)
+        if s.kind is Kind.collective and s.leads is not None:
+            led = self.subj[s.leads]
+            if led.kind is Kind.party_org:
+                return self.managed_by(led.id, scope)
+            owners = self.units_of.get(led.id, [])
+            return bool(owners) and (owners[0] == scope or self.managed_by(owners[0], scope))
+        return False
+
+    def exception_percent(self, ids: list[str]) -> int:
+        """The percent of a group: a 25% decision's when C3 is in force and it covers every member, else C1's."""
+        if self.opts.on("C3") and ids:
+            for e in self.case.exceptions:
+                if all(self.managed_by(i, e.scope) for i in ids):
+                    return e.percent
+        return self.opts.cap_percent
+
     def subordinate_committees(self, org: str) -> list:
         return [c for o in self.orgs_in.get(org, []) for c in self.collectives_on.get(o.id, [])]
 
@@ -234,7 +293,7 @@ def check_locks_and_direction(v: Verifier, levels, own, bad) -> None:
         if s.id not in levels:
             continue
         x = levels[s.id]
-        target = s.target if s.target is not None else (s.voted() if s.votes is not None else s.proposed)
+        target = _target(s, v.opts)
         if s.lock is not None:
             if x != s.lock:
                 bad("lock", s.id, f"đã khóa ở {s.lock.code} nhưng xếp {x.code}")
@@ -248,14 +307,15 @@ def check_C1(v: Verifier, levels, group_keys, bad) -> None:
     small = opts.on("C2") and opts.small_group_allowance > 0
     for key in group_keys:
         ids = v.groups[key]
+        percent = v.exception_percent(ids)
         xs = sum(1 for i in ids if levels.get(i) == XS)
         t = sum(1 for i in ids if levels.get(i) == T)
         base = t + xs if opts.cap_base == "good_and_above" else t
-        ok = xs * 100 <= opts.cap_percent * base
+        ok = xs * 100 <= percent * base
         if not ok and small and base < opts.small_group_threshold:
             ok = xs <= opts.small_group_allowance
         if not ok:
-            bad("C1", key, f"{xs} XS với cơ sở {base}: vượt {opts.cap_percent}%")
+            bad("C1", key, f"{xs} XS với cơ sở {base}: vượt {percent}%")
 
 
 def check_S1(v: Verifier, s, x, levels, bad) -> None:
@@ -295,8 +355,12 @@ def check_S3(v: Verifier, s, x, levels, bad) -> None:
     sub_lv = [lv(o.id) for o in subs if lv(o.id) is not None]
     units = [u for u in s.same_level_units if lv(u) is not None]
     unit_lv = [lv(u) for u in units]
+    hd21 = v.opts.org_xs_reading == "hd21"
     for label, vals in (("đảng viên", mem), ("tổ chức trực thuộc", sub_lv), ("đơn vị cùng cấp", unit_lv)):
-        if vals and x == XS and min(vals) < T:
+        if vals and x == XS and hd21 and label != "đơn vị cùng cấp":
+            if min(vals) < HT or 100 * sum(1 for y in vals if y >= T) < v.opts.xs_good_share * len(vals):
+                bad("S3", s.id, f"XS nhưng {label} không đủ 100% từ HTNV và {v.opts.xs_good_share}% từ HTTNV")
+        elif vals and x == XS and min(vals) < T:
             bad("S3", s.id, f"XS nhưng có {label} dưới HTTNV")
         if vals and x >= T and min(vals) < HT:
             bad("S3", s.id, f"{x.code} nhưng có {label} KHTNV")
@@ -361,7 +425,7 @@ def check_E2(v: Verifier, s, x, levels, bad) -> None:
 
 def check_E3(v: Verifier, s, x, levels, bad) -> None:
     """E3: a degenerate member is K."""
-    if s.kind is Kind.member and s.facts.degeneration and x > K:
+    if s.kind.value in _kinds(v.opts, "E3") and s.facts.degeneration and x > K:
         bad("E3", s.id, "suy thoái nhưng không KHTNV")
 
 
@@ -431,12 +495,103 @@ def check_P1(v: Verifier, s, x, levels, bad) -> None:
         bad("P1", s.id, f"xếp {x.code} khác mức ở chức vụ chính {main} ({m.code})")
 
 
+def check_Q2(v: Verifier, s, x, levels, bad) -> None:
+    """Q2: the tasks' shares and, where one leads, the 5 indicators."""
+    if s.kind.value not in _kinds(v.opts, "Q2"):
+        return
+    o, f = v.opts, s.facts
+    leading = s.kind is not Kind.member
+    if leading and f.indicators_missed and x > K:
+        bad("Q2", s.id, "nơi mình lãnh đạo không hoàn thành 5 chỉ tiêu nhưng không KHTNV")
+    tk = f.tasks
+    if tk is None:
+        return
+    n, done, on_time, ex = tk.assigned, tk.done, tk.on_time, tk.exceeded
+    if leading:
+        k = done * 100 < o.k_leader_done_percent * n
+    else:
+        k = (n - done) * 100 > o.k_not_done_percent * n
+    all_on_time = done == n and on_time == n
+    if k:
+        cap = K
+    elif all_on_time and ex * 100 >= o.xs_exceeded_percent * n:
+        cap = XS
+    elif all_on_time:
+        cap = T
+    else:
+        cap = HT  # HT's conditions hold, or fail without a K clause (a decision for the competent level)
+    if x > cap:
+        bad("Q2", s.id, f"nhiệm vụ ({done}/{n} hoàn thành, {on_time} đúng hạn, {ex} vượt mức) chỉ cho phép {cap.code}")
+
+
+def check_Q3(v: Verifier, s, x, levels, bad) -> None:
+    """Q3: shortcomings not all remedied: not XS."""
+    if s.kind.value in _kinds(v.opts, "Q3") and s.facts.shortcomings_remedied is False and x == XS:
+        bad("Q3", s.id, "chưa khắc phục hết hạn chế, khuyết điểm kỳ trước nhưng XS")
+
+
+def check_Q4(v: Verifier, s, x, levels, bad) -> None:
+    """Q4: a leader's places, confidence votes and the corruption in his scope."""
+    if s.kind is not Kind.leader or x == K:
+        return
+    f = s.facts
+    places = []
+    if s.heads is not None and v.subj[s.heads].leads is not None:
+        places.append(v.subj[s.heads].leads)
+    places += [p for p in s.in_charge_of if p not in places]
+    lv = [v.level(levels, p) for p in places]
+    lv = [y for y in lv if y is not None]
+    if lv and 100 * sum(1 for y in lv if y == K) > v.opts.leader_units_k_percent * len(lv):
+        bad("Q4", s.id, "quá nửa số nơi phụ trách KHTNV nhưng cán bộ không KHTNV")
+    if f.low_confidence or (f.corruption_in_scope and not f.self_remedied):
+        bad("Q4", s.id, "tín nhiệm thấp hoặc tham nhũng trong phạm vi quản lý nhưng không KHTNV")
+
+
+def check_Q5(v: Verifier, s, x, levels, bad) -> None:
+    """Q5: a discipline by kind (duty for a leader; duty, forbidden acts, example for a member)."""
+    d = s.facts.discipline
+    if s.kind not in (Kind.member, Kind.leader) or d is None or d.self_reported or x == K:
+        return
+    if d.kind == "duty" or (s.kind is Kind.member and d.kind in ("forbidden", "example")):
+        bad("Q5", s.id, f"bị kỷ luật ({d.form}, {d.kind}) nhưng không KHTNV")
+
+
+def check_Q6(v: Verifier, s, x, levels, bad) -> None:
+    """Q6: a collective's conduct under QĐ 366."""
+    if s.kind is not Kind.collective:
+        return
+    f = s.facts
+    cap = XS
+    if f.personnel_errors or f.disunity:
+        cap = K
+    if (f.disciplined or f.discipline is not None) and not f.self_remedied:
+        cap = min(cap, T)
+    mem = list(v.leaders_on.get(s.id, []))
+    if s.leads is not None:
+        mem += [m for m in v.conduct(s.leads) if m.facts.committee_member]
+    for m in mem:
+        mf = m.facts
+        if mf.degeneration:
+            cap = K
+        if mf.discipline is not None and mf.discipline.kind == "duty" and not mf.discipline.self_reported:
+            cap = K
+        elif mf.discipline is not None or mf.disciplined:
+            cap = min(cap, T)
+    if s.leads is not None:
+        for c in v.subordinate_committees(s.leads):
+            if c.facts.disciplined or c.facts.discipline is not None:
+                cap = min(cap, T)
+    if x > cap:
+        bad("Q6", s.id, f"xếp {x.code} nhưng kỷ luật, đoàn kết của tập thể, thành viên chỉ cho phép {cap.code}")
+
+
 #: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by
 #: themselves: E9 says where E7, E7b and S4 count a discipline, and those checks read it).
 CHECKS: dict[str, Callable] = {
     "S1": check_S1, "S2": check_S2, "S3": check_S3, "S4": check_S4, "E1": check_E1, "E2": check_E2,
     "E3": check_E3, "E4": check_E4, "E5": check_E5, "E6": check_E6, "E7": check_E7, "E7b": check_E7b,
-    "E7c": check_E7c, "P1": check_P1,
+    "E7c": check_E7c, "P1": check_P1, "Q2": check_Q2, "Q3": check_Q3, "Q4": check_Q4, "Q5": check_Q5,
+    "Q6": check_Q6,
 }
 
 

@@ -228,3 +228,56 @@ def test_solver_equals_brute_force_on_subordinate_committees_transfers_and_linke
     best, optima = brute_force(loaded)
     for method in ("general", "reduced"):
         check_against(loaded, best, optima, SolveOptions(workers=2, time_limit=30, max_ties=50, method=method))
+
+
+SCORES = [95.0, 91.5, 90.0, 85.0, 72.5, 60.0, 45.0]
+FACTS_2025 = [{}, {}, {}, {"tasks": {"assigned": 10, "done": 10, "on_time": 10, "exceeded": 2}},
+              {"tasks": {"assigned": 10, "done": 10, "on_time": 8, "exceeded": 0}},
+              {"tasks": {"assigned": 10, "done": 7, "on_time": 7, "exceeded": 0}},
+              {"tasks": {"assigned": 10, "done": 4, "on_time": 4, "exceeded": 0}},
+              {"shortcomings_remedied": False}, {"discipline": {"form": "khien_trach", "kind": "duty"}},
+              {"discipline": {"form": "canh_cao", "kind": "forbidden"}},
+              {"discipline": {"form": "khien_trach", "kind": "duty", "self_reported": True}},
+              {"degeneration": True}, {"sick_leave_months": 5}]
+LEADER_FACTS_2025 = [{}, {}, {"low_confidence": True}, {"corruption_in_scope": True},
+                     {"discipline": {"form": "khien_trach", "kind": "duty"}},
+                     {"tasks": {"assigned": 10, "done": 6, "on_time": 6, "exceeded": 0}}]
+COLLECTIVE_FACTS_2025 = [{}, {}, {"personnel_errors": True}, {"indicators_missed": True},
+                         {"discipline": {"form": "khien_trach", "kind": "duty"}}]
+
+
+@st.composite
+def scored_cases(draw):
+    """Tiny cases under QĐ 366: scores instead of ballots, tasks, disciplines by form and kind, a leader in
+    charge of places, and sometimes a 25% decision and the seed's S3 thresholds switched on."""
+    pick = lambda xs: draw(st.sampled_from(xs))  # noqa: E731
+    subjects = [org("DB", None, tier="upper", score=pick(SCORES)),
+                unit("U0", pick(LEVELS), category=pick(UNIT_TYPES)),
+                org("O0", None, parent="DB", score=pick(SCORES), same_level_units=["U0"]),
+                org("O1", None, parent="DB", score=pick(SCORES))]
+    for j in range(draw(st.integers(1, 3))):
+        facts = dict(pick(FACTS_2025))
+        if j == 0 and draw(st.booleans()):
+            facts["committee_member"] = True
+        subjects.append(member(f"M{j}", pick(["O0", "O1"]), None, score=pick(SCORES), facts=facts))
+    if draw(st.booleans()):
+        subjects.append(collective("C0", "O0", None, score=pick(SCORES), facts=pick(COLLECTIVE_FACTS_2025)))
+        subjects.append(leader("L0", "C0", None, score=pick(SCORES), facts=pick(LEADER_FACTS_2025),
+                               **({"in_charge_of": ["U0", "O1"]} if draw(st.booleans()) else {})))
+    extra = {}
+    if draw(st.booleans()):
+        extra["exceptions"] = [{"scope": "DB", "percent": 25, "reason": "Thành tích nổi trội", "author": "BTV"}]
+    if draw(st.booleans()):
+        extra["rules"] = {"S3": True}
+    options = draw(st.fixed_dictionaries({"org_xs_reading": st.sampled_from(["all_good", "hd21"])}))
+    return subjects, options, extra
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scored_cases())
+def test_solver_equals_brute_force_under_qd_366_on_scored_cases(drawn):
+    subjects, options, extra = drawn
+    loaded = case(*subjects, options=options, profile="qd366-2025", **extra)
+    best, optima = brute_force(loaded)
+    for method in ("general", "reduced"):
+        check_against(loaded, best, optima, SolveOptions(workers=2, time_limit=30, max_ties=50, method=method))

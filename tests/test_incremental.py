@@ -36,13 +36,17 @@ FACT_CHOICES = {
     "member": [("disciplined", True), ("self_remedied", True), ("committee_member", True), ("degeneration", True),
                ("civil_servant_level", "HT"), ("civil_servant_level", "T"), ("sick_leave_months", 4),
                ("targets_below_half", True), ("criteria", {"task": ["T", "XS"], "other": ["T"]}),
-               ("violation_org", ORG)],
+               ("violation_org", ORG), ("tasks", {"assigned": 10, "done": 10, "on_time": 10, "exceeded": 1}),
+               ("discipline", {"form": "khien_trach", "kind": "duty"}), ("shortcomings_remedied", False),
+               ("discipline", {"form": "khien_trach", "kind": "forbidden", "self_reported": True})],
     "leader": [("disciplined", True), ("transferred_in_exempt", True), ("civil_servant_level", "T"),
-               ("sick_leave_months", 3), ("degeneration", True)],
+               ("sick_leave_months", 3), ("degeneration", True), ("low_confidence", True), ("corruption_in_scope", True),
+               ("discipline", {"form": "canh_cao", "kind": "duty"})],
     "party_org": [("standing_committee_disciplined", True), ("committee_member_disciplined", True),
                   ("subordinate_committee_disciplined", True), ("self_remedied", True), ("targets_below_half", True)],
     "collective": [("disciplined", True), ("disunity", True), ("degeneration", True), ("targets_below_half", True),
-                   ("violations_handled", True), ("self_remedied", True)],
+                   ("violations_handled", True), ("self_remedied", True), ("personnel_errors", True),
+                   ("indicators_missed", True)],
     "unit": [("targets_below_half", True)],
 }
 
@@ -54,10 +58,10 @@ def one_change(data: dict, rng: random.Random, delta: dict) -> None:
     sid, kind = s["id"], s["kind"]
     decided = kind != "unit" and s.get("rated", True)
     taken = set(delta.get("lock", {})) | set(delta.get("unlock", [])) | set(delta.get("votes", {})) \
-        | set(delta.get("target", {})) | set(delta.get("facts", {}))
+        | set(delta.get("target", {})) | set(delta.get("facts", {})) | set(delta.get("score", {}))
     if sid in taken:
         return
-    what = rng.choice(["lock", "facts", "facts", "votes", "target"]) if decided else "facts"
+    what = rng.choice(["lock", "facts", "facts", "votes", "target", "score"]) if decided else "facts"
     if what == "lock":
         if s.get("lock") is not None and rng.random() < 0.5:
             delta.setdefault("unlock", []).append(sid)
@@ -77,6 +81,8 @@ def one_change(data: dict, rng: random.Random, delta: dict) -> None:
         xs = rng.randint(0, n)
         t = rng.randint(0, n - xs)
         delta.setdefault("votes", {})[sid] = {"XS": xs, "T": t, "TB": n - xs - t, "K": 0}
+    elif what == "score" and s.get("score") is not None and s.get("target") is None:
+        delta.setdefault("score", {})[sid] = rng.choice([95.0, 88.5, 71.0, 55.5, 40.0])
     else:
         delta.setdefault("target", {})[sid] = rng.choice(LEVELS[:3])
 

@@ -23,6 +23,7 @@ from model.loader import load_case
 from solver.reports.tables import level_counts, quota_table
 from solver.commands.report import cmd_report, configure_report
 from solver.reports.word import NON_RULE_REASONS, build_docx, write_docx
+from solver.verify import Verifier
 from solver.reports.excel import KIND_SHEETS, build_xlsx, write_xlsx
 from solver.engine.solve import SolveOptions, solve
 
@@ -188,7 +189,7 @@ def test_word_summary_counts_every_rated_subject_before_and_after(path):
 @pytest.mark.parametrize("path", CASES, ids=ids)
 def test_word_rating_order_is_summarised_per_stage(path):
     loaded, result = solved(path)
-    stages = loaded.hierarchy.rating_order()
+    stages = loaded.hierarchy.rating_order(loaded.options.rating_order)
     rows = table_starting(read_docx(docx_bytes(path)), "Vòng", "Số đối tượng theo loại")[1:]
     assert [r[0] for r in rows] == [str(i) for i in range(1, len(stages) + 1)]
     for row, stage in zip(rows, stages):
@@ -248,6 +249,7 @@ def test_ties_are_shown_as_decisions_for_the_committee():
 def recount(loaded, result, members, levels):
     """XS, T and cap of a group recounted from levels and the options, independently of the solver code."""
     o = loaded.options
+    percent = Verifier(loaded.case, o).exception_percent(list(members))  # C3: a 25% decision covering the group
     xs = sum(1 for m in members if levels[m] is Level.XS)
     t = sum(1 for m in members if levels[m] is Level.T)
     pool = xs + t  # moving an XS to T keeps the pool: the cap is the most XS the pool allows
@@ -256,7 +258,7 @@ def recount(loaded, result, members, levels):
         base = pool if o.cap_base == "good_and_above" else pool - x
         small = (o.on("C2") and o.small_group_allowance > 0 and base < o.small_group_threshold
                  and x <= o.small_group_allowance)
-        return 100 * x <= o.cap_percent * base or small
+        return 100 * x <= percent * base or small
 
     cap = max(x for x in range(pool + 1) if allowed(x))
     return xs, t, cap

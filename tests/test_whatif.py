@@ -52,7 +52,8 @@ def test_there_are_at_least_six_whatif_files_covering_every_kind_of_delta():
     assert len(FILES) >= 6
     deltas = [parse_whatif(read_json(p), str(p)) for p in FILES]
     given = {k for d in deltas for k in d.options.given()}
-    assert {"cap_base", "cap_percent", "small_group_allowance"} <= given
+    assert {"cap_base", "small_group_allowance"} <= given
+    assert any(d.exceptions for d in deltas)  # a 25% decision for one organization (QĐ 366 Điều 11 khoản 1)
     assert any(d.lock for d in deltas) and any(d.unlock for d in deltas)
     assert any(d.votes for d in deltas) and any(d.facts for d in deltas)
     assert any(d.rerate and d.facts for d in deltas)

@@ -490,7 +490,7 @@ def case_summary(loaded: LoadedCase) -> dict:
         "targets": {"votes": sources["votes"], "target": sources["target"], "proposed": sources["proposed"]},
         "locks": sum(1 for s in case.subjects if s.lock is not None),
         "unrated": sum(1 for s in case.subjects if not s.rated),
-        "stages": len(h.rating_order()),
+        "stages": len(h.rating_order(loaded.options.rating_order)),
         "warnings": [str(w) for w in loaded.warnings],
     }
 

@@ -95,7 +95,7 @@ def check_summary(loaded: LoadedCase) -> list[str]:
     unrated = sum(1 for s in case.subjects if not s.rated)
     if unrated:
         lines.append(f"Không xếp loại (mới dưới 6 tháng, miễn sinh hoạt…): {unrated}")
-    stages = h.rating_order()
+    stages = h.rating_order(loaded.options.rating_order)
     lines.append(f"Thứ tự xếp loại (S5): {len(stages)} vòng họp")
     if loaded.warnings:
         lines.append(f"Cảnh báo ({len(loaded.warnings)}):")

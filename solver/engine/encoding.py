@@ -105,8 +105,19 @@ class Encoding:
                 self._clause([self._not(ge[r.a][lv]), ge[r.b][lv]], g)
         elif isinstance(r, Needs):
             g = self._guard("rule", r.sid, r)
-            for o in r.others:
-                self._clause([self._not(ge[r.sid][int(r.level)]), ge[o][int(r.minimum)]], g)
+            if r.percent >= 100:
+                for o in r.others:
+                    self._clause([self._not(ge[r.sid][int(r.level)]), ge[o][int(r.minimum)]], g)
+            else:  # a share of the others (S3 under HD 21's reading): a linear count, enforced by the level
+                lits = [ge[o][int(r.minimum)] for o in r.others]
+                const = sum(1 for x in lits if x is True)
+                terms = [x for x in lits if not isinstance(x, bool)]
+                head = ge[r.sid][int(r.level)]
+                if head is False:
+                    return
+                count = const + cp_model.LinearExpr.sum(terms)
+                ct = self.model.add(100 * count >= r.percent * len(r.others))
+                ct.only_enforce_if([*([] if head is True else [head]), *g])
         elif isinstance(r, CountTrigger):
             g = self._guard("rule", r.sid, r)
             n = len(r.others)

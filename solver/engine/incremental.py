@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.hierarchy import _subject_problems
 from model.levels import Level
-from model.loader import LoadedCase, no_gc
+from model.loader import LoadedCase, bands_of, no_gc
 from model.case import Kind, Subject
 from model.whatif import WhatIf, apply_whatif, parse_whatif
 from pydantic import ValidationError
@@ -49,8 +49,9 @@ __all__ = ["Session", "is_local"]
 
 
 def is_local(delta: WhatIf) -> bool:
-    """True when a what-if only locks, unlocks or changes facts, votes or targets of named subjects."""
-    return not (delta.rerate or delta.profile is not None or delta.options.given())
+    """True when a what-if only locks, unlocks or changes facts, votes, scores or targets of named subjects."""
+    return not (delta.rerate or delta.profile is not None or delta.options.given() or delta.rules
+                or delta.exceptions)
 
 
 def _reads(r: Record) -> Iterable[str]:
@@ -204,7 +205,7 @@ class Session:
         for sid, s in new.items():
             row = self._position(sid)
             found: dict = {}
-            for p in _subject_problems(where, row, s, subjects, found):
+            for p in _subject_problems(where, row, s, subjects, found, bands_of(self.loaded.options)):
                 (warnings if p.warning else problems).append(p)
             if sid in targets:
                 targets[sid] = found[sid]

@@ -68,6 +68,8 @@ class Needs:
     others: tuple[str, ...]
     minimum: Level
     what: str  # "members" | "sub_orgs" | "units"
+    #: The share of ``others`` that must be ``≥ minimum`` (100: every one; S3 under HD 21's reading: 80).
+    percent: int = 100
 
     @property
     def subject(self) -> str:
@@ -76,8 +78,13 @@ class Needs:
     def reads(self) -> tuple[str, ...]:
         return self.others
 
+    def holds(self, count: int) -> bool:
+        """Whether ``count`` of the others at ``minimum`` or above meet the condition."""
+        return 100 * count >= self.percent * len(self.others)
+
     def bound(self, level: Callable[[str], int]) -> int:
-        return int(self.level) - 1 if any(level(o) < int(self.minimum) for o in self.others) else TOP
+        ok = sum(1 for o in self.others if level(o) >= int(self.minimum))
+        return TOP if self.holds(ok) else int(self.level) - 1
 
 
 @dataclass(frozen=True)

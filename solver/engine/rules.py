@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from model.case import Kind, Subject
-from model.catalogue import RuleOptions
+from model.catalogue import RuleOptions, load_catalogue
 from model.hierarchy import Hierarchy
 from model.levels import GRADE_TO_LEVEL, Level
 from solver.engine.records import (
@@ -60,6 +60,7 @@ class Context:
             self._decided = {s.id for s in self.h.case.subjects if s.decided}
         self._rated_members: dict[str, tuple[str, ...]] = {}
         self._moved_here: dict[str, list[str]] | None = None
+        self._binds: dict[str, tuple[Kind, ...]] = {}
 
     def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
         """Decided subjects of these kinds, in file order within each kind."""
@@ -75,6 +76,21 @@ class Context:
             self._by_kind = by_kind
         for k in kinds:
             yield from self._by_kind[k]
+
+    def binds(self, rule_id: str) -> tuple[Kind, ...]:
+        """The kinds a rule binds under the case's profile: those its citations from the profile's sources speak
+        of (a rule is applied to a kind only where its source says so); every kind it binds when the profile
+        keeps it without a source."""
+        cached = self._binds.get(rule_id)
+        if cached is None:
+            rule = load_catalogue().rule(rule_id)
+            kinds: set[str] = set()
+            for c in rule.citations_in(self.options.sources):
+                kinds.update(c.kinds or rule.binds)
+            if not kinds:
+                kinds = set(rule.binds)
+            cached = self._binds[rule_id] = tuple(k for k in Kind if k.value in kinds)
+        return cached
 
     def is_decided(self, sid: str) -> bool:
         return sid in self._decided
@@ -124,11 +140,55 @@ class Context:
 # ---- §3 quotas -----------------------------------------------------------------------------------
 
 def rule_C1_cap(ctx: Context) -> Iterator[Record]:
-    """C1: XS at most ``cap_percent``% of those rated T in each quota group (BMT II.B.1.3a, II.B.2.3a, II.B.3.3a, II.B.4; BĐ 5.2)."""
+    """C1: XS at most ``cap_percent``% of those rated T in each quota group (BMT II.B.1.3a, II.B.2.3a, II.B.3.3a, II.B.4; BĐ 5.2; QĐ 366 Điều 11 khoản 1)."""
     if ctx.only is not None:
         return
+    excepted = exception_groups(ctx)
     for g in ctx.h.groups:
-        yield Quota("C1", g.id, g.members, ctx.options.cap_percent, ctx.options.cap_base)
+        if g.id not in excepted:
+            yield Quota("C1", g.id, g.members, ctx.options.cap_percent, ctx.options.cap_base)
+
+
+def within(h: Hierarchy, sid: str, scope: str) -> bool:
+    """C3: whether a subject is managed within the organization ``scope`` ("thuộc phạm vi quản lý"): its
+    sub-organizations and members at any depth, the collectives leading those (or leading the units of
+    ``scope`` and of its sub-organizations) and the leaders heading such collectives. ``scope``'s own
+    committee is rated by the level above, so it is not within."""
+    s = h.subjects[sid]
+    if s.kind in (Kind.party_org, Kind.member):
+        return scope in h.ancestors(sid)
+    if s.kind is Kind.leader:
+        return s.heads is not None and within(h, s.heads, scope)
+    if s.kind is Kind.collective and s.leads is not None:
+        led = h.subjects[s.leads]
+        if led.kind is Kind.party_org:
+            return within(h, led.id, scope)
+        owner = h.unit_owner.get(led.id)
+        return owner is not None and (owner == scope or within(h, owner, scope))
+    return False
+
+
+def exception_groups(ctx: Context) -> dict[str, tuple[int, str]]:
+    """C3: the quota groups every member of which is managed within the scope of a 25% decision, with its
+    percent and scope (the first decision in file order that covers a group)."""
+    if not ctx.options.on("C3") or not ctx.h.case.exceptions:
+        return {}
+    out: dict[str, tuple[int, str]] = {}
+    for e in ctx.h.case.exceptions:
+        for g in ctx.h.groups:
+            if g.id not in out and all(within(ctx.h, m, e.scope) for m in g.members):
+                out[g.id] = (e.percent, e.scope)
+    return out
+
+
+def rule_C3_exception(ctx: Context) -> Iterator[Record]:
+    """C3: in the groups a 25% decision of the competent level covers, XS at most that percent of those rated T (QĐ 366 Điều 11 khoản 1)."""
+    if ctx.only is not None:
+        return
+    excepted = exception_groups(ctx)
+    for g in ctx.h.groups:
+        if g.id in excepted:
+            yield Quota("C3", g.id, g.members, excepted[g.id][0], ctx.options.cap_base)
 
 
 def rule_C2_fewer_than_five(ctx: Context) -> Iterator[Record]:
@@ -167,12 +227,12 @@ def rule_S3_org_bounded_by_members(ctx: Context) -> Iterator[Record]:
     for org in ctx.decided((Kind.party_org,)):
         members = ctx.rated_members(org.id)
         if members:
-            yield Needs("S3", org.id, Level.XS, members, Level.T, "members")
+            yield from _xs_needs(ctx, org.id, members, "members")
             yield Needs("S3", org.id, Level.T, members, Level.HT, "members")
             yield CountTrigger("S3", org.id, members, "members", percent=percent)
         subs = ctx.rated_sub_orgs(org.id)
         if subs:
-            yield Needs("S3", org.id, Level.XS, subs, Level.T, "sub_orgs")
+            yield from _xs_needs(ctx, org.id, subs, "sub_orgs")
             yield Needs("S3", org.id, Level.T, subs, Level.HT, "sub_orgs")
             counted = []
             for o in ctx.h.sub_orgs_of.get(org.id, ()):
@@ -195,6 +255,16 @@ def rule_S3_org_bounded_by_members(ctx: Context) -> Iterator[Record]:
         for c in ctx.h.collectives_leading.get(org.id, ()):
             if ctx.subjects[c].facts.disciplined:
                 yield Cap("S3", org.id, Level.K, "leading_collective_disciplined", {"collective": c})
+
+
+def _xs_needs(ctx: Context, org: str, others: tuple[str, ...], what: str) -> Iterator[Record]:
+    """S3's XS condition on members or sub-organizations: all at T or above (the 2018 guides), or — the reading of
+    HD 21-HD/BTCTW (2019), ``org_xs_reading = hd21`` — all at HT or above and ``xs_good_share`` % at T or above."""
+    if ctx.options.org_xs_reading == "hd21":
+        yield Needs("S3", org, Level.XS, others, Level.HT, what)
+        yield Needs("S3", org, Level.XS, others, Level.T, what, ctx.options.xs_good_share)
+    else:
+        yield Needs("S3", org, Level.XS, others, Level.T, what)
 
 
 def collective_members(ctx: Context, cid: str) -> list[str]:
@@ -257,7 +327,7 @@ def rule_E2_disciplined(ctx: Context) -> Iterator[Record]:
 
 def rule_E3_degeneration(ctx: Context) -> Iterator[Record]:
     """E3: a member found by the competent level to have degenerated is K (BMT II.B.2.3d)."""
-    for s in ctx.decided((Kind.member,)):
+    for s in ctx.decided(ctx.binds("E3")):
         if s.facts.degeneration:
             yield Cap("E3", s.id, Level.K, "degeneration")
 
@@ -396,6 +466,126 @@ def rule_P1_several_posts(ctx: Context) -> Iterator[Record]:
                     yield AtMost("P1", main, other)
 
 
+# ---- the 2025 regulation: QĐ 366-QĐ/TW Điều 11, HD 43-HD/BTCTW --------------------------------
+
+def rule_X1_not_rated(ctx: Context) -> Iterator[Record]:
+    """X1: subjects exempted, suspended or too new are listed but not rated, and take part in no count (BMT II.B.5; BĐ 5.8; QĐ 366 Điều 5 khoản 2)."""
+    return iter(())
+
+
+def rule_Q1_score_bands(ctx: Context) -> Iterator[Record]:
+    """Q1: the appraised score sets the target by its band (90 / 70 / 50); it sets targets, not constraints (QĐ 366 Điều 10, 11)."""
+    return iter(())
+
+
+def task_cap(tasks, options: RuleOptions, leading: bool) -> tuple[Level, str]:
+    """Q2: the highest level the tasks allow, and which clause decided it: "xs", "t", "ht" (the conditions of
+    that level hold), "k" (an explicit K clause) or "gap" (HT's conditions fail, no K clause applies)."""
+    n, done, on_time, exceeded = tasks.assigned, tasks.done, tasks.on_time, tasks.exceeded
+    if leading and 100 * done < options.k_leader_done_percent * n:
+        return Level.K, "k"
+    if not leading and 100 * (n - done) > options.k_not_done_percent * n:
+        return Level.K, "k"
+    if done == n and on_time == n and 100 * exceeded >= options.xs_exceeded_percent * n:
+        return Level.XS, "xs"
+    if done == n and on_time == n:
+        return Level.T, "t"
+    if done == n and 100 * (n - on_time) <= options.ht_late_percent * n:
+        return Level.HT, "ht"
+    return Level.HT, "gap"
+
+
+def rule_Q2_tasks(ctx: Context) -> Iterator[Record]:
+    """Q2: the share of tasks done, on time and exceeding caps the level; too few done (or the 5 indicators missed where one leads) means K (QĐ 366 Điều 11)."""
+    for s in ctx.decided(ctx.binds("Q2")):
+        f = s.facts
+        leading = s.kind is not Kind.member
+        if leading and f.indicators_missed:
+            yield Cap("Q2", s.id, Level.K, "indicators_missed")
+        if f.tasks is None:
+            continue
+        cap, clause = task_cap(f.tasks, ctx.options, leading)
+        if cap < Level.XS:
+            t = f.tasks
+            yield Cap("Q2", s.id, cap, "tasks", {"assigned": t.assigned, "done": t.done, "on_time": t.on_time,
+                                                 "exceeded": t.exceeded, "clause": clause, "leading": leading})
+
+
+def rule_Q3_shortcomings(ctx: Context) -> Iterator[Record]:
+    """Q3: XS needs every shortcoming pointed out at the previous review remedied (QĐ 366 Điều 11 khoản 1)."""
+    for s in ctx.decided(ctx.binds("Q3")):
+        if s.facts.shortcomings_remedied is False:
+            yield Cap("Q3", s.id, Level.T, "shortcomings_not_remedied")
+
+
+def in_charge(h: Hierarchy, s: Subject) -> tuple[str, ...]:
+    """Q4: the places a leader is in charge of: the one his collective leads, then those he names."""
+    out = []
+    if s.heads is not None:
+        led = h.subjects[s.heads].leads
+        if led is not None:
+            out.append(led)
+    out.extend(o for o in s.in_charge_of if o not in out)
+    return tuple(out)
+
+
+def rule_Q4_leader_scope(ctx: Context) -> Iterator[Record]:
+    """Q4: a leader is K when more than half of the places he is in charge of are K, more than half of the confidence votes were low, or corruption in his direct scope was disciplined — unless he found and remedied it: the competent level decides (QĐ 366 Điều 11 khoản 4)."""
+    for s in ctx.decided(ctx.binds("Q4")):
+        f = s.facts
+        places = tuple(o for o in in_charge(ctx.h, s) if ctx.has_level(o))
+        if places:
+            yield CountTrigger("Q4", s.id, places, "places", percent=ctx.options.leader_units_k_percent)
+        if f.low_confidence:
+            yield Cap("Q4", s.id, Level.K, "low_confidence")
+        if f.corruption_in_scope and not f.self_remedied:
+            yield Cap("Q4", s.id, Level.K, "corruption_in_scope")
+
+
+def discipline_binds(s: Subject) -> bool:
+    """Q5: whether a discipline makes the person K: for a leader a duty-related violation; for a member also a
+    breach of "những điều đảng viên không được làm" or of "trách nhiệm nêu gương". Every form the regulation
+    names is "từ khiển trách trở lên". A self-reported one is left to the competent level."""
+    d = s.facts.discipline
+    if d is None or d.self_reported:
+        return False
+    kinds = ("duty",) if s.kind is Kind.leader else ("duty", "forbidden", "example")
+    return d.kind in kinds
+
+
+def rule_Q5_discipline(ctx: Context) -> Iterator[Record]:
+    """Q5: a violation disciplined from khiển trách up — duty-related, or for a member also a forbidden act or a breach of the duty to set an example — means K (QĐ 366 Điều 11 khoản 4)."""
+    for s in ctx.decided(ctx.binds("Q5")):
+        if discipline_binds(s):
+            d = s.facts.discipline
+            yield Cap("Q5", s.id, Level.K, "discipline", {"form": d.form, "violation": d.kind})
+
+
+def rule_Q6_collective(ctx: Context) -> Iterator[Record]:
+    """Q6: a collective is XS only without a subordinate unit or member disciplined, and K for personnel errors or disunity, a member's duty-related discipline (not one from a former post) or a member's degeneration (QĐ 366 Điều 11 khoản 1, 4)."""
+    for s in ctx.decided(ctx.binds("Q6")):
+        f = s.facts
+        if f.personnel_errors:
+            yield Cap("Q6", s.id, Level.K, "personnel_errors")
+        if f.disunity:
+            yield Cap("Q6", s.id, Level.K, "disunity")
+        if (f.disciplined or f.discipline is not None) and not f.self_remedied:
+            yield Cap("Q6", s.id, Level.T, "collective_disciplined")
+        members = [ctx.subjects[m] for m in collective_members(ctx, s.id)]
+        for m in members:
+            mf = m.facts
+            if mf.discipline is not None or mf.disciplined:
+                duty = mf.discipline is not None and mf.discipline.kind == "duty" and not mf.discipline.self_reported
+                yield Cap("Q6", s.id, Level.K if duty else Level.T, "member_disciplined",
+                          {"member": m.id, "duty": duty})
+            if mf.degeneration:
+                yield Cap("Q6", s.id, Level.K, "member_degeneration", {"member": m.id})
+        if s.leads is not None:
+            for c in ctx.subordinate_committees(s.leads):
+                if c.facts.disciplined or c.facts.discipline is not None:
+                    yield Cap("Q6", s.id, Level.T, "subordinate_disciplined", {"collective": c.id})
+
+
 def rule_V1_ballots(ctx: Context) -> Iterator[Record]:
     """V1: the voted level is the highest with a strict cumulative majority; it sets targets, not constraints (BMT II.B.4.2)."""
     return iter(())
@@ -423,12 +613,33 @@ RULES: list[tuple[str, Callable[[Context], Iterator[Record]]]] = [
     ("E8", rule_E8_maternity),
     ("E9", rule_E9_discipline_after_transfer),
     ("P1", rule_P1_several_posts),
+    ("X1", rule_X1_not_rated),
+    ("Q1", rule_Q1_score_bands),
+    ("Q2", rule_Q2_tasks),
+    ("Q3", rule_Q3_shortcomings),
+    ("Q4", rule_Q4_leader_scope),
+    ("Q5", rule_Q5_discipline),
+    ("Q6", rule_Q6_collective),
+    ("C3", rule_C3_exception),
 ]
 
 
 def in_force(options: RuleOptions) -> list[tuple[str, Callable[[Context], Iterator[Record]]]]:
     """The rule functions of the rules in force for these options, in catalogue order."""
     return [(rid, fn) for rid, fn in RULES if options.on(rid)]
+
+
+def quota_records(ctx: Context) -> tuple[list[Quota], dict[str, SmallGroup]]:
+    """The quota records of the rules in force (C1 and C3, in group order) and the C2 records by group."""
+    quotas: list[Quota] = []
+    if ctx.options.on("C1"):
+        quotas.extend(rule_C1_cap(ctx))
+    if ctx.options.on("C3"):
+        quotas.extend(rule_C3_exception(ctx))
+    order = {g.id: i for i, g in enumerate(ctx.h.groups)}
+    quotas.sort(key=lambda q: order[q.group])
+    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)} if ctx.options.on("C2") else {}
+    return quotas, smalls
 
 
 def records(h: Hierarchy, options: RuleOptions) -> list[Record]:
@@ -470,6 +681,7 @@ def data_readers(h: Hierarchy, s: Subject) -> set[str]:
         led = h.subjects.get(s.leads)
         if led is not None and led.parent is not None:
             out.add(led.parent)
+            out.update(h.collectives_leading.get(led.parent, ()))  # Q6: a subordinate unit disciplined
     if s.heads is not None:
         out.add(s.heads)
     out.update(h.collectives_leading.get(s.id, ()))
@@ -482,6 +694,6 @@ def data_readers(h: Hierarchy, s: Subject) -> set[str]:
 
 __all__ = [
     "FRONT_AND_MASS", "RULES", "AtMost", "Cap", "Context", "CountTrigger", "Needs", "Quota", "Record",
-    "SmallGroup", "collective_members", "criteria_cap", "data_readers", "in_force", "main_post", "max_xs",
+    "SmallGroup", "collective_members", "quota_records", "criteria_cap", "data_readers", "in_force", "main_post", "max_xs",
     "quota_ok", "records", "records_of", "subject_of",
 ]

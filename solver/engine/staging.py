@@ -16,10 +16,15 @@ SCALE = 1_000_000
 
 
 def support_weight(loaded: LoadedCase, sid: str, target: Level) -> int:
-    """Support of a subject for its target, in millionths; a target without ballots weighs fully."""
+    """Support of a subject for its target, in millionths: its share of ballots (V1), or its score out of 100 (Q1);
+    a target set by hand weighs fully."""
     s = loaded.hierarchy.subjects[sid]
+    if s.target is not None:
+        return SCALE
+    if s.score is not None:
+        return round(s.score * 10) * (SCALE // 1000)  # tenths of a point, exactly
     v = s.votes
-    if v is None or s.target is not None:
+    if v is None:
         return SCALE
     return support_scaled(v.XS, v.T, v.TB, v.K, target, s.voters, SCALE)
 

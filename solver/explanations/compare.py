@@ -205,12 +205,14 @@ def _groups_that_may_differ(base_loaded: LoadedCase, base_result: SolveResult, w
                             what_result: SolveResult, by_levels: bool) -> set[str] | None:
     """The quota groups whose compared numbers can differ between two solves, or None for all of them.
 
-    A group's row reads the group (members, name), the options (percent, base, the small-group rule) and
+    A group's row reads the group (members, name), the options (percent, base, the small-group rule), the
+    25% decisions and
     its members' targets and, for the final numbers (``by_levels``), final levels; with the same groups,
     options and decided subjects, only the groups of a subject whose target (or final level) differs can
     differ: a what-if on a few subjects of a province then compares a few groups, not all of them."""
     if (base_loaded.options != what_loaded.options or base_result.targets.keys() != what_result.targets.keys()
-            or base_loaded.hierarchy.groups != what_loaded.hierarchy.groups):
+            or base_loaded.hierarchy.groups != what_loaded.hierarchy.groups
+            or base_loaded.case.exceptions != what_loaded.case.exceptions):  # a 25% decision changes percents
         return None
     changed = {sid for sid, _ in base_result.targets.items() ^ what_result.targets.items()}
     if by_levels:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from model.loader import LoadedCase
 from solver.engine.rules import main_post
+from model.case import DISCIPLINE_FORMS
 from model.levels import Level
 from solver.explanations.words import cite, claim_sentence, share_of
 from solver.result import Decision, SolveResult
@@ -99,8 +100,81 @@ def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]
     return out
 
 
+def exception_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
+    """C3: each 25% decision the case records, with the groups it covers, its reason and its author."""
+    if not loaded.options.on("C3") or not loaded.case.exceptions:
+        return []
+    from solver.engine.rules import Context, exception_groups
+
+    h = loaded.hierarchy
+    covered = exception_groups(Context(h, loaded.options, decided_ids=set(result.targets)))
+    out = []
+    for e in loaded.case.exceptions:
+        groups = [h.group(g).name for g, (_p, scope) in covered.items() if scope == e.scope]
+        where = ("; áp dụng cho nhóm: " + ", ".join(f"«{g}»" for g in groups)) if groups else (
+            "; chưa có nhóm tỷ lệ nào gồm toàn tập thể, cá nhân thuộc phạm vi quản lý của tổ chức này")
+        text = (f"{e.author} quyết định tỷ lệ Hoàn thành xuất sắc nhiệm vụ {e.percent}% (thay cho "
+                f"{loaded.options.cap_percent}%) đối với tập thể, cá nhân thuộc phạm vi quản lý của "
+                f"{h.subjects[e.scope].name}. Lý do: {e.reason}{where}.")
+        out.append(Decision("exception", f"Quyết định tỷ lệ {e.percent}%", text, (e.scope,), None,
+                            (("percent", e.percent), ("groups", len(groups))), "C3", cite(loaded, "C3")))
+    return out
+
+
+def _decided_by_lock(s) -> str:
+    if s.lock is None:
+        return ""
+    who = f" ({s.lock_author})" if s.lock_author else ""
+    why = f": {s.lock_reason}" if s.lock_reason else ""
+    return f" Cấp có thẩm quyền đã quyết định mức {s.lock.official}{why}{who}."
+
+
+def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
+    """Under QĐ 366, what the product does not rate itself: a violation self-reported and remedied (the competent
+    level weighs it, Điều 11 khoản 4), a discipline recorded without its form and kind, and tasks that meet
+    neither the conditions of HTNV nor a K clause. Each is resolved by a lock with its reason and author."""
+    o = loaded.options
+    if not (o.on("Q5") or o.on("Q4") or o.on("Q2")):
+        return []
+    from solver.engine.rules import task_cap
+
+    out = []
+    for s in loaded.case.subjects:
+        if not s.decided:
+            continue
+        f = s.facts
+        done = _decided_by_lock(s)
+        ask = "" if done else " Cấp có thẩm quyền xem xét, quyết định (khóa mức, ghi lý do và người quyết định)."
+        if o.on("Q5") and f.discipline is not None and f.discipline.self_reported:
+            text = (f"{s.name} bị kỷ luật {DISCIPLINE_FORMS[f.discipline.form]} nhưng đã tự giác nhận lỗi, tự phát hiện "
+                    f"vi phạm và khắc phục xong hậu quả: mức xếp loại do cấp có thẩm quyền căn cứ hoàn cảnh, tính chất, mức độ vi phạm để quyết định.{done or ask}")
+            out.append(Decision("exception", "Vi phạm tự giác nhận lỗi, đã khắc phục", text, (s.id,), None,
+                                (("resolved", bool(done)),), "Q5", cite(loaded, "Q5", s.kind.value)))
+        if o.on("Q4") and s.kind.value == "leader" and f.corruption_in_scope and f.self_remedied:
+            text = (f"{s.name}: trong phạm vi quản lý trực tiếp xảy ra tham nhũng, lãng phí, tiêu cực bị kỷ luật, nhưng "
+                    f"cán bộ đã chủ động phát hiện, báo cáo, chỉ đạo xử lý và khắc phục xong hậu quả.{done or ask}")
+            out.append(Decision("exception", "Vi phạm tự giác nhận lỗi, đã khắc phục", text, (s.id,), None,
+                                (("resolved", bool(done)),), "Q4", cite(loaded, "Q4", s.kind.value)))
+        if o.on("Q5") and f.disciplined and f.discipline is None and s.kind.value in ("member", "leader"):
+            text = (f"{s.name} bị kỷ luật trong năm nhưng hồ sơ chưa ghi hình thức kỷ luật và loại vi phạm: theo Quy "
+                    f"định 366 (Điều 11 khoản 4) chưa xác định được mức.{done or ask}")
+            out.append(Decision("exception", "Kỷ luật chưa ghi hình thức, loại vi phạm", text, (s.id,), None,
+                                (("resolved", bool(done)),), "Q5", cite(loaded, "Q5", s.kind.value)))
+        if o.on("Q2") and f.tasks is not None and s.kind.value in ("member", "leader", "collective"):
+            cap, clause = task_cap(f.tasks, o, s.kind.value != "member")
+            if clause == "gap":
+                tk = f.tasks
+                text = (f"{s.name} hoàn thành {tk.done}/{tk.assigned} nhiệm vụ, {tk.on_time} đúng hạn: không đạt điều "
+                        f"kiện mức Hoàn thành nhiệm vụ nhưng cũng không thuộc trường hợp Không hoàn thành nhiệm vụ — "
+                        f"chưa có văn bản; tạm xếp không cao hơn Hoàn thành nhiệm vụ.{done or ask}")
+                out.append(Decision("exception", "Chưa có văn bản cho kết quả nhiệm vụ này", text, (s.id,), None,
+                                    (("resolved", bool(done)),), "Q2", cite(loaded, "Q2", s.kind.value)))
+    return out
+
+
 def attach_decisions(loaded: LoadedCase, result: SolveResult) -> None:
     """Fill ``result.decisions`` from what the solve found: conflicts, ties in group order, then the people
     whose posts ended at different levels."""
     result.decisions = (conflict_decisions(loaded, result) + tie_decisions(loaded, result)
-                        + ranking_decisions(loaded, result) + several_posts_decisions(loaded, result))
+                        + ranking_decisions(loaded, result) + exception_decisions(loaded, result)
+                        + regulation_decisions(loaded, result) + several_posts_decisions(loaded, result))

@@ -97,7 +97,7 @@ class _Explainer:
                                       (("other_level", other.code),)))
             elif isinstance(r, Needs) and r.sid == sid and int(r.level) == int(f) + 1:
                 failing = tuple(o for o in r.others if _final(loaded, levels, o) < r.minimum)
-                if failing:
+                if failing and not r.holds(len(r.others) - len(failing)):
                     out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value),
                                       describe_record(loaded, r, levels),
                                       failing, (("failing", len(failing)), ("total", len(r.others)))))

@@ -6,15 +6,15 @@ sources of the case's own profile.
 
 from __future__ import annotations
 
-from model.case import UNIT_CATEGORIES
+from model.case import DISCIPLINE_FORMS, UNIT_CATEGORIES, VIOLATION_KINDS
 from model.catalogue import load_catalogue
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, Record, SmallGroup
 from solver.result import Change
 
-#: What an S3 record counts, in words.
-WHAT = {"members": "đảng viên", "sub_orgs": "tổ chức đảng trực thuộc",
+#: What an S3 (or Q4) record counts, in words.
+WHAT = {"places": "địa phương, cơ quan, đơn vị mình phụ trách","members": "đảng viên", "sub_orgs": "tổ chức đảng trực thuộc",
         "units": "chính quyền, Mặt trận Tổ quốc, đoàn thể chính trị - xã hội cùng cấp",
         "front_units": "tổ chức Mặt trận Tổ quốc, đoàn thể chính trị - xã hội cùng cấp",
         "sub_committees": "tập thể cấp ủy trực thuộc"}
@@ -28,6 +28,10 @@ def number(n: int | float) -> str:
     return f"{int(n):,}".replace(",", ".")
 
 
+#: The citation of a rule the case's profile keeps although its texts do not state it.
+UNSOURCED = "chưa có văn bản"
+
+
 def cite(loaded: LoadedCase | None, rule: str, kind: str | None = None, detail: dict | None = None) -> str:
     """The citation labels of a rule for a case: only its profile's sources, the clauses of the subject's
     kind when the rule has any, and BĐ 5.12 (E9) when the discipline counted is a transferred member's."""
@@ -36,6 +40,8 @@ def cite(loaded: LoadedCase | None, rule: str, kind: str | None = None, detail: 
     if rule not in catalogue.rule_ids:
         return ""
     text = catalogue.rule(rule).cite_in(sources, kind)
+    if not text and loaded is not None and rule in catalogue.profile(loaded.options.profile).unsourced:
+        text = UNSOURCED  # the profile keeps a rule its texts do not state: say so, never cite another text
     if loaded is not None and detail and _transferred(loaded, detail) and loaded.options.on("E9"):
         extra = catalogue.rule("E9").cite_in(sources)
         text = "; ".join(x for x in (text, extra) if x)
@@ -102,8 +108,50 @@ def fact_sentence(loaded: LoadedCase, r: Cap) -> str:
         + " suy thoái, “tự diễn biến”, “tự chuyển hóa” → Không hoàn thành nhiệm vụ",
         "unit_targets_below_half": lambda: f"{_name(loaded, d['unit'])} do tập thể trực tiếp lãnh đạo hoàn thành dưới "
                                            "50% chỉ tiêu → Không hoàn thành nhiệm vụ",
+        "indicators_missed": lambda: "nơi mình trực tiếp lãnh đạo, quản lý không hoàn thành 5 chỉ tiêu kinh tế - xã hội "
+                                     "cơ bản → Không hoàn thành nhiệm vụ",
+        "tasks": lambda: task_sentence(loaded, r),
+        "shortcomings_not_remedied": lambda: "chưa khắc phục hết các hạn chế, khuyết điểm được chỉ ra ở kỳ kiểm điểm "
+                                             f"trước → không cao hơn {lv.official}",
+        "low_confidence": lambda: "có trên 50% số phiếu tín nhiệm thấp trong năm → Không hoàn thành nhiệm vụ",
+        "corruption_in_scope": lambda: "có tổ chức, cá nhân trong phạm vi quản lý trực tiếp xảy ra tham nhũng, lãng "
+                                       "phí, tiêu cực bị xử lý kỷ luật → Không hoàn thành nhiệm vụ",
+        "discipline": lambda: (f"bị kỷ luật {DISCIPLINE_FORMS[d['form']]} vì "
+                               f"{VIOLATION_KINDS[d['violation']]} → Không hoàn thành nhiệm vụ"),
+        "personnel_errors": lambda: "cấp có thẩm quyền kết luận có sai phạm trong công tác cán bộ, bè phái, chạy chức, "
+                                    "chạy quyền → Không hoàn thành nhiệm vụ",
     }
+    if r.rule == "Q6" and r.fact == "collective_disciplined":
+        return f"tập thể bị kỷ luật trong năm → không cao hơn {lv.official}"
+    if r.rule == "Q6" and r.fact == "member_disciplined":
+        what = ("vi phạm liên quan đến chức trách, nhiệm vụ" if d.get("duty") else "vi phạm")
+        return f"thành viên {member} bị kỷ luật ({what}){moved} → tập thể không cao hơn {lv.official}"
+    if r.rule == "Q6" and r.fact == "subordinate_disciplined":
+        return f"đơn vị trực thuộc có {collective} bị kỷ luật → tập thể không cao hơn {lv.official}"
+    if r.rule == "Q6" and r.fact == "disunity":
+        return "cấp có thẩm quyền kết luận mất đoàn kết nội bộ → Không hoàn thành nhiệm vụ"
     return texts[r.fact]()
+
+
+def task_sentence(loaded: LoadedCase, r: Cap) -> str:
+    """Q2: the tasks of a subject and what they allow, with the numbers."""
+    d = r.detail
+    where = "nơi mình trực tiếp lãnh đạo, quản lý " if d.get("leading") else ""
+    facts = (f"{where}hoàn thành {number(d['done'])}/{number(d['assigned'])} nhiệm vụ, {number(d['on_time'])} đúng "
+             f"hạn, {number(d['exceeded'])} vượt mức yêu cầu")
+    o = loaded.options
+    clause = d.get("clause")
+    if clause == "k":
+        limit = (f"dưới {o.k_leader_done_percent}% nhiệm vụ" if d.get("leading")
+                 else f"trên {o.k_not_done_percent}% nhiệm vụ không hoàn thành")
+        return f"{facts}: {limit} → Không hoàn thành nhiệm vụ"
+    if clause == "gap":
+        return (f"{facts}: không đạt điều kiện của mức Hoàn thành nhiệm vụ (100% nhiệm vụ, chưa bảo đảm tiến độ không "
+                f"quá {o.ht_late_percent}%) nhưng cũng không thuộc trường hợp Không hoàn thành nhiệm vụ → không cao hơn "
+                "Hoàn thành nhiệm vụ; cấp có thẩm quyền quyết định")
+    need = {"t": f"chưa đủ {o.xs_exceeded_percent}% nhiệm vụ vượt mức yêu cầu",
+            "ht": "chưa hoàn thành 100% nhiệm vụ đúng hạn"}[clause]
+    return f"{facts}: {need} → không cao hơn {r.level.official}"
 
 
 def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | None = None) -> str:
@@ -124,8 +172,8 @@ def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | No
         return (f"người đứng đầu {_name(loaded, r.a)} không cao hơn tập thể, tổ chức mình đứng đầu: "
                 f"{_name(loaded, r.b)}{lv_of(r.b)}")
     if isinstance(r, Needs):
-        base = (f"{_name(loaded, r.sid)} chỉ được {r.level.official} khi 100% {WHAT[r.what]} đạt "
-                f"{r.minimum.official} trở lên")
+        base = (f"{_name(loaded, r.sid)} chỉ được {r.level.official} khi {'từ ' if r.percent < 100 else ''}"
+                f"{r.percent}% {WHAT[r.what]} đạt {r.minimum.official} trở lên")
         if levels:
             below = [o for o in r.others if final_level(loaded, levels, o) < r.minimum]
             if below:

@@ -9,7 +9,7 @@ from model.levels import LEVELS_DESC, Level
 from model.loader import LoadedCase
 from solver.explanations.explain import quota_numbers
 from solver.result import SolveResult
-from solver.engine.rules import Context, Quota, SmallGroup, rule_C1_cap, rule_C2_fewer_than_five
+from solver.engine.rules import Context, Quota, SmallGroup, quota_records
 
 #: The kinds the solver decides, in report order (units are inputs, not rated here).
 RATED_KINDS = (Kind.party_org, Kind.member, Kind.collective, Kind.leader)
@@ -19,7 +19,7 @@ def _cap(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels: dict[st
          targets: dict[str, Level]) -> dict:
     """XS, T, base and cap of one group under ``levels``, and which rule sets the cap (C1 or C2)."""
     nums = quota_numbers(loaded, q, small, levels, targets)
-    rule = "C2" if small is not None and nums["base"] < small.threshold else "C1"
+    rule = "C2" if small is not None and nums["base"] < small.threshold else q.rule
     return {"xs": nums["final_xs"], "t": nums["final_t"], "base": nums["base"], "cap": nums["cap"], "rule": rule}
 
 
@@ -35,10 +35,10 @@ def quota_table(loaded: LoadedCase, result: SolveResult, groups: set[str] | None
     """
     targets = result.targets
     ctx = Context(loaded.hierarchy, loaded.options, decided_ids=set(targets))  # every decided subject has a target
-    smalls = {r.group: r for r in rule_C2_fewer_than_five(ctx)} if loaded.options.on("C2") else {}
+    quotas, smalls = quota_records(ctx)
     levels = result.levels or None
     rows = []
-    for q in rule_C1_cap(ctx):
+    for q in quotas:
         if groups is not None and q.group not in groups:
             continue
         if any(m not in targets for m in q.members):

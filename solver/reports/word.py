@@ -220,7 +220,7 @@ def rating_order_rows(loaded: LoadedCase, shown: int = 6) -> list[dict]:
     """S5 per stage: counts per kind and at most ``shown`` names (never the whole list)."""
     subjects = loaded.hierarchy.subjects
     rows = []
-    for i, stage in enumerate(loaded.hierarchy.rating_order(), start=1):
+    for i, stage in enumerate(loaded.hierarchy.rating_order(loaded.options.rating_order), start=1):
         kinds = Counter(subjects[sid].kind for sid in stage)
         names = [subjects[sid].name for sid in stage[:shown]]  # joined by "; ": names may hold commas
         if len(stage) > shown:
