@@ -34,7 +34,8 @@ EDITABLE_FACTS = {
 }
 VOTE_KEYS = ("XS", "T", "TB", "K")
 #: The keys of a what-if delta, as the what-if file format writes them (``model.whatif``).
-DELTA_KEYS = ("whatif", "base", "profile", "options", "lock", "unlock", "facts", "votes", "target")
+DELTA_KEYS = ("whatif", "base", "profile", "options", "lock", "unlock", "facts", "votes", "target", "score", "self_score",
+              "rules", "exceptions")
 
 
 # ---- the delta ---------------------------------------------------------------------------------------
