@@ -6,8 +6,12 @@ from app_pages import shared
 from solver import appcore
 
 st.title("Quy định")
-st.write("Mỗi quy định xeploai áp dụng có một tiêu đề và trích dẫn nguyên văn từ văn bản hướng dẫn (BMT: Hướng dẫn "
-         "của Ban Thường vụ Thành ủy Buôn Ma Thuột, 2018; BĐ: Hướng dẫn của Ban Tổ chức Huyện ủy Bù Đăng, 2020).")
+st.write("Mỗi quy định có một tiêu đề và trích dẫn nguyên văn từ văn bản; một hồ sơ chỉ trích dẫn văn bản của bộ quy "
+         "định nó áp dụng. Các văn bản:")
+for src in appcore.source_rows():
+    number = f" số {src['number']}" if src["number"] else ""
+    note = f" {src['note']}" if src["note"] else ""
+    st.markdown(shared.md(f"- **{src['label']}**: {src['document']}{number}, {src['issuer']}, ngày {src['date']}.{note}"))
 
 source = shared.current_source()
 if source is not None:
@@ -21,12 +25,16 @@ if source is not None:
 
 st.subheader("Danh mục quy định")
 family = None
-for rule in appcore.rule_items():
+for rule in appcore.rule_items(loaded.options if source is not None else None):
     if rule["family"] != family:
         family = rule["family"]
         st.markdown(f"##### {shared.md(family)}")
-    with st.expander(f"{rule['title']} ({rule['cite']})"):
+    state = "" if rule["in_force"] is None else (" — đang áp dụng" if rule["in_force"] else " — không áp dụng với hồ sơ này")
+    cite = f" ({rule['cite']})" if rule["cite"] else ""
+    with st.expander(f"{rule['title']}{cite}{state}"):
         st.markdown(shared.md(rule["summary"]))
+        if rule["unsourced"]:
+            st.info(shared.md(rule["unsourced"]))
         extra = f"Áp dụng cho: {rule['applies_to']}. Hiệu lực từ {rule['effective_from']}."
         if rule["options"]:
             extra += " Tùy chọn: " + "; ".join(rule["options"]) + "."
