@@ -56,7 +56,9 @@ def configure_generate(p: argparse.ArgumentParser) -> None:
                    help="số cấp tổ chức đảng từ trên xuống chi bộ (thay cho --shape), ví dụ 5")
     p.add_argument("--interplay", action="store_true",
                    help="thêm tình huống hai chi bộ XS tranh một suất, một chi bộ kéo theo chi ủy và bí thư XS")
-    p.add_argument("--profile", default=None, help="bộ quy tắc ghi vào hồ sơ (mặc định: không ghi, tức bmt-2018)")
+    p.add_argument("--profile", default=None,
+                   help="bộ quy định ghi vào hồ sơ, ví dụ qd366-2025 (có điểm và kết quả thực hiện nhiệm vụ); "
+                   "mặc định: không ghi, tức bộ quy định mặc định của danh mục")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
