@@ -178,9 +178,8 @@ cols[2].metric("Vòng họp xếp loại", appcore.num(summary["stages"]))
 cols[3].metric("Mức đã khóa", appcore.num(summary["locks"]))
 chosen_note = " (chọn khi mở bảng tính)" if source.profile else ""
 st.markdown(
-    f"Bộ quy định: **{shared.md(summary['profile_title'])}**{chosen_note}. Mức mục tiêu: theo phiếu "
-    f"{appcore.num(summary['targets']['votes'])}, ghi sẵn {appcore.num(summary['targets']['target'])}, theo đề xuất "
-    f"{appcore.num(summary['targets']['proposed'])}; không xếp loại: {appcore.num(summary['unrated'])}.")
+    f"Bộ quy định: **{shared.md(summary['profile_title'])}**{chosen_note}. Mức mục tiêu: "
+    f"{summary['targets_text']}; không xếp loại: {appcore.num(summary['unrated'])}.")
 
 left, right = st.columns(2)
 with left:

@@ -107,6 +107,22 @@ UNIT_CATEGORIES = {
     "doan_the": "Đoàn thể chính trị - xã hội",
 }
 
+#: Where a subject's target level comes from (``Subject.target_source``), as counted by ``check``.
+TARGET_SOURCES = {"target": "ghi sẵn", "score": "theo điểm", "votes": "theo phiếu", "proposed": "theo đề xuất",
+                  "none": "chưa có mức"}
+#: The same, as a phrase about one subject.
+TARGET_SOURCE_PHRASES = {"target": "ghi sẵn trong hồ sơ", "score": "theo điểm thẩm định",
+                         "votes": "theo phiếu biểu quyết", "proposed": "theo mức đề xuất", "none": ""}
+
+
+def target_sources_text(counts: dict[str, int]) -> str:
+    """«theo điểm 12, theo phiếu 30, ghi sẵn 0, theo đề xuất 1»: the score only where a subject has one, «chưa
+    có mức» only where a subject has none (a light module: ``check`` must run without the solver)."""
+    keys = [k for k in ("score", "votes", "target", "proposed", "none")
+            if counts.get(k, 0) or k in ("votes", "target", "proposed")]
+    return ", ".join(f"{TARGET_SOURCES[k]} {counts.get(k, 0):,}".replace(",", ".") for k in keys)
+
+
 KIND_LABELS = {
     Kind.party_org: "Tổ chức đảng",
     Kind.member: "Đảng viên",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from solver.commands.cli import EXIT_INVALID, EXIT_OK, main
+from solver.explanations.words import number
 
 ROOT = Path(__file__).resolve().parents[1]
 TAN_LOI = ROOT / "scenarios" / "phuong_tan_loi_2018.json"
@@ -97,10 +98,24 @@ def test_check_prints_the_targets_and_the_rating_stages(capsys, raw):
     _, out = run_check(capsys, TAN_LOI)
     lines = out.splitlines()
     voted = sum(1 for s in raw["subjects"] if s["kind"] != "unit" and s.get("rated", True) and "votes" in s)
-    assert f"Mức mục tiêu: theo phiếu {voted}, ghi sẵn 0, theo đề xuất 0" in lines
+    assert f"Mức mục tiêu: theo phiếu {voted}, ghi sẵn 0, theo đề xuất 0" in lines  # no scores: not named
     # longest S5 chain: member → chi bộ → Đảng bộ → Đảng ủy → Bí thư Đảng ủy
     assert "Thứ tự xếp loại (S5): 5 vòng họp" in lines
     assert not any(line.startswith("Cảnh báo") for line in lines)
+
+
+def test_check_says_how_many_targets_come_from_scores(capsys):
+    """QĐ 366: a scored subject's target is read from its score (after an explicit target, before the votes)."""
+    path = ROOT / "scenarios" / "xa_2025.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    decided = [s for s in raw["subjects"] if s["kind"] != "unit" and s.get("rated", True)
+               and not s.get("excluded")]
+    scored = sum(1 for s in decided if "target" not in s and "score" in s)
+    voted = sum(1 for s in decided if "target" not in s and "score" not in s and "votes" in s)
+    assert scored > 0
+    _, out = run_check(capsys, path)
+    line = next(x for x in out.splitlines() if x.startswith("Mức mục tiêu:"))
+    assert line.startswith(f"Mức mục tiêu: theo điểm {number(scored)}, theo phiếu {number(voted)}, ")
 
 
 def test_check_output_is_nfc(capsys):

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from model.case import KIND_LABELS, Kind, Tier
+from model.case import KIND_LABELS, Kind, Tier, target_sources_text
 from model.catalogue import load_catalogue, resolve_options
 from model.errors import CaseInvalid, InputProblem
 from model.loader import MAX_BYTES, LoadedCase, no_gc, parse_case, parse_json_text
@@ -487,7 +487,9 @@ def case_summary(loaded: LoadedCase) -> dict:
         "groups": [{"Nhóm tỷ lệ": g.name, "Số đối tượng": num(len(g.members)),
                     "Khai báo trong hồ sơ": "có" if g.explicit else "tự lập"} for g in groups[:500]],
         "group_count": len(groups),
-        "targets": {"votes": sources["votes"], "target": sources["target"], "proposed": sources["proposed"]},
+        "targets": {"votes": sources["votes"], "target": sources["target"], "proposed": sources["proposed"],
+                    "score": sources["score"]},
+        "targets_text": target_sources_text(sources),
         "locks": sum(1 for s in case.subjects if s.lock is not None),
         "unrated": sum(1 for s in case.subjects if not s.rated),
         "stages": len(h.rating_order(loaded.options.rating_order)),

@@ -11,6 +11,7 @@ from model.loader import LoadedCase
 from solver.appcore.tables import LOCKED, REASON_KIND_LABELS, ResultView, _context, fold, quota_rows, xs_share
 from solver.appcore.words import kind_label, num, rule_clause, rule_title
 from solver.explanations.explain import render_change
+from model.case import TARGET_SOURCE_PHRASES
 from solver.result import SolveResult
 
 #: The ranking shows this many rows above and below the subject viewed.
@@ -73,8 +74,7 @@ def why_moved(loaded: LoadedCase, result: SolveResult, sid: str) -> dict:
         "reasons": [{"rule": r.rule, "title": rule_title(r.rule), "kind": REASON_KIND_LABELS.get(r.kind, r.kind),
                      "citation": r.citation or rule_clause(r.rule), "text": r.text}
                     for r in (change.reasons if change else ())],
-        "source": {"votes": "theo phiếu biểu quyết", "target": "ghi sẵn trong hồ sơ",
-                   "proposed": "theo mức đề xuất"}.get(s.target_source(), ""),
+        "source": TARGET_SOURCE_PHRASES[s.target_source()],
         "votes": s.votes.as_dict() if s.votes is not None else None, "voters": s.voters,
         "lock": s.lock,
     }

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from model.case import KIND_LABELS, Kind
+from model.case import KIND_LABELS, Kind, target_sources_text
 from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.loader import LoadedCase
@@ -87,8 +87,7 @@ def check_summary(loaded: LoadedCase) -> list[str]:
     if len(h.groups) > 15:
         lines.append(f"  … và {len(h.groups) - 15} nhóm khác")
     sources = Counter(s.target_source() for s in case.subjects if s.decided)
-    lines.append(f"Mức mục tiêu: theo phiếu {sources['votes']}, ghi sẵn {sources['target']}, "
-                 f"theo đề xuất {sources['proposed']}")
+    lines.append(f"Mức mục tiêu: {target_sources_text(sources)}")
     locks = sum(1 for s in case.subjects if s.lock is not None)
     if locks:
         lines.append(f"Mức đã khóa (cấp có thẩm quyền quyết định): {locks}")

@@ -6,7 +6,8 @@ sources of the case's own profile.
 
 from __future__ import annotations
 
-from model.case import DISCIPLINE_FORMS, UNIT_CATEGORIES, VIOLATION_KINDS
+from model.case import DISCIPLINE_FORMS, TARGET_SOURCE_PHRASES, TARGET_SOURCES, UNIT_CATEGORIES, VIOLATION_KINDS
+from model.case import target_sources_text
 from model.catalogue import load_catalogue
 from model.levels import Level
 from model.loader import LoadedCase
