@@ -26,7 +26,7 @@ if result.decisions:
     st.page_link(shared.PAGE_DECISIONS, label="Mở trang Việc cần quyết định")
 
 st.subheader("Số lượng theo mức, trước và sau")
-st.caption("«Trước» là mức mục tiêu (theo phiếu biểu quyết, mức ghi sẵn hoặc mức đề xuất); «sau» là kết quả.")
+st.caption("«Trước» là mức mục tiêu (mức ghi sẵn, theo điểm thẩm định, theo phiếu biểu quyết hoặc mức đề xuất); «sau» là kết quả.")
 counts = session.derived("level_counts", lambda: appcore.level_counts(loaded, result))
 st.plotly_chart(appcore.before_after_figure(appcore.level_count_data(counts)), key="res_bars",
                 config={"displaylogo": False, "displayModeBar": False})
