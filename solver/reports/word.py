@@ -766,6 +766,7 @@ def _signature(doc, form: Form) -> None:
     """"Nơi nhận:" at the bottom left, the signature block at the right (the seed guides' form)."""
     widths = [7.0, _text_width(PORTRAIT) - 7.0]
     table = _layout_table(doc, 1, widths)
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # the block stays on one page
     left, right = table.rows[0].cells
     _cell_para(left, "Nơi nhận:", bold=True, italic=True, size=12, align="left")
     for i, line in enumerate(form.copies):
@@ -789,8 +790,9 @@ def _kind_phrase(counts: list[dict]) -> str:
     return parts[0] if parts else "0 đối tượng"
 
 
-def status_paragraphs(result: SolveResult, rated: int, sources: str) -> list[str]:
-    """The result in sentences, each rendered from the result's status and figures."""
+def status_paragraphs(result: SolveResult, rated: int, sources: str, where: str = "") -> list[str]:
+    """The result in sentences, each rendered from the result's status and figures (``where``: the appendix
+    listing a conflict)."""
     if result.status == "optimal" and result.changed == 0:
         return [f"Kết quả {sources} đã bảo đảm đúng các quy định; không phải điều chỉnh trường hợp nào."]
     if result.status in ("optimal", "feasible"):
@@ -810,7 +812,7 @@ def status_paragraphs(result: SolveResult, rated: int, sources: str) -> list[str
     if result.status == "conflict":
         return ["Các quyết định của cấp có thẩm quyền về mức xếp loại của một số trường hợp không thể cùng thực "
                 "hiện được với các quy định, nên chưa lập được phương án xếp loại. Các quyết định và quy định mâu "
-                "thuẫn nhau được nêu tại mục II."]
+                f"thuẫn nhau được nêu tại mục II{f' và {where}' if where else ''}."]
     return ["Hết thời gian cho phép mà chưa lập được phương án xếp loại đúng các quy định; chưa có kết quả rà soát."]
 
 
@@ -870,7 +872,7 @@ def _body_text(doc, loaded: LoadedCase, result: SolveResult, form: Form, refs: _
           "nhân, và các trường hợp không được xếp loại ở mức cao. Kết quả như sau:")
 
     doc.add_heading("I. KẾT QUẢ RÀ SOÁT", level=1)
-    for text in status_paragraphs(result, rated, sources):
+    for text in status_paragraphs(result, rated, sources, refs("conflicts") if result.conflicts else ""):
         _body(doc, text)
     for note in result.notes:
         _body(doc, f"Lưu ý: {note}", italic=True)
@@ -946,7 +948,8 @@ def _body_text(doc, loaded: LoadedCase, result: SolveResult, form: Form, refs: _
     _body(doc, text)
     closing = "kính trình" if form.submission else "kính báo cáo"
     _body(doc, f"Trên đây là {form.kind_word.lower()} kết quả rà soát xếp loại chất lượng, Ban Tổ chức {closing} "
-               f"{form.addressee} xem xét, {'quyết định' if form.submission else 'cho ý kiến'}./.", after=12)
+               f"{form.addressee} xem xét, {'quyết định' if form.submission else 'cho ý kiến'}./.", after=12,
+          keep=True)
 
 
 # ---- the appendices --------------------------------------------------------------------------------
