@@ -505,10 +505,11 @@ class _Table:
     """A Word table whose header is built with python-docx and whose body rows are written as XML text, put
     into the document when it is saved (``_Splice``).
 
-    Kept by measurement (``benchmarks/bench_report_writers.py``): python-docx's ``add_row`` and cell API cost
-    about 1 ms a row of nine cells and its comments API searches all earlier comments for a free id; a
-    province's appendix (20,000 changes) took 20–40 s that way, against a budget of a few seconds for the whole
-    Word report. The text below is the XML those APIs write (tests/test_reports.py compares the two)."""
+    Kept by measurement (``benchmarks/bench_report_writers.py``, 2 cores): python-docx's ``add_row`` and cell API
+    cost about 250 µs a cell, 47 s for a province's appendix of 20,547 changes, against 16 µs a cell (3 s) for
+    these rows, within a budget of a few seconds for the whole Word report; its comments API also searches all
+    earlier comments for a free id. The text below is the XML those APIs write (tests/test_reports.py compares
+    the two)."""
 
     def __init__(self, doc, headers: list[str], widths_cm: list[float], comments: "_Comments | None" = None):
         table = doc.add_table(rows=1, cols=len(headers))
