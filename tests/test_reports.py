@@ -701,8 +701,9 @@ def test_report_command_flags_fill_and_override_the_form(tmp_path, capsys):
     assert right[1] == "Đắk Lắk, ngày 20 tháng 12 năm 2019"
     texts = paragraphs(document)
     assert "TỜ TRÌNH" in texts and "Kính gửi:" in texts
+    assert any(t.startswith("Ban Tổ chức Thành ủy đề nghị Ban Thường vụ Thành ủy xem xét") for t in texts)
+    assert any("Ban Tổ chức Thành ủy kính trình Ban Thường vụ Thành ủy xem xét, quyết định./." in t for t in texts)
     assert "- Ban Thường vụ Thành ủy," in texts and "- Thường trực Thành ủy" in texts
-    signature = document.tables[-len(document.tables)].rows  # noqa: F841 (the header is first)
     signature = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
     assert signature.rows[0].cells[0].text.split("\n")[1:] == ["- Như trên,", "- Lưu VT."]
     assert signature.rows[0].cells[1].text.split("\n")[-1] == "Trần Thị Lan"

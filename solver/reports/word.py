@@ -703,6 +703,8 @@ class Form:
         self.kind_word = "Tờ trình" if self.submission else "Báo cáo"
         self.upper_body = info.upper_body or BLANK_LINE
         self.issuer = info.issuer or "BAN TỔ CHỨC"
+        #: The issuing body as sentences name it, e.g. "Ban Tổ chức".
+        self.we = _sentence_case(self.issuer)
         symbol = info.symbol or ("TTr/BTCTU" if self.submission else "BC/BTCTU")
         self.number = f"Số {info.number or DOTS}-{symbol}"
         self.date_words = party_date(info.date) if info.date else f"ngày {DOTS} tháng {DOTS} năm {DOTS}"
@@ -720,18 +722,27 @@ class Form:
         self.signer_name = info.signer_name or BLANK_LINE
         self.copies = list(info.copies) or ["Như trên", f"Lưu {DOTS}"]
         self.reference = (f"(Kèm theo {self.kind_word} {self.number[0].lower()}{self.number[1:]}, "
-                          f"{self.date_words} của {_sentence_case(self.issuer)})")
+                          f"{self.date_words} của {self.we})")
+
+
+#: Words capitalized before "ủy" in a body's name: "Tỉnh ủy", "Thành ủy", "Huyện ủy", "Quận ủy", "Thị ủy", "Đảng ủy".
+_COMMITTEE_WORDS = {"tỉnh", "thành", "huyện", "quận", "thị", "đảng"}
 
 
 def _sentence_case(text: str) -> str:
-    """"BAN TỔ CHỨC" → "Ban Tổ chức" (a text already in mixed case is kept)."""
+    """A body's name in capitals as a sentence writes it: "BAN TỔ CHỨC TỈNH ỦY" → "Ban Tổ chức Tỉnh ủy" (a text
+    already in mixed case is kept)."""
     if text != text.upper():
         return text
     words = text.lower().split()
-    if not words:
-        return text
-    return " ".join([words[0].capitalize(), *[w.capitalize() if i == 1 and words[0] == "ban" else w
-                                               for i, w in enumerate(words[1:], start=1)]])
+    out, place = [], False  # after "… ủy" comes a place name: every word capitalized
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if i == 0 or (i == 1 and words[0] == "ban") or (w in _COMMITTEE_WORDS and nxt == "ủy") or place:
+            w = w[:1].upper() + w[1:]
+        place = place or (w == "ủy" and i > 0 and words[i - 1] in _COMMITTEE_WORDS)
+        out.append(w)
+    return " ".join(out)
 
 
 def _header(doc, form: Form) -> None:
@@ -868,7 +879,7 @@ def _body_text(doc, loaded: LoadedCase, result: SolveResult, form: Form, refs: _
     sources = facts.sources
     basis = profile_title(result)
     _body(doc, (f"Căn cứ {basis}; " if basis else "") +
-          f"trên cơ sở kết quả {sources} xếp loại chất lượng của {_kind_phrase(counts)}, Ban Tổ chức đã rà soát, "
+          f"trên cơ sở kết quả {sources} xếp loại chất lượng của {_kind_phrase(counts)}, {form.we} đã rà soát, "
           "đối chiếu với các quy định về tỷ lệ xếp loại, về quan hệ giữa mức xếp loại của tổ chức, tập thể và cá "
           "nhân, và các trường hợp không được xếp loại ở mức cao. Kết quả như sau:")
 
@@ -938,17 +949,17 @@ def _body_text(doc, loaded: LoadedCase, result: SolveResult, form: Form, refs: _
     doc.add_heading("III. ĐỀ XUẤT", level=1)
     if result.levels:
         lists = ", ".join(refs(n) for n in ("changes", "groups") if n in refs.number)
-        text = (f"Ban Tổ chức đề nghị {form.addressee} xem xét, thông qua kết quả xếp loại chất lượng sau rà soát "
+        text = (f"{form.we} đề nghị {form.addressee} xem xét, thông qua kết quả xếp loại chất lượng sau rà soát "
                 f"nêu tại mục I ({lists})")
         text += "; cho ý kiến, quyết định các vấn đề nêu tại mục II." if result.decisions else "."
     elif result.status == "conflict":
-        text = (f"Ban Tổ chức đề nghị {form.addressee} xem xét, quyết định bỏ hoặc điều chỉnh ít nhất một trong các "
-                "quyết định nêu tại mục II; trên cơ sở đó Ban Tổ chức lập phương án xếp loại và báo cáo lại.")
+        text = (f"{form.we} đề nghị {form.addressee} xem xét, quyết định bỏ hoặc điều chỉnh ít nhất một trong các "
+                f"quyết định nêu tại mục II; trên cơ sở đó {form.we} lập phương án xếp loại và báo cáo lại.")
     else:
-        text = "Ban Tổ chức tiếp tục rà soát và báo cáo sau."
+        text = f"{form.we} tiếp tục rà soát và báo cáo sau."
     _body(doc, text)
     closing = "kính trình" if form.submission else "kính báo cáo"
-    _body(doc, f"Trên đây là {form.kind_word.lower()} kết quả rà soát xếp loại chất lượng, Ban Tổ chức {closing} "
+    _body(doc, f"Trên đây là {form.kind_word.lower()} kết quả rà soát xếp loại chất lượng, {form.we} {closing} "
                f"{form.addressee} xem xét, {'quyết định' if form.submission else 'cho ý kiến'}./.", after=12,
           keep=True)
 
@@ -1107,7 +1118,7 @@ def build_docx(loaded: LoadedCase, result: SolveResult, *, date: str | None = No
     form = Form(info, loaded)
     doc = Document()
     _setup(doc)
-    author = _sentence_case(form.issuer)
+    author = form.we
     cp = doc.core_properties
     cp.title = f"{form.kind_word} {form.subject[0][0].lower()}{form.subject[0][1:]}" + \
         (f": {loaded.case.name}" if len(form.subject) > 1 else "")
