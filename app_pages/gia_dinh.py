@@ -100,7 +100,7 @@ def apply_request() -> None:
 
 def profile_changed() -> None:
     state["wi_delta"]["options"] = {}
-    for spec in catalogue.options:
+    for spec in catalogue.params:
         state.pop(f"wi_opt_{spec.name}", None)
 
 
@@ -343,7 +343,7 @@ delta["profile"] = profile if profile != base_profile else None
 values = appcore.option_values(loaded, delta)
 chosen = {}
 o1, o2 = st.columns(2)
-for i, spec in enumerate(catalogue.options):
+for i, spec in enumerate(catalogue.params):
     key = f"wi_opt_{spec.name}"
     if key not in state:
         state[key] = values[spec.name]

@@ -10,7 +10,7 @@ SHOW = {"focus": "Nhóm cần quyết định và nhóm vượt trần", "xs": "
 
 st.title("Nhóm tỷ lệ")
 source, loaded, session, result = shared.require_result()
-st.write(appcore.cap_sentence(result.options))
+st.write(appcore.cap_sentence(result.options, loaded))
 
 rows = session.derived("quota_rows", lambda: appcore.quota_rows(loaded, result))
 decided = appcore.decided_groups(result)

@@ -14,6 +14,7 @@ from pydantic import AfterValidator
 from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
 from model.errors import ID_PATTERN, NAME_PATTERN
+from model.document import DocumentInfo
 from model.levels import GRADE_KEYS, Level, parse_level
 
 
@@ -476,6 +477,8 @@ class Case(Strict):
     groups: tuple[Group, ...] = ()
     expect: Expect | None = None
     description: str | None = None
+    #: The Word report's form: issuing body, number, place, date, signer, recipients (``model.document``).
+    document: DocumentInfo | None = None
 
     def by_id(self) -> dict[str, Subject]:
         return {s.id: s for s in self.subjects}

@@ -307,14 +307,6 @@ class Rule(_Frozen):
         """Every citation label of the rule, in file order without repeats."""
         return self.cite_in()
 
-    # Names of the previous catalogue format, read by modules not yet moved to the new names.
-    @property
-    def options(self) -> tuple[str, ...]:
-        return self.params
-
-    @property
-    def applies_to(self) -> tuple[str, ...]:
-        return self.binds
 
 
 class ParamSpec(_Frozen):
@@ -406,10 +398,6 @@ class Profile(_Frozen):
         """The parameter defaults with this profile's values, its rules and its sources."""
         return RuleOptions.model_validate({**self.params, "profile": self.id, "rules": self.rules,
                                            "sources": self.sources})
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self.params
 
     def in_force(self, day: date) -> bool:
         """Whether ``day`` falls in the profile's period."""
@@ -515,13 +503,6 @@ class Catalogue(_Frozen):
         known = ", ".join(self.rule_ids)
         raise KeyError(f"Không có quy tắc {rule_id!r} trong danh mục; các mã hiện có: {known}")
 
-    @property
-    def options(self) -> tuple[ParamSpec, ...]:
-        return self.params
-
-    def option(self, name: str) -> ParamSpec:
-        return self.param(name)
-
     def param(self, name: str) -> ParamSpec:
         for o in self.params:
             if o.name == name:
@@ -537,8 +518,6 @@ class Catalogue(_Frozen):
         raise UnknownProfile(f"Không có bộ quy định {profile_id!r}; các bộ quy định hiện có: {known}")
 
 
-#: The previous name of ParamSpec.
-OptionSpec = ParamSpec
 
 
 def _bounds(metadata: list[Any]) -> tuple[int | None, int | None]:
@@ -723,6 +702,6 @@ def resolve_options(
 
 __all__ = [
     "DEFAULT_PROFILE", "FAMILIES", "KINDS", "Catalogue", "CatalogueError", "Citation", "OptionOverrides",
-    "OptionSpec", "ParamSpec", "Params", "Profile", "Rule", "RuleOptions", "Source", "UnknownProfile", "load_catalogue",
+    "ParamSpec", "Params", "Profile", "Rule", "RuleOptions", "Source", "UnknownProfile", "load_catalogue",
     "parse_catalogue", "read_catalogue", "resolve_options",
 ]

@@ -26,7 +26,7 @@ from typing import Any
 
 from model.case import (DISCIPLINE_FORMS, EXCLUSIONS, FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, UNIT_CATEGORIES,
                         VIOLATION_KINDS, Facts, Kind, Tier)
-from model.catalogue import OptionSpec, load_catalogue
+from model.catalogue import ParamSpec, load_catalogue
 from model.errors import CaseInvalid, InputProblem
 from model.levels import LEVELS_DESC, Level, parse_level
 
@@ -441,7 +441,7 @@ class Setting:
         return value
 
 
-def _option_setting(spec: OptionSpec) -> Setting:
+def _option_setting(spec: ParamSpec) -> Setting:
     default = {True: YES, False: NO}.get(spec.default, spec.default) if spec.type == "bool" else spec.label_of(
         spec.default)
     help_text = f"{spec.help} Để trống: theo bộ quy định (mặc định: {default})."

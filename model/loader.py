@@ -55,6 +55,16 @@ class LoadedCase:
         """The target of every decided subject, in file order (computed once: V1 counting is not free)."""
         return {s.id: s.target_level() for s in self.case.subjects if s.decided}
 
+    @cached_property
+    def target_sources(self) -> dict[str, int]:
+        """How many decided subjects read their target from each source (``Subject.target_source``)."""
+        out: dict[str, int] = {}
+        for s in self.case.subjects:
+            if s.decided:
+                k = s.target_source()
+                out[k] = out.get(k, 0) + 1
+        return out
+
 
 def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, str | None]:
     """(sheet, row, field, subject id) of a pydantic error location in the raw data."""

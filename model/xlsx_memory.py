@@ -21,13 +21,15 @@ class StableZip(zipfile.ZipFile):
     """A zip being written whose entries all get one fixed time, deflate and mode, and whose Office core
     properties one fixed creation and modification time: identical parts give identical bytes."""
 
-    def __init__(self, file, date_time: tuple = (2000, 1, 1, 0, 0, 0), core_stamp: str = "2000-01-01T00:00:00Z"):
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    def __init__(self, file, date_time: tuple = (2000, 1, 1, 0, 0, 0), core_stamp: str = "2000-01-01T00:00:00Z",
+                 compresslevel: int | None = None):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel)
         self._date_time, self._core_stamp = date_time, core_stamp.encode()
 
     def _entry(self, name: str | zipfile.ZipInfo) -> zipfile.ZipInfo:
         entry = zipfile.ZipInfo(name.filename if isinstance(name, zipfile.ZipInfo) else name, date_time=self._date_time)
         entry.compress_type = zipfile.ZIP_DEFLATED
+        entry._compresslevel = self.compresslevel  # (zipfile's own name: ZipInfo has no public one)
         entry.external_attr = 0o644 << 16
         return entry
 
@@ -68,11 +70,11 @@ class MemoryExcelWriter(ExcelWriter):
 
 
 def workbook_bytes(wb, writer_class: type[MemoryExcelWriter] = MemoryExcelWriter, *,
-                   date_time: tuple = (2000, 1, 1, 0, 0, 0)) -> bytes:
+                   date_time: tuple = (2000, 1, 1, 0, 0, 0), compresslevel: int | None = None) -> bytes:
     """The workbook as .xlsx bytes, identical for identical content: every entry dated ``date_time``, the
-    core properties' times 2000-01-01."""
+    core properties' times 2000-01-01; ``compresslevel`` as zlib's (None: its default, 6)."""
     buf = io.BytesIO()
-    with StableZip(buf, date_time) as archive:
+    with StableZip(buf, date_time, compresslevel=compresslevel) as archive:
         writer_class(wb, archive).save()  # not Workbook.save: it writes through temporary files
     return buf.getvalue()
 

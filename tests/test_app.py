@@ -8,6 +8,7 @@ timeout sized for a solve, not Streamlit's default 3 s.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -57,8 +58,8 @@ def quota_lowered_member() -> str:
 def codes_never_shown() -> set[str]:
     """What must never reach a page: the catalogue's profile ids, option names and option values."""
     cat = load_catalogue()
-    out = {p.id for p in cat.profiles} | {o.name for o in cat.options}
-    out |= {c for o in cat.options for c in o.choices}
+    out = {p.id for p in cat.profiles} | {o.name for o in cat.params}
+    out |= {c for o in cat.params for c in o.choices}
     return out
 
 
@@ -624,7 +625,7 @@ def test_changing_a_rule_option_shows_words_not_codes():
     at.button(key="wi_solve").click().run()
     assert not at.exception
     changed = frame_with(at, "Tùy chọn")
-    assert load_catalogue().option("cap_base").title in set(changed["Tùy chọn"])
+    assert load_catalogue().param("cap_base").title in set(changed["Tùy chọn"])
     assert "trở lên" in changed.iloc[0]["Giả định"]
 
 
@@ -731,6 +732,36 @@ def test_report_page_offers_the_three_downloads_at_once_and_rejects_a_bad_date()
     assert at.error
 
 
+def test_report_page_asks_for_the_document_form_prefilled_from_the_case():
+    at = goto(load_ward(app()), "bao_cao")
+    keys = {t.key for t in at.text_input} | {t.key for t in at.text_area}
+    assert {"report_number", "report_place", "report_date", "report_signer_name", "report_to",
+            "report_copies"} <= keys
+    assert at.checkbox(key="report_review").value is False
+    at.text_input(key="report_number").input("1" * 25).run()
+    assert at.error  # a number longer than a document number is refused, naming the field
+    assert "«Số văn bản»" in at.error[0].value
+
+
+def test_the_report_form_reads_back_into_the_document_fields():
+    from model.document import DocumentInfo
+
+    values = {f.name: "" for f in appcore.FORM_FIELDS}
+    values.update(type="submission", number="15", date="20/12/2025", place="Buôn Ma Thuột",
+                  to="Ban Thường vụ Tỉnh ủy\n\n Thường trực Tỉnh ủy ", copies="Như trên\nLưu Văn phòng")
+    info, problems = appcore.document_from_form(values)
+    assert problems == [] and info == DocumentInfo(type="submission", number="15", date="2025-12-20",
+                                                   place="Buôn Ma Thuột",
+                                                   to=("Ban Thường vụ Tỉnh ủy", "Thường trực Tỉnh ủy"),
+                                                   copies=("Như trên", "Lưu Văn phòng"))
+    back = appcore.form_defaults(dataclasses.replace(WARD_LOADED, case=WARD_LOADED.case.model_copy(
+        update={"document": info})))
+    assert back["date"] == "20/12/2025" and back["to"] == "Ban Thường vụ Tỉnh ủy\nThường trực Tỉnh ủy"
+    assert appcore.document_from_form(back) == (info, [])
+    _, problems = appcore.document_from_form({**values, "date": "31/02/2025"})
+    assert len(problems) == 1 and problems[0].startswith("«Ngày ký")
+
+
 # ---- the logic behind the pages (solver.appcore) -----------------------------------------------------
 
 
@@ -742,7 +773,7 @@ def test_numbers_and_sizes_are_written_the_vietnamese_way():
 
 def test_no_option_or_profile_code_survives_plain_text():
     cat = load_catalogue()
-    for spec in cat.options:
+    for spec in cat.params:
         words = set(re.findall(r"[\w-]+", appcore.plain_text(spec.help)))
         assert not words & codes_never_shown(), spec.name
         for choice in spec.choices:

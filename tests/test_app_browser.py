@@ -166,7 +166,7 @@ def _check(page, name: str) -> str:
     _idle(page)
     text = page.evaluate(VISIBLE_TEXT)
     cat = load_catalogue()
-    codes = {p.id for p in cat.profiles} | {o.name for o in cat.options} | {c for o in cat.options for c in o.choices}
+    codes = {p.id for p in cat.profiles} | {o.name for o in cat.params} | {c for o in cat.params for c in o.choices}
     found = [w for w in (*LEFTOVERS, *codes) if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
     assert not found, (name, found)
     assert page.locator('[data-testid="stException"]').count() == 0, name

@@ -379,3 +379,13 @@ def test_an_error_names_the_rule_and_the_field_in_the_file_s_own_words():
     bad = SHIPPED.replace("family = \"ballot\"", "family = \"vote\"", 1)
     with pytest.raises(CatalogueError, match=r"rule\[0\] \(V1\) › family"):
         parse_catalogue(bad)
+
+
+def test_no_rule_text_names_a_source_or_the_software():
+    """A rule's title and summary are printed in every profile's report: they name no document (a case cites
+    only its own profile's sources, and the citation column carries them) and no software."""
+    names = ["Buôn Ma Thuột", "Bù Đăng", "Quy định 366", "Hướng dẫn 43", "Quy định 132", "BMT", "BĐ",
+             "sản phẩm", "phần mềm", "tùy chọn", "tham số", "bộ giải"]
+    for rule in CATALOGUE.rules:
+        for word in names:
+            assert word not in rule.title and word not in rule.summary, (rule.id, word)

@@ -8,6 +8,7 @@ computed the claim but the solver itself — and the sentence shown is the one r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,43 @@ def test_no_sentence_claims_a_cost_it_did_not_compute(solved):
     for change in base.changes:
         for r in change.reasons:
             assert "kéo theo nhiều thay đổi hơn" not in r.text
-            if "có tỷ lệ phiếu thấp hơn" in r.text:
+            if re.search(r"có (điểm|tỷ lệ phiếu|điểm hoặc tỷ lệ phiếu) thấp hơn", r.text):
                 assert change.id in base.claims
+
+
+def _support_as_counted(s) -> str:
+    """What the committee ranks a subject by, written independently of the product's words module."""
+    if s.target is not None:
+        return "mức ghi sẵn"
+    if s.score is not None:
+        text = f"{s.score:.1f}".replace(".", ",")
+        return (text[:-2] if text.endswith(",0") else text) + " điểm"
+    if s.votes is None:
+        return "không có phiếu"
+    v = s.votes
+    return f"{v.XS}/{s.voters if s.voters is not None else v.XS + v.T + v.TB + v.K}"
+
+
+def test_each_claim_names_the_scores_or_ballots_it_ranks_by(solved):
+    """A QĐ 366 case ranks by score: its sentences say «điểm» and show each subject's score, never «không có
+    phiếu» for a scored subject; a ballot case shows the ballots."""
+    loaded, base = solved
+    subjects = loaded.hierarchy.subjects
+    for sid, claim in base.claims.items():
+        sentence = claim_sentence(loaded, claim)
+        for k in claim.weaker_kept[:4]:
+            assert f"{subjects[k].name} ({_support_as_counted(subjects[k])})" in sentence, (sid, sentence)
+        everyone = (sid, *claim.weaker_kept, *claim.alt_moved, *claim.base_moved)
+        if all(subjects[i].score is not None and subjects[i].target is None for i in everyone):
+            assert "có điểm thấp hơn" in sentence and "phiếu" not in sentence, sentence
+
+
+def test_the_2025_scenario_has_claims_by_score():
+    loaded = load_case(ROOT / "scenarios" / "xa_2025.json")
+    result = solve(loaded, OPTS)
+    texts = [d.text for d in result.decisions if d.kind == "against_ranking"]
+    assert texts and all("có điểm thấp hơn" in t for t in texts)
+    assert all(d.title == "Thay đổi không theo thứ tự điểm" for d in result.decisions if d.kind == "against_ranking")
 
 
 def test_the_buon_ma_thuot_case_of_the_issue_is_explained_by_criterion_3():

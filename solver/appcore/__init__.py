@@ -10,6 +10,7 @@ what these functions return.
 - ``whatifs``: the what-if delta, the committee's notes, sample what-ifs, side-by-side comparison;
 - ``committee``: the page «Việc cần quyết định»;
 - ``history``: the audit log as the app writes and shows it;
+- ``report``: the Word report's form fields (number, date, addressees, signer);
 - ``rules``: the rule catalogue in words.
 
 The app works in a case folder (``solver.access``): an uploaded case is kept there and nowhere else, and
@@ -22,6 +23,7 @@ from solver.appcore.committee import *  # noqa: F403
 from solver.appcore.history import *  # noqa: F403
 from solver.appcore.loading import *  # noqa: F403
 from solver.appcore.pictures import *  # noqa: F403
+from solver.appcore.report import *  # noqa: F403
 from solver.appcore.rules import *  # noqa: F403
 from solver.appcore.solving import *  # noqa: F403
 from solver.appcore.tables import *  # noqa: F403

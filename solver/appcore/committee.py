@@ -21,8 +21,8 @@ KINDS = {
                  "Các quyết định khóa mức và quy định không thể cùng thỏa mãn: cần bỏ hoặc sửa ít nhất một quyết "
                  "định."),
     "against_ranking": ("Thay đổi ngược thứ tự phiếu",
-                        "Người có nhiều phiếu hơn bị hạ trong khi người ít phiếu hơn giữ mức: phương án thay đổi ít "
-                        "nhất đòi hỏi như vậy; giữ theo thứ tự phiếu thì tốn thêm số thay đổi ghi kèm."),
+                        "Đối tượng xếp trên (điểm hoặc tỷ lệ phiếu cao hơn) bị hạ trong khi đối tượng xếp dưới giữ "
+                        "mức: phương án thay đổi ít nhất đòi hỏi như vậy; giữ theo thứ tự thì chi phí ghi kèm."),
     "tie": ("Phương án ngang nhau",
             "Các đối tượng có thể đổi chỗ cho nhau mà phương án vẫn thay đổi ít nhất: cấp có thẩm quyền chọn."),
     "exception": ("Trường hợp ngoại lệ",
@@ -47,6 +47,8 @@ def decision_groups(result: SolveResult, decisions: list[Decision] | None = None
     for kind in order:
         items = by_kind[kind]
         heading, asked = KINDS.get(kind, (items[0].title or "Việc khác", ""))
+        if kind == "against_ranking" and items[0].title:
+            heading = items[0].title  # «… thứ tự điểm» or «… thứ tự tỷ lệ phiếu»: what the case ranks by
         out.append({"kind": kind, "heading": heading, "asked": asked, "items": items, "count": len(items)})
     return out
 
@@ -81,7 +83,7 @@ def decision_numbers(d: Decision) -> str:
     nums = dict(d.numbers)
     parts = []
     if "cost" in nums:
-        parts.append(f"chi phí nếu giữ theo thứ tự phiếu: thêm {num(nums['cost'])} thay đổi")
+        parts.append(f"chi phí nếu giữ theo thứ tự: thêm {num(nums['cost'])} thay đổi")
     return "; ".join(parts)
 
 

@@ -379,7 +379,7 @@ def difference_rows(base_loaded: LoadedCase, base: SolveResult, what_loaded: Loa
         out["quota"].append({"Nhóm tỷ lệ": q.name, "Gốc": cell(q.base), "Giả định": cell(q.whatif)})
     cat = load_catalogue()
     for name, (a, b) in sorted(cmp.options_changed.items()):
-        out["options_changed"].append({"Tùy chọn": cat.option(name).title,
+        out["options_changed"].append({"Tùy chọn": cat.param(name).title,
                                        "Gốc": option_value(name, a, base.options),
                                        "Giả định": option_value(name, b, what.options)})
     out["comparable"] = comparable

@@ -72,7 +72,7 @@ def why_moved(loaded: LoadedCase, result: SolveResult, sid: str) -> dict:
         "target": target, "final": final, "moved": change is not None,
         "sentence": render_change(loaded, change, by_id) if change is not None else "",
         "reasons": [{"rule": r.rule, "title": rule_title(r.rule), "kind": REASON_KIND_LABELS.get(r.kind, r.kind),
-                     "citation": r.citation or rule_clause(r.rule), "text": r.text}
+                     "citation": r.citation or rule_clause(r.rule, loaded.options.sources), "text": r.text}
                     for r in (change.reasons if change else ())],
         "source": TARGET_SOURCE_PHRASES[s.target_source()],
         "votes": s.votes.as_dict() if s.votes is not None else None, "voters": s.voters,

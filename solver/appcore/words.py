@@ -152,7 +152,7 @@ def _code_words() -> list[tuple[re.Pattern, str]]:
     pairs: list[tuple[str, str]] = []
     for p in cat.profiles:
         pairs.append((p.id, f"«{p.title}»"))
-    for spec in cat.options:
+    for spec in cat.params:
         for choice in spec.choices:
             pairs.append((choice, f"«{enum_label(spec.name, choice)}»"))
         pairs.append((spec.name, f"«{spec.title}»"))
@@ -170,16 +170,30 @@ def plain_text(text: str) -> str:
 
 
 def option_rows(options: dict) -> list[dict]:
-    """Every rule option in force with its value in words and whether it is the catalogue's default."""
+    """Every parameter read by a rule in force, with its value in words and whether it is the value of the
+    case's own profile; the rules it serves are cited in the profile's sources only."""
+    from model.catalogue import resolve_options
+
+    used = options.get("rules")
+    sources = tuple(options["sources"]) if options.get("sources") else None
+    try:
+        base = resolve_options(options.get("profile")).model_dump(mode="json")
+    except ValueError:
+        base = {}
     rows = []
-    for spec in load_catalogue().options:
+    for spec in load_catalogue().params:
         if spec.name not in options:
             continue
+        if used is not None and spec.rules and not any(r in used for r in spec.rules):
+            continue
         value = options[spec.name]
-        default = "mặc định" if value == spec.default else \
-            f"khác mặc định (mặc định: {option_value(spec.name, spec.default, {**options, spec.name: spec.default})})"
+        default_value = base.get(spec.name, spec.default)
+        default = "mặc định" if value == default_value else \
+            f"khác mặc định (mặc định: {option_value(spec.name, default_value, {**options, spec.name: default_value})})"
         rows.append({"Tùy chọn": spec.title, "Giá trị": option_value(spec.name, value, options), "Mặc định": default,
-                     "Quy định": ", ".join(rule_label(r) for r in spec.rules), "Giải thích": plain_text(spec.help)})
+                     "Quy định": ", ".join(rule_label(r, sources) for r in spec.rules
+                                           if used is None or r in used),
+                     "Giải thích": plain_text(spec.help)})
     return rows
 
 
@@ -200,17 +214,18 @@ def rule_title(rule_id: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def rule_clause(rule_id: str) -> str:
-    """The clauses of the documents a rule rests on, e.g. "BMT II.B.2.3a; BĐ 5.2"."""
+def rule_clause(rule_id: str, sources: tuple[str, ...] | None = None) -> str:
+    """The clauses of the documents a rule rests on, e.g. "BMT II.B.2.3a; BĐ 5.2" — only of ``sources`` (the
+    case's profile) when given."""
     try:
-        return load_catalogue().rule(rule_id).cite
+        return load_catalogue().rule(rule_id).cite_in(sources)
     except KeyError:
         return ""
 
 
-def rule_label(rule_id: str) -> str:
-    """A rule as a label: its title and its clause (never its code)."""
-    clause = rule_clause(rule_id)
+def rule_label(rule_id: str, sources: tuple[str, ...] | None = None) -> str:
+    """A rule as a label: its title and its clause in ``sources`` (never its code)."""
+    clause = rule_clause(rule_id, sources)
     return f"{rule_title(rule_id)} ({clause})" if clause else rule_title(rule_id)
 
 
@@ -270,16 +285,12 @@ def status_sentences(result: SolveResult) -> list[str]:
     return out
 
 
-def cap_sentence(options: dict) -> str:
-    """The quota rule as applied, in one sentence, with the options used (no rule code)."""
-    above = " trở lên" if options.get("cap_base") == "good_and_above" else ""
-    text = (f"Trong mỗi nhóm tỷ lệ, số được xếp loại Hoàn thành xuất sắc nhiệm vụ không vượt quá "
-            f"{options.get('cap_percent', 20)}% số được xếp loại Hoàn thành tốt nhiệm vụ{above}")
-    if options.get("small_group_allowance", 0) > 0:
-        text += (f"; nhóm có dưới {options.get('small_group_threshold', 5):02d} đối tượng được xếp loại Hoàn thành "
-                 f"tốt nhiệm vụ{above} thì vẫn được chọn {options['small_group_allowance']:02d} Hoàn thành xuất sắc "
-                 "nhiệm vụ")
-    return text + f" ({rule_clause('C1')})."
+def cap_sentence(options: dict, loaded=None) -> str:
+    """The quota rules as applied, in one sentence, with C1's citation in the case's own sources (no rule
+    code): ``solver.explanations.words.quota_sentence``."""
+    from solver.explanations.words import quota_sentence
+
+    return quota_sentence(loaded, options, with_citation=True)
 
 
 def whatif_mode_words(mode: str, result: SolveResult) -> str:

@@ -306,7 +306,7 @@ def render_comparison(cmp: Comparison, max_moves: int = 200) -> list[str]:
     if cmp.profile_changed:
         lines.append(f"Bộ quy tắc: {cmp.profile_changed[0]} → {cmp.profile_changed[1]}")
     for name, (a, b) in sorted(cmp.options_changed.items()):
-        lines.append(f"Tùy chọn «{cat.option(name).title}» ({name}): {_option_value(name, a)} → "
+        lines.append(f"Tùy chọn «{cat.param(name).title}» ({name}): {_option_value(name, a)} → "
                      f"{_option_value(name, b)}")
     lines.append(f"Trạng thái: gốc — {STATUS_LABELS[cmp.base_status]}; giả định — {STATUS_LABELS[cmp.whatif_status]}")
     lines.append(f"Thay đổi so với mức mục tiêu: gốc {_objective(cmp.base_objective)} → giả định "

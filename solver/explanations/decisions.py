@@ -11,7 +11,7 @@ from model.loader import LoadedCase
 from solver.engine.rules import main_post
 from model.case import DISCIPLINE_FORMS
 from model.levels import Level
-from solver.explanations.words import cite, claim_sentence, share_of
+from solver.explanations.words import cite, claim_sentence, measure, share_of
 from solver.result import Decision, SolveResult
 
 
@@ -24,13 +24,14 @@ def tie_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
     """One matter per quota group with equally good answers: who may change places, and what was chosen."""
     out = []
     h = loaded.hierarchy
+    what = measure(loaded)
     for tie in result.ties:
         group = h.group(tie.group).name if tie.group and tie.group in h._groups_by_id else ""
         chosen = dict(tie.chosen)
         kept = [s for s in tie.subjects if chosen[s] == max(chosen.values())]
         where = f" trong nhóm «{group}»" if group else ""
-        text = (f"{len(tie.subjects)} đối tượng{where} có thể đổi chỗ cho nhau mà số thay đổi, số bậc và tổng tỷ lệ "
-                f"phiếu của những người phải hạ không đổi: {_names(loaded, tie.subjects)}. Phương án đề xuất giữ "
+        text = (f"{len(tie.subjects)} đối tượng{where} có thể đổi chỗ cho nhau mà số thay đổi, số bậc và tổng "
+                f"{what} của những người phải hạ không đổi: {_names(loaded, tie.subjects)}. Phương án đề xuất giữ "
                 f"{_names(loaded, kept)} theo thứ tự trong hồ sơ; cấp có thẩm quyền có thể chọn khác.")
         out.append(Decision("tie", "Phương án ngang nhau", text, tuple(tie.subjects), tie.group or None,
                             (("count", len(tie.subjects)),)))
@@ -84,6 +85,7 @@ def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]
     """Each move against the vote ranking, with its computed cost (ties are listed as ties)."""
     out = []
     h = loaded.hierarchy
+    title = f"Thay đổi không theo thứ tự {measure(loaded)}"
     for c in result.claims.values():
         if c.verdict == "tie":
             continue
@@ -92,7 +94,7 @@ def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]
         text = (f"{s.name} ({share_of(loaded, c.sid)}) được đề nghị {Level.XS.official} nhưng xếp {final.official}; "
                 + claim_sentence(loaded, c) + ".")
         rule = "C2" if any(r.rule == "C2" for ch in result.changes if ch.id == c.sid for r in ch.reasons) else "C1"
-        out.append(Decision("against_ranking", "Thay đổi không theo thứ tự tỷ lệ phiếu", text,
+        out.append(Decision("against_ranking", title, text,
                             (c.sid, *c.weaker_kept), c.group,
                             (("verdict", c.verdict), ("extra_changes", c.extra_changes),
                              ("extra_steps", c.extra_steps), ("base_support", c.base_support),

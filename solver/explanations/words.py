@@ -204,19 +204,46 @@ def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | No
     raise TypeError(r)
 
 
+def score_text(score: float) -> str:
+    """An appraised score as the committee writes it: «92,5 điểm», «90 điểm»."""
+    whole, tenth = divmod(round(score * 10), 10)
+    return f"{number(whole)}{',' + str(tenth) if tenth else ''} điểm"
+
+
 def share_of(loaded: LoadedCase, sid: str, level: Level = Level.XS) -> str:
-    """A subject's support for a level as the committee counts it ("9/13"), or "không có phiếu"."""
+    """A subject's support for a level as the committee counts it and as the ranking weighs it
+    (``solver.engine.staging.support_weight``): its score («92,5 điểm»), its ballots («9/13»), «mức ghi sẵn»
+    or «không có phiếu»."""
     from model.ballots import ballots_at_or_above, denominator
 
     s = loaded.hierarchy.subjects[sid]
-    if s.votes is None or s.target is not None:
+    if s.target is not None:
+        return "mức ghi sẵn"
+    if s.score is not None:
+        return score_text(s.score)
+    if s.votes is None:
         return "không có phiếu"
     tally = s.votes.as_dict()
     return f"{ballots_at_or_above(tally, level)}/{denominator(tally, s.voters)}"
 
 
-def support_sum(millionths: int) -> str:
-    """A sum of ballot shares (millionths) as a Vietnamese decimal with two places: 1,38."""
+def measure(loaded: LoadedCase) -> str:
+    """What the ranking of a case compares: «điểm» (QĐ 366 scores), «tỷ lệ phiếu», or both."""
+    src = loaded.target_sources
+    scored, voted = src.get("score", 0) > 0, src.get("votes", 0) > 0
+    if scored and not voted:
+        return "điểm"
+    if scored:
+        return "điểm hoặc tỷ lệ phiếu"
+    return "tỷ lệ phiếu"
+
+
+def support_sum(millionths: int, scored: bool = False) -> str:
+    """A sum of supports (millionths, ``support_weight``) in Vietnamese: ballot shares with two decimals (1,38),
+    or scores in points with one (185,5: a score weighs its tenths of a point in thousandths)."""
+    if scored:
+        whole, tenth = divmod(round(millionths / 1_000), 10)
+        return f"{number(whole)},{tenth}" if tenth else number(whole)
     whole, frac = divmod(round(millionths / 10_000), 100)
     return f"{number(whole)},{frac:02d}"
 
@@ -228,10 +255,15 @@ def _listed(loaded: LoadedCase, ids, with_share: bool = True, limit: int = 4) ->
 
 
 def claim_sentence(loaded: LoadedCase, c) -> str:
-    """What keeping a subject moved against the vote ranking would cost (a ``solver.result.Claim``), in words."""
+    """What keeping a subject moved against the ranking by score or ballots would cost (a
+    ``solver.result.Claim``), in words."""
     name = _name(loaded, c.sid)
     weaker = _listed(loaded, list(c.weaker_kept))
-    head = f"{weaker} có tỷ lệ phiếu thấp hơn nhưng giữ mức {Level.XS.official}"
+    subjects = loaded.hierarchy.subjects
+    scored = all(subjects[i].score is not None and subjects[i].target is None
+                 for i in (c.sid, *c.weaker_kept, *c.alt_moved, *c.base_moved))
+    what = "điểm" if scored else measure(loaded)
+    head = f"{weaker} có {what} thấp hơn nhưng giữ mức {Level.XS.official}"
     if c.verdict == "impossible":
         return f"{head}: không thể giữ {name} ở mức này — các quyết định khóa và quy định khác không cho phép"
     keep = f"giữ {name} ở mức {Level.XS.official} thì"
@@ -242,10 +274,11 @@ def claim_sentence(loaded: LoadedCase, c) -> str:
     if c.verdict == "more_steps":
         return f"{head}: {keep} cùng số đối tượng thay đổi nhưng thêm {number(c.extra_steps)} bậc"
     if c.verdict == "support":
+        total = "tổng điểm" if scored else f"tổng {what}"
         return (f"{head}: {keep} cùng số thay đổi và số bậc, nhưng phải hạ {_listed(loaded, list(c.alt_moved))} "
-                f"(tổng tỷ lệ phiếu {support_sum(c.alt_support)}) thay vì {_listed(loaded, list(c.base_moved))} "
-                f"(tổng {support_sum(c.base_support)}); chọn theo tiêu chí 3: hạ những đối tượng có tổng tỷ lệ phiếu "
-                "thấp hơn")
+                f"({total} {support_sum(c.alt_support, scored)}) thay vì {_listed(loaded, list(c.base_moved))} "
+                f"(tổng {support_sum(c.base_support, scored)}); chọn theo tiêu chí 3: hạ những đối tượng có "
+                f"{total} thấp hơn")
     return f"{head}: {keep} cũng tốt như phương án đã chọn (ngang nhau) — cấp có thẩm quyền quyết định"
 
 
@@ -257,6 +290,32 @@ def lock_text(loaded: LoadedCase, sid: str) -> str:
 def direction_text(loaded: LoadedCase, sid: str, target: Level) -> str:
     s = loaded.hierarchy.subjects[sid]
     return f"{s.name}: không được xếp cao hơn mức mục tiêu {target.official} (chỉ được hạ, không nâng)"
+
+
+def quota_sentence(loaded: LoadedCase | None, options: dict, *, with_citation: bool = False) -> str:
+    """The quota rules as this case applies them, in one sentence without rule codes: C1 with its percent and
+    base, C2 only where the case's rules have it, the 25% decisions (C3) the case records; ``with_citation``
+    adds C1's citation in the case's own sources."""
+    rules = options.get("rules")
+    on = (lambda rid: rid in rules) if rules is not None else (lambda rid: True)
+    above = " trở lên" if options.get("cap_base") == "good_and_above" else ""
+    text = (f"Trong mỗi nhóm tính tỷ lệ, số được xếp loại {Level.XS.official} không vượt quá "
+            f"{options.get('cap_percent', 20)}% số được xếp loại {Level.T.official}{above}, tính trên kết quả "
+            "xếp loại sau rà soát")
+    if on("C2") and options.get("small_group_allowance", 0) > 0:
+        text += (f"; nhóm có dưới {options.get('small_group_threshold', 5):02d} đối tượng được xếp loại "
+                 f"{Level.T.official}{above} thì vẫn được xếp loại {options['small_group_allowance']:02d} "
+                 f"{Level.XS.official}")
+    if loaded is not None and on("C3") and loaded.case.exceptions:
+        subjects = loaded.hierarchy.subjects
+        text += "; " + "; ".join(
+            f"tập thể, cá nhân thuộc phạm vi quản lý của {subjects[e.scope].name}: {e.percent}% theo quyết định "
+            f"của {e.author}" for e in loaded.case.exceptions if e.scope in subjects)
+    if with_citation and loaded is not None:
+        clause = cite(loaded, "C1")
+        if clause:
+            text += f" ({clause})"
+    return text + "."
 
 
 def unit_category_label(code: str | None) -> str:
@@ -311,4 +370,4 @@ def render_why_not(loaded: LoadedCase, w) -> list[str]:
 
 
 __all__ = ["WHAT", "cite", "describe_record", "direction_text", "fact_sentence", "final_level", "lock_text",
-           "claim_sentence", "number", "render_change", "share_of", "support_sum", "render_why_not", "unit_category_label"]
+           "claim_sentence", "measure", "quota_sentence", "number", "render_change", "score_text", "share_of", "support_sum", "render_why_not", "unit_category_label"]

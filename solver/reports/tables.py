@@ -1,8 +1,11 @@
-"""Report tables as plain data: the quota table per group and the level counts per kind (reports and app)."""
+"""Report tables as plain data: the quota table per group and the level counts per kind (reports and app), and
+what the Word report and the Excel results both read, computed once (``report_facts``)."""
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
+from functools import cached_property
 
 from model.case import Kind
 from model.levels import LEVELS_DESC, Level
@@ -70,18 +73,78 @@ def level_counts(loaded: LoadedCase, result: SolveResult) -> list[dict]:
     """
     subjects = loaded.hierarchy.subjects
     changed = Counter(subjects[c.id].kind for c in result.changes)
-    all_kinds = Counter(s.kind for s in loaded.case.subjects)
-    rows = []
-    for kind in RATED_KINDS:
-        if not all_kinds[kind]:
+    targets, levels = result.targets, result.levels or None
+    # One pass over a province's subjects; kinds found by identity and levels used as list indexes (a dict
+    # keyed by an enum member hashes it in Python, a second per 300,000 subjects).
+    slot = {id(kind): i for i, kind in enumerate(RATED_KINDS)}
+    present = [0] * len(RATED_KINDS)
+    before = [[0] * len(Level) for _ in RATED_KINDS]
+    after = [[0] * len(Level) for _ in RATED_KINDS]
+    for s in loaded.case.subjects:
+        i = slot.get(id(s.kind))
+        if i is None:
             continue
-        ids = [sid for sid in result.targets if subjects[sid].kind is kind]
-        before = Counter(result.targets[sid] for sid in ids)
-        after = Counter(result.levels[sid] for sid in ids) if result.levels else None
+        present[i] += 1
+        target = targets.get(s.id)
+        if target is None:
+            continue
+        before[i][target] += 1
+        if levels is not None:
+            after[i][levels[s.id]] += 1
+    rows = []
+    for i, kind in enumerate(RATED_KINDS):
+        if not present[i]:
+            continue
+        rated = sum(before[i])
         rows.append({
-            "kind": kind, "rated": len(ids), "unrated": all_kinds[kind] - len(ids),
-            "before": {lv: before[lv] for lv in LEVELS_DESC},
-            "after": {lv: after[lv] for lv in LEVELS_DESC} if after is not None else None,
+            "kind": kind, "rated": rated, "unrated": present[i] - rated,
+            "before": {lv: before[i][lv] for lv in LEVELS_DESC},
+            "after": {lv: after[i][lv] for lv in LEVELS_DESC} if levels is not None else None,
             "changed": changed[kind],
         })
     return rows
+
+
+def target_sources(loaded: LoadedCase, result: SolveResult) -> str:
+    """Where the levels before the review came from, in words: "biểu quyết", "biểu quyết, đề xuất", …"""
+    targets = result.targets
+    found = set()
+    for s in loaded.case.subjects:
+        if s.id in targets:
+            found.add("target" if s.target is not None else "votes" if s.votes is not None else "proposed")
+            if len(found) == 3:
+                break
+    words = [w for src, w in (("votes", "biểu quyết"), ("proposed", "đề xuất"), ("target", "mức đã xác định"))
+             if src in found]
+    return ", ".join(words) or "biểu quyết, đề xuất"
+
+
+class ReportFacts:
+    """What the Word report and the Excel results both read about one result (a province's quota table and
+    counts take a second or two)."""
+
+    def __init__(self, loaded: LoadedCase, result: SolveResult):
+        self.counts = level_counts(loaded, result)
+        self.groups = quota_table(loaded, result)
+        self.sources = target_sources(loaded, result)
+        self._loaded = loaded
+
+    @cached_property
+    def stages(self) -> list[list[str]]:
+        """The S5 meeting order (the hierarchy's ``rating_order``)."""
+        return self._loaded.hierarchy.rating_order(self._loaded.options.rating_order)
+
+
+_LAST: tuple = ()
+
+
+def report_facts(loaded: LoadedCase, result: SolveResult) -> ReportFacts:
+    """The ``ReportFacts`` of a final result; the last pair asked for is remembered, so that the Word report and
+    the Excel results of one ``report`` command compute them once. (Read-only for the callers.)"""
+    global _LAST
+    last = _LAST
+    if last and last[0]() is loaded and last[1]() is result:
+        return last[2]
+    facts = ReportFacts(loaded, result)
+    _LAST = (weakref.ref(loaded), weakref.ref(result), facts)
+    return facts
