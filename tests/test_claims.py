@@ -9,6 +9,7 @@ computed the claim but the solver itself — and the sentence shown is the one r
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from model.loader import load_case
 from solver.engine.solve import SolveOptions, solve
 from solver.explanations.whynot import hold
-from solver.explanations.words import claim_sentence
+from solver.explanations.words import claim_sentence, measure, render_why_not, support_sum
 from solver.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,3 +138,39 @@ def test_the_general_model_computes_the_same_claims_as_the_reduced_one(path):
     general = solve(loaded, SolveOptions(workers=2, method="general"))
     assert general.levels == reduced.levels
     assert [c.to_json() for c in general.claims.values()] == [c.to_json() for c in reduced.claims.values()]
+
+
+def _independent_support_cost(loaded, result) -> Fraction:
+    """The sum, over the subjects moved, of what ranks them for their target: the score out of 100, or the share
+    of ballots at the target or above (V1), or 1 for a written target — computed from the case alone."""
+    total = Fraction(0)
+    for s in loaded.case.subjects:
+        if s.id not in result.targets or result.levels[s.id] == result.targets[s.id]:
+            continue
+        target = result.targets[s.id]
+        if s.target is not None:
+            total += 1
+        elif s.score is not None:
+            total += Fraction(round(s.score * 10), 1000)
+        elif s.votes is None:
+            total += 1
+        else:
+            v = s.votes
+            at = sum((v.XS, v.T, v.TB, v.K)[: 4 - int(target)])
+            total += Fraction(at, s.voters if s.voters is not None else v.XS + v.T + v.TB + v.K)
+    return total
+
+
+def test_the_why_not_answer_states_the_criterion_3_cost_it_computed(solved):
+    """«Nếu giữ … thì sao» with the same changes and steps names the sums of support moved in both answers."""
+    loaded, base = solved
+    n = len(base.changes)
+    assert abs(Fraction(base.support_cost, 1_000_000) - _independent_support_cost(loaded, base)) <= Fraction(n, 10**6)
+    for sid, claim in list(base.claims.items())[:3]:
+        if claim.verdict != "support":
+            continue
+        w = hold(loaded, sid, None, base, OPTS)
+        scored = measure(loaded) == "điểm"
+        line = render_why_not(loaded, w)[0]
+        assert f"{support_sum(base.support_cost, scored)} → {support_sum(w.held.support_cost, scored)}" in line
+        assert "tiêu chí 3" in line

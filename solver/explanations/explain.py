@@ -10,7 +10,7 @@ from model.ballots import ballots_at_or_above, denominator
 from model.levels import Level
 from model.loader import LoadedCase
 from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, SmallGroup, max_xs
-from solver.explanations.words import cite, claim_sentence, describe_record, fact_sentence
+from solver.explanations.words import cite, claim_sentence, describe_record, fact_sentence, score_text
 from solver.explanations.words import final_level as _final
 from solver.explanations.words import _name
 from solver.explanations.words import render_change, render_why_not  # noqa: F401  (re-exported)
@@ -125,8 +125,11 @@ class _Explainer:
         text = (f"nhóm «{g.name}»: {nums['proposed_xs']} đề nghị Hoàn thành xuất sắc nhiệm vụ, "
                 f"{nums['final_t']} xếp loại Hoàn thành tốt nhiệm vụ, tối đa {nums['cap']} Hoàn thành xuất sắc nhiệm "
                 f"vụ; xếp thứ {rank}/{len(cands)}")
+        subject = loaded.hierarchy.subjects[sid]
         share = ballot_share(loaded, sid, Level.XS)
-        if share is not None:
+        if subject.score is not None and subject.target is None:
+            text += f" theo điểm ({score_text(subject.score)})"
+        elif share is not None:
             text += f" theo tỷ lệ phiếu Xuất sắc {share}"
         text += f"; nhóm giữ {nums['kept']} đối tượng ở mức này"
         claim = self.claims.get(sid)

@@ -353,8 +353,19 @@ def render_why_not(loaded: LoadedCase, w) -> list[str]:
     extra = w.extra_changes
     cost = "không phải thay đổi thêm ai" if extra == 0 and len(w.moved) <= 1 else (
         f"thêm {extra} thay đổi so với phương án đã chọn" if extra else "cùng số thay đổi nhưng đổi người")
-    lines = [f"{head} CÓ THỂ, với chi phí: {cost} "
-             f"({w.base.changed} → {w.held.changed} đối tượng thay đổi, {w.base.steps} → {w.held.steps} bậc)."]
+    figures = (f"{number(w.base.changed)} → {number(w.held.changed)} đối tượng thay đổi, {number(w.base.steps)} → "
+               f"{number(w.held.steps)} bậc")
+    same = extra == 0 and w.base.steps == w.held.steps and len(w.moved) > 1
+    if same and w.base.support_cost is not None and w.held.support_cost is not None:
+        scored = measure(loaded) == "điểm"
+        what = "điểm" if scored else measure(loaded)
+        figures += (f", tổng {what} của những người phải hạ {support_sum(w.base.support_cost, scored)} → "
+                    f"{support_sum(w.held.support_cost, scored)}")
+        if w.held.support_cost > w.base.support_cost:
+            cost += f"; phương án đã chọn hạ những người có tổng {what} thấp hơn (tiêu chí 3)"
+        elif w.held.support_cost == w.base.support_cost:
+            cost += " — ngang nhau với phương án đã chọn, cấp có thẩm quyền quyết định"
+    lines = [f"{head} CÓ THỂ, với chi phí: {cost} ({figures})."]
     if w.held.status != "optimal":
         lines.append("  (phương án này chưa được chứng minh tối ưu: hết thời gian)")
     others = [(i, a, b) for i, a, b in w.moved if i != w.sid]
