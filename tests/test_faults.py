@@ -293,7 +293,7 @@ def test_ctrl_c_during_the_search_stops_it_and_writes_what_it_has_marked_not_pro
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["status"] in ("feasible", "unknown") and data["proven_optimal"] is False
     assert proc.returncode == (EXIT_OK if data["status"] == "feasible" else 1)
-    assert "Bộ giải bị dừng (Ctrl-C)" in proc.stdout
+    assert "Việc tìm kiếm bị dừng giữa chừng (Ctrl-C)" in proc.stdout
 
 
 def sigint_handler_address() -> int | None:

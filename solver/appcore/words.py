@@ -256,33 +256,11 @@ def status_view(result: SolveResult) -> dict:
 
 
 def status_sentences(result: SolveResult) -> list[str]:
-    """The status in sentences, numbers written the Vietnamese way (from the result's own figures)."""
-    out = []
-    if result.status == "optimal" and result.changed == 0:
-        out.append("Mọi mức mục tiêu đã thỏa các quy định: không phải thay đổi đối tượng nào (đã chứng minh).")
-    elif result.status == "optimal":
-        out.append(f"Không có phương án nào thỏa mọi quy định mà phải thay đổi ít hơn {num(result.changed)} đối "
-                   "tượng (đã chứng minh).")
-    elif result.status == "feasible":
-        bound = (f" Cận dưới hiện biết của số đối tượng phải thay đổi: {num(result.bound_changed)}."
-                 if result.bound_changed is not None else "")
-        out.append("Bộ giải dừng vì hết thời gian: phương án thỏa mọi quy định, nhưng có thể còn phương án thay "
-                   "đổi ít hơn." + bound)
-    elif result.status == "conflict":
-        out.append("Không có phương án nào thỏa đồng thời mọi quyết định khóa mức và mọi quy định; chưa có kết quả "
-                   "xếp loại. Trang «Việc cần quyết định» nêu các quyết định mâu thuẫn nhau để cấp có thẩm quyền "
-                   "xem xét.")
-    elif result.status == "unknown":
-        out.append("Hết thời gian mà bộ giải chưa tìm được phương án nào; chưa có kết quả xếp loại.")
-    if result.changed is not None:
-        out.append(f"Số đối tượng phải thay đổi so với mức mục tiêu: {num(result.changed)}; tổng số bậc thay đổi: "
-                   f"{num(result.steps)}.")
-    if result.tie_break_used:
-        out.append("Có phương án ngang nhau: kết quả trình bày phương án chọn theo một quy ước cố định của phần "
-                   "mềm (giữ mức cao hơn cho đối tượng đứng trước trong hồ sơ), không phải theo quy định; cấp có "
-                   "thẩm quyền có thể chọn khác (trang «Việc cần quyết định»).")
-    out.extend(result.notes)
-    return out
+    """The status in sentences: ``solver.explanations.words.status_sentences``, pointing at the app's page of
+    decisions for conflicts."""
+    from solver.explanations.words import status_sentences as sentences
+
+    return sentences(result, conflicts_at="trang «Việc cần quyết định»")
 
 
 def cap_sentence(options: dict, loaded=None) -> str:

@@ -218,8 +218,8 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         result.wall_time = time.monotonic() - start
         return result
     if runner.interrupted:
-        result.notes.append("Bộ giải bị dừng (Ctrl-C) trước khi tìm được phương án nào." if levels is None else
-                            "Bộ giải bị dừng (Ctrl-C): kết quả là phương án tốt nhất đã tìm được, CHƯA chứng minh tối ưu.")
+        result.notes.append("Việc tìm kiếm bị dừng giữa chừng (Ctrl-C) trước khi tìm được phương án nào." if levels is None else
+                            "Việc tìm kiếm bị dừng giữa chừng (Ctrl-C): kết quả là phương án tốt nhất đã tìm được, CHƯA chứng minh tối ưu.")
     if levels is None:
         result.status = "unknown"
         result.wall_time = time.monotonic() - start

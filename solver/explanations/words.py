@@ -318,6 +318,43 @@ def quota_sentence(loaded: LoadedCase | None, options: dict, *, with_citation: b
     return text + "."
 
 
+#: Why a tie is broken one way: a convention for having one answer, not a rule.
+TIE_BREAK_SENTENCE = ("Có phương án ngang nhau: kết quả trình bày phương án chọn theo thứ tự trong hồ sơ (giữ mức "
+                      "cao hơn cho đối tượng đứng trước); đây là quy ước để có một phương án, không phải quy định; "
+                      "cấp có thẩm quyền có thể chọn khác.")
+
+
+def status_sentences(result, *, conflicts_at: str = "mục «Mâu thuẫn»") -> list[str]:
+    """The status of a result in sentences, saying plainly whether it is proven least change, from the result's
+    own figures (numbers the Vietnamese way); ``conflicts_at`` names where the conflicting decisions are shown.
+    One text for the app, the Word report and the Excel summary."""
+    out = []
+    if result.status == "optimal" and result.changed == 0:
+        out.append("Kết quả ĐÃ ĐƯỢC CHỨNG MINH: mọi mức mục tiêu đã thỏa các quy định, không phải thay đổi đối tượng "
+                   "nào.")
+    elif result.status == "optimal":
+        out.append(f"Kết quả ĐÃ ĐƯỢC CHỨNG MINH là phương án thay đổi ít nhất: không có phương án nào thỏa mọi "
+                   f"quy định mà phải thay đổi ít hơn {number(result.changed)} đối tượng.")
+    elif result.status == "feasible":
+        bound = (f" Cận dưới hiện biết của số đối tượng phải thay đổi: {number(result.bound_changed)}."
+                 if result.bound_changed is not None else "")
+        out.append("Kết quả CHƯA ĐƯỢC CHỨNG MINH là phương án thay đổi ít nhất (việc tìm kiếm dừng vì hết thời "
+                   "gian): phương án thỏa mọi quy định, nhưng có thể còn phương án thay đổi ít hơn." + bound)
+    elif result.status == "conflict":
+        out.append("Không có phương án nào thỏa đồng thời mọi quyết định khóa mức và mọi quy định; chưa có kết quả "
+                   f"xếp loại. {conflicts_at[:1].upper()}{conflicts_at[1:]} nêu các quyết định và quy định mâu "
+                   "thuẫn nhau để cấp có thẩm quyền xem xét.")
+    elif result.status == "unknown":
+        out.append("Hết thời gian mà chưa tìm được phương án nào; chưa có kết quả xếp loại.")
+    if result.changed is not None:
+        out.append(f"Số đối tượng phải thay đổi so với mức mục tiêu: {number(result.changed)}; tổng số bậc thay "
+                   f"đổi: {number(result.steps)}.")
+    if result.tie_break_used:
+        out.append(TIE_BREAK_SENTENCE)
+    out.extend(result.notes)
+    return out
+
+
 def unit_category_label(code: str | None) -> str:
     return UNIT_CATEGORIES.get(code or "", "chưa ghi loại")
 
@@ -381,4 +418,4 @@ def render_why_not(loaded: LoadedCase, w) -> list[str]:
 
 
 __all__ = ["WHAT", "cite", "describe_record", "direction_text", "fact_sentence", "final_level", "lock_text",
-           "claim_sentence", "measure", "quota_sentence", "number", "render_change", "score_text", "share_of", "support_sum", "render_why_not", "unit_category_label"]
+           "claim_sentence", "measure", "quota_sentence", "status_sentences", "TIE_BREAK_SENTENCE", "number", "render_change", "score_text", "share_of", "support_sum", "render_why_not", "unit_category_label"]

@@ -37,6 +37,7 @@ from model.loader import LoadedCase
 from model.xlsx_memory import StableZip
 from solver.explanations.explain import render_change
 from solver.explanations.words import UNSOURCED, cite, measure, quota_sentence, share_of
+from solver.explanations.words import status_sentences as _status_sentences
 from solver.reports.tables import RATED_KINDS, ReportFacts, report_facts
 from solver.result import STATUS_LABELS, Change, SolveResult
 
@@ -236,40 +237,13 @@ def profile_title(result: SolveResult) -> str:
 
 
 def status_sentences(result: SolveResult) -> list[str]:
-    """The status in words, saying plainly whether the result is proven least change (the app and Excel)."""
-    out = [f"Trạng thái: {STATUS_LABELS[result.status]}."]
-    if result.status == "optimal" and result.changed == 0:
-        out.append("Kết quả ĐÃ ĐƯỢC CHỨNG MINH: mọi mức mục tiêu đã thỏa các quy định, không phải thay đổi đối tượng "
-                   "nào.")
-    elif result.status == "optimal":
-        out.append(f"Kết quả ĐÃ ĐƯỢC CHỨNG MINH là phương án thay đổi ít nhất: không có phương án nào thỏa mọi "
-                   f"quy định mà phải thay đổi ít hơn {result.changed} đối tượng.")
-    elif result.status == "feasible":
-        bound = f" Cận dưới hiện biết của số đối tượng phải thay đổi: {result.bound_changed}." \
-            if result.bound_changed is not None else ""
-        out.append("Kết quả CHƯA ĐƯỢC CHỨNG MINH là phương án thay đổi ít nhất (bộ giải dừng vì hết thời gian): "
-                   "phương án thỏa mọi quy định, nhưng có thể còn phương án thay đổi ít hơn." + bound)
-    elif result.status == "conflict":
-        out.append("Không có phương án nào thỏa đồng thời mọi quyết định khóa mức và mọi quy định; "
-                   "chưa có kết quả xếp loại. Mục «Mâu thuẫn» nêu tập nhỏ nhất các quyết định và quy định "
-                   "mâu thuẫn nhau để cấp có thẩm quyền xem xét.")
-    elif result.status == "unknown":
-        out.append("Hết thời gian mà bộ giải chưa tìm được phương án nào; chưa có kết quả xếp loại.")
-    if result.changed is not None:
-        out.append(f"Số đối tượng phải thay đổi so với mức mục tiêu: {result.changed}; "
-                   f"tổng số bậc thay đổi: {result.steps}.")
-    if result.tie_break_used:
-        out.append(TIE_BREAK_SENTENCE)
-    out.extend(result.notes)
-    return out
+    """The status in words (``words.status_sentences``), with the status label first."""
+    return [f"Trạng thái: {STATUS_LABELS[result.status]}.", *_status_sentences(result)]
 
 
 TIE_INTRO = ("Trong mỗi nhóm có phương án ngang nhau, các đối tượng được liệt kê có thể đổi mức cho nhau mà "
              "phương án vẫn thỏa mọi quy định và ngang bằng theo cả ba tiêu chí (số đối tượng thay đổi, tổng số "
              "bậc, tổng điểm hoặc tỷ lệ phiếu của những đối tượng bị thay đổi); cấp có thẩm quyền xem xét, quyết định.")
-TIE_BREAK_SENTENCE = ("Có phương án ngang nhau: báo cáo trình bày phương án chọn theo thứ tự trong hồ sơ (giữ mức "
-                      "cao hơn cho đối tượng đứng trước); đây là quy ước để có một phương án, không phải quy định.")
-
 
 def support_words(loaded: LoadedCase, sid: str, level: Level) -> str:
     """What ranks a subject for ``level``: its score («92,5 điểm»), its ballots at that level or above over the
