@@ -27,7 +27,12 @@ from model.catalogue import (
 from solver.engine.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIRS = [ROOT / "tests" / "data" / "sources", ROOT.parent / "shared" / "seeds"]
+SOURCE_DIR = ROOT / "tests" / "data" / "sources"
+#: The 2025 texts have no official full text in the repository (the catalogue's `text_file` is empty): their quotes
+#: are checked against the passages of the regulations copied verbatim from secondary copies, one passage per
+#: article or section, each under a heading `=== <section> === <where it was read>` (tests/data/sources/README.md).
+EXCERPT_FILES = {"QĐ366": "qd366_2025_trich.txt", "HD43": "hd43_2025_trich.txt"}
+_EXCERPT_HEADING = re.compile(r"^=== (?P<section>[^=]+?) === (?P<origin>\S.*)$", re.MULTILINE)
 CATALOGUE_FILE = ROOT / "model" / "data" / "rules.toml"
 _VIETNAMESE_LETTER = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.IGNORECASE
@@ -41,14 +46,28 @@ ALL_CITATIONS = [
 ]
 
 
+def _collapse(raw: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", raw).split())
+
+
+def source_file(source_id: str) -> Path | None:
+    """Where the repository stores the text of a source (its full text, or the 2025 excerpts), if it does."""
+    name = CATALOGUE.source(source_id).text_file or EXCERPT_FILES.get(source_id, "")
+    return SOURCE_DIR / name if name and (SOURCE_DIR / name).is_file() else None
+
+
 def source_text(source_id: str) -> str | None:
-    """The text of a source, NFC with whitespace collapsed, when the repository (or ../shared) has it."""
-    name = CATALOGUE.source(source_id).text_file
-    for folder in SOURCE_DIRS:
-        if name and (folder / name).is_file():
-            raw = (folder / name).read_text(encoding="utf-8")
-            return " ".join(unicodedata.normalize("NFC", raw).split())
-    return None
+    """The text of a source, NFC with whitespace collapsed, when the repository has it."""
+    path = source_file(source_id)
+    return _collapse(path.read_text(encoding="utf-8")) if path else None
+
+
+def excerpt_passages(source_id: str) -> list[tuple[str, str, str]]:
+    """The passages of a 2025 excerpt file: (section, where it was read, text NFC with whitespace collapsed)."""
+    raw = (SOURCE_DIR / EXCERPT_FILES[source_id]).read_text(encoding="utf-8")
+    heads = list(_EXCERPT_HEADING.finditer(raw))
+    ends = [h.start() for h in heads[1:]] + [len(raw)]
+    return [(h["section"], h["origin"], _collapse(raw[h.end():end])) for h, end in zip(heads, ends)]
 
 
 # --- The rules, in RULES.md order, one function each ----------------------------------------------
@@ -110,6 +129,43 @@ def test_every_quote_is_verbatim_in_its_source(rule_id, citation: Citation):
 
 def test_the_two_seed_texts_are_in_the_repository():
     assert source_text("BMT") is not None and source_text("BĐ") is not None
+
+
+# --- The 2025 excerpts ----------------------------------------------------------------------------
+
+EXCERPT_CITATIONS = [p for p in ALL_CITATIONS if p.values[1].source in EXCERPT_FILES]
+
+
+def test_the_2025_excerpts_are_in_the_repository():
+    assert all(source_file(source_id) is not None for source_id in EXCERPT_FILES)
+
+
+@pytest.mark.parametrize("source_id", list(EXCERPT_FILES))
+def test_an_excerpt_file_is_nfc_and_every_passage_names_a_section_of_its_source_and_where_it_was_read(source_id):
+    raw = (SOURCE_DIR / EXCERPT_FILES[source_id]).read_text(encoding="utf-8")
+    assert unicodedata.is_normalized("NFC", raw)
+    assert raw.startswith("=== "), "text before the first heading belongs to no section"
+    pattern = re.compile(CATALOGUE.source(source_id).section_pattern)
+    passages = excerpt_passages(source_id)
+    assert passages
+    for section, origin, text in passages:
+        assert pattern.match(section), (source_id, section)
+        assert origin.startswith("tnt305/tai_lieu_noi_bo src/etl/dataset/") and origin.endswith(".md"), origin
+        assert len(text.split()) >= 8, (source_id, section)
+
+
+def _under(section: str, cited: str) -> bool:
+    """A passage of `section` lies under the cited section: the same, or one of its clauses ("Điều 11 khoản 1"
+    under "Điều 11")."""
+    return section == cited or section.startswith(cited + " ")
+
+
+@pytest.mark.parametrize(("rule_id", "citation"), EXCERPT_CITATIONS)
+def test_a_2025_quote_stands_in_a_passage_of_the_section_it_cites(rule_id, citation: Citation):
+    found_in = [section for section, _, text in excerpt_passages(citation.source) if citation.quote in text]
+    assert found_in, f"{rule_id}: quote not found in {citation.source}"
+    assert any(_under(section, citation.section) for section in found_in), (
+        f"{rule_id}: cites {citation.section}, the quote stands under {found_in}")
 
 
 @pytest.mark.parametrize(("rule_id", "citation"), ALL_CITATIONS)
