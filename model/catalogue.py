@@ -248,6 +248,9 @@ class Citation(_Frozen):
     section: Text
     quote: Text
     kinds: tuple[Kind, ...] = ()
+    #: The levels whose conditions the passage sets (``XS``, ``T``, ``HT``, ``K``), where a rule cites one clause
+    #: per level (QĐ 366 Điều 11 khoản 1–4): a reason cites the clause of the level whose condition failed.
+    levels: tuple[Literal["XS", "T", "HT", "K"], ...] = ()
 
     @property
     def label(self) -> str:
@@ -288,19 +291,27 @@ class Rule(_Frozen):
             raise ValueError("cần ít nhất một phần tử")
         return value
 
-    def citations_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None) -> list[Citation]:
+    def citations_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None,
+                     level: str | None = None) -> list[Citation]:
         """The citations from these sources (all when None); with ``kind``, those that speak of that kind when
-        the rule has any (a citation without ``kinds`` speaks of every kind the rule binds)."""
+        the rule has any (a citation without ``kinds`` speaks of every kind the rule binds); with ``level`` (a
+        level code), those that set that level's conditions when the rule has any."""
         chosen = [c for c in self.citations if sources is None or c.source in sources]
         if kind is not None:
             own = [c for c in chosen if not c.kinds or kind in c.kinds]
             if own:
                 chosen = own
+        if level is not None:
+            own = [c for c in chosen if level in c.levels]
+            if own:
+                chosen = own
         return chosen
 
-    def cite_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None) -> str:
-        """The citation labels from these sources (for ``kind``), in file order without repeats, joined by "; "."""
-        return "; ".join(dict.fromkeys(c.label for c in self.citations_in(sources, kind)))
+    def cite_in(self, sources: tuple[str, ...] | None = None, kind: str | None = None,
+                level: str | None = None) -> str:
+        """The citation labels from these sources (for ``kind``, for ``level``), in file order without repeats,
+        joined by "; "."""
+        return "; ".join(dict.fromkeys(c.label for c in self.citations_in(sources, kind, level)))
 
     @property
     def cite(self) -> str:

@@ -118,6 +118,30 @@ def test_Q2_the_five_indicators_missed_make_a_collective_k():
     assert r.levels["C"] == K
 
 
+def _q2_citation(result, sid):
+    (change,) = [c for c in result.changes if c.id == sid]
+    return next(r.citation for r in change.reasons if r.rule == "Q2")
+
+
+@pytest.mark.parametrize(("score", "done", "on_time", "exceeded", "level", "clause"), [
+    (95.0, 10, 10, 2, T, "khoản 1"),   # the conditions of XS fail
+    (85.0, 10, 8, 0, HT, "khoản 2"),   # those of T fail
+    (85.0, 4, 4, 0, K, "khoản 4"),     # the K clause holds
+])
+def test_Q2_a_reason_cites_the_clause_of_the_level_whose_condition_failed(score, done, on_time, exceeded, level,
+                                                                          clause):
+    _, r = run(org("CB", "T"), scored("A", "CB", score, facts={"tasks": tasks(10, done, on_time, exceeded)}),
+               *base_members())
+    assert r.levels["A"] == level
+    assert _q2_citation(r, "A") == f"QĐ 366 Điều 11 {clause}"
+
+
+def test_Q2_the_five_indicators_missed_cite_the_k_clause():
+    _, r = run(unit("U", "T", category="chinh_quyen"), collective("C", "U", None, score=80.0,
+                                                                facts={"indicators_missed": True}))
+    assert _q2_citation(r, "C") == "QĐ 366 Điều 11 khoản 4"
+
+
 # Q3: shortcomings of the previous review ---------------------------------------------------------
 def test_Q3_binds_when_previous_shortcomings_are_not_all_remedied():
     _, r = run(org("CB", "T"), scored("A", "CB", 95.0, facts={"shortcomings_remedied": False}), *base_members())

@@ -501,7 +501,7 @@ def rule_Q2_tasks(ctx: Context) -> Iterator[Record]:
         f = s.facts
         leading = s.kind is not Kind.member
         if leading and f.indicators_missed:
-            yield Cap("Q2", s.id, Level.K, "indicators_missed")
+            yield Cap("Q2", s.id, Level.K, "indicators_missed", {"clause": "k"})
         if f.tasks is None:
             continue
         cap, clause = task_cap(f.tasks, ctx.options, leading)
