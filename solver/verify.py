@@ -72,6 +72,22 @@ class Verifier:
             if s.kind is Kind.member and s.facts.violation_org is not None:
                 self.violations_at.setdefault(s.facts.violation_org, []).append(s)
         self._groups()
+        #: What ``level`` reads besides the assignment: the given level of each unit, None for the unrated.
+        self._given = {}
+        self._index(case.subjects)
+
+    def _index(self, subjects) -> None:
+        """Made once per case (and again for the subjects a what-if replaces): ``_given`` of these subjects, the
+        E9 switch, and an empty cache of the members whose discipline counts at each organization."""
+        for s in subjects:
+            if s.kind is Kind.unit:
+                self._given[s.id] = s.level
+            elif not s.rated:
+                self._given[s.id] = None
+            else:
+                self._given.pop(s.id, None)
+        self._e9 = self.opts.on("E9")
+        self._conduct: dict[str, list] = {}
 
     def _groups(self) -> None:
         """Quota groups: explicit groups first, the rest by the default grouping (RULES.md §3)."""
@@ -83,17 +99,20 @@ class Verifier:
                 owner.setdefault(u, s.id)
         self.groups: dict[str, list[str]] = {}
         self.group_key: dict[str, str] = {}
+        member_keys: dict[str | None, str] = {}
         for g in self.case.groups:
             self.groups["explicit:" + g.id] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
         for s in self.case.subjects:
             if not s.rated or s.kind is Kind.unit or s.id in explicit:
                 continue
             if s.kind is Kind.member:
-                cur, top = s.parent, s.parent
-                while cur is not None and subj[cur].tier is not None and subj[cur].tier.value != "grassroots":
-                    top = cur
-                    cur = subj[cur].parent
-                key = "members:" + (cur if cur is not None else top)
+                key = member_keys.get(s.parent)
+                if key is None:  # walked once per organization, not once per member
+                    cur, top = s.parent, s.parent
+                    while cur is not None and subj[cur].tier is not None and subj[cur].tier.value != "grassroots":
+                        top = cur
+                        cur = subj[cur].parent
+                    key = member_keys[s.parent] = "members:" + (cur if cur is not None else top)
             elif s.kind is Kind.party_org:
                 key = f"orgs:{s.parent}:{s.tier.value}"
             elif s.kind is Kind.collective and s.category:
@@ -134,6 +153,8 @@ class Verifier:
                 if s.kind is Kind.member and s.facts.violation_org is not None:
                     at.setdefault(s.facts.violation_org, []).append(changed.get(s.id, s))
             out.violations_at = at
+        out._given = dict(self._given)
+        out._index(new_subjects)
         return out
 
     def readers(self, sid: str) -> set[str]:
@@ -193,11 +214,13 @@ class Verifier:
         if opts.on("C1"):
             check_C1(self, levels, group_keys, bad)
         per_subject = [(rid, CHECKS[rid]) for rid in opts.rules if rid in CHECKS]
+        # each subject meets only the checks of its kind (``CHECK_KINDS``), in rule order
+        by_kind = {k: [fn for rid, fn in per_subject if k in CHECK_KINDS.get(rid, ALL_KINDS)] for k in Kind}
         for s in reading:
             x = levels.get(s.id)
             if x is None:
                 continue
-            for _rid, fn in per_subject:
+            for fn in by_kind[s.kind]:
                 fn(self, s, x, levels, bad)
         return out
 
@@ -205,21 +228,23 @@ class Verifier:
 
     def level(self, levels: dict[str, Level], sid: str) -> Level | None:
         """The final level of a decided subject, the given level of a unit, None for the unrated."""
-        s = self.subj[sid]
-        if s.kind is Kind.unit:
-            return s.level
-        return levels.get(sid) if s.rated else None
+        given = self._given
+        return given[sid] if sid in given else levels.get(sid)
 
     def elsewhere(self, m) -> bool:
         """E9: a member's discipline counts at the organization where the violation happened."""
-        return self.opts.on("E9") and m.facts.violation_org is not None
+        return self._e9 and m.facts.violation_org is not None
 
     def conduct(self, org: str) -> list:
         """The members whose discipline counts at ``org``: its own (rated or not) not moved away by E9, and
-        those disciplined after leaving it for a violation there (E9)."""
-        out = [m for m in self.members_in.get(org, []) if not self.elsewhere(m)]
-        if self.opts.on("E9"):
-            out += self.violations_at.get(org, [])
+        those disciplined after leaving it for a violation there (E9). Made once per organization (E7, E7b
+        and S4 all read it)."""
+        out = self._conduct.get(org)
+        if out is None:
+            out = [m for m in self.members_in.get(org, []) if not self.elsewhere(m)]
+            if self._e9:
+                out += self.violations_at.get(org, [])
+            self._conduct[org] = out
         return out
 
     def subordinate_committees(self, org: str) -> list:
@@ -247,9 +272,9 @@ def check_C1(v: Verifier, levels, group_keys, bad) -> None:
     opts = v.opts
     small = opts.on("C2") and opts.small_group_allowance > 0
     for key in group_keys:
-        ids = v.groups[key]
-        xs = sum(1 for i in ids if levels.get(i) == XS)
-        t = sum(1 for i in ids if levels.get(i) == T)
+        final = list(map(levels.get, v.groups[key]))
+        xs = final.count(XS)
+        t = final.count(T)
         base = t + xs if opts.cap_base == "good_and_above" else t
         ok = xs * 100 <= opts.cap_percent * base
         if not ok and small and base < opts.small_group_threshold:
@@ -290,9 +315,9 @@ def check_S3(v: Verifier, s, x, levels, bad) -> None:
         return
     f = s.facts
     lv = lambda sid: v.level(levels, sid)  # noqa: E731
-    mem = [lv(m.id) for m in v.members_in.get(s.id, []) if lv(m.id) is not None]
+    mem = [y for y in [lv(m.id) for m in v.members_in.get(s.id, [])] if y is not None]
     subs = v.orgs_in.get(s.id, [])
-    sub_lv = [lv(o.id) for o in subs if lv(o.id) is not None]
+    sub_lv = [y for y in [lv(o.id) for o in subs] if y is not None]
     units = [u for u in s.same_level_units if lv(u) is not None]
     unit_lv = [lv(u) for u in units]
     for label, vals in (("đảng viên", mem), ("tổ chức trực thuộc", sub_lv), ("đơn vị cùng cấp", unit_lv)):
@@ -430,6 +455,18 @@ def check_P1(v: Verifier, s, x, levels, bad) -> None:
     if main != s.id and m is not None and x != m:
         bad("P1", s.id, f"xếp {x.code} khác mức ở chức vụ chính {main} ({m.code})")
 
+
+#: The kinds of subject each per-subject check judges (each returns at once for any other kind): ``check``
+#: calls a check only for subjects of these kinds, and a check missing here for every subject.
+CHECK_KINDS: dict[str, tuple[Kind, ...]] = {
+    "S1": (Kind.collective,), "S2": (Kind.leader,), "S3": (Kind.party_org,), "S4": (Kind.collective,),
+    "E1": (Kind.member,), "E2": (Kind.member,), "E3": (Kind.member,),
+    "E4": (Kind.member, Kind.party_org, Kind.collective), "E5": (Kind.member,),
+    "E6": (Kind.member, Kind.party_org, Kind.collective),
+    "E7": (Kind.party_org,), "E7b": (Kind.party_org,), "E7c": (Kind.party_org,),
+}
+
+ALL_KINDS = tuple(Kind)
 
 #: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by
 #: themselves: E9 says where E7, E7b and S4 count a discipline, and those checks read it).

@@ -77,7 +77,7 @@ class Needs:
         return self.others
 
     def bound(self, level: Callable[[str], int]) -> int:
-        return int(self.level) - 1 if any(level(o) < int(self.minimum) for o in self.others) else TOP
+        return int(self.level) - 1 if self.others and min(map(level, self.others)) < self.minimum else TOP
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class CountTrigger:
         return 100 * k > self.percent * len(self.others)
 
     def bound(self, level: Callable[[str], int]) -> int:
-        return 0 if self.fires(sum(1 for o in self.others if level(o) == 0)) else TOP
+        return 0 if self.fires(list(map(level, self.others)).count(0)) else TOP
 
 
 @dataclass(frozen=True)

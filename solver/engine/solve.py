@@ -30,7 +30,7 @@ from solver.engine.encoding import Encoding
 from solver.engine.reduced import solve_reduced
 from solver.result import SolveResult
 from solver.engine.rules import Quota, SmallGroup, records, subject_of
-from solver.engine.staging import Runner, solve_space, support_weight
+from solver.engine.staging import Runner, solve_space, support_weight, support_weights
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
 
@@ -167,7 +167,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     runner = Runner(opts, start + opts.time_limit)
     recs = records(loaded.hierarchy, loaded.options)
     targets = loaded.targets
-    weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
+    weights = support_weights(loaded, targets)
     method = opts.method
     if method == "auto":
         method = "reduced" if reducible(loaded) else "general"
@@ -181,8 +181,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     if method == "reduced":
         opts.say("Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…")
         bounds = upper_bounds(loaded, recs, targets)
-        subjects = loaded.hierarchy.subjects
-        refused = [s for s in targets if subjects[s].lock is not None and bounds[s] < subjects[s].lock]
+        refused = [s for s, lock in loaded.locks.items() if s in targets and bounds[s] < lock]
         if refused:
             status, levels = "conflict", None
         else:
