@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.case import Kind
+from model.ballots import voted_from_counts
+from model.case import Kind, Subject
 from model.levels import GRADE_TO_LEVEL, Level
 from model.loader import LoadedCase
 
@@ -48,7 +49,7 @@ class Verifier:
 
     def __init__(self, case, opts):
         self.case, self.opts = case, opts
-        self.subj = {s.id: s for s in case.subjects}
+        self.subj: dict[str, object] = {}
         self.members_in: dict[str, list] = {}
         self.orgs_in: dict[str, list] = {}
         self.collectives_on: dict[str, list] = {}
@@ -56,7 +57,13 @@ class Verifier:
         self.units_of: dict[str, list[str]] = {}  # unit → organizations that list it as same-level unit
         self.person_records: dict[str, list[str]] = {}
         self.violations_at: dict[str, list] = {}  # E9: organization → members disciplined there after leaving
-        for s in case.subjects:
+        #: What ``level`` reads besides the assignment: the given level of each unit, None for the unrated.
+        self._given: dict[str, Level | None] = {}
+        #: (lock, target, may_rise) of each decided subject, in file order.
+        self._rows: dict[str, tuple] = {}
+        subj = self.subj
+        for s in case.subjects:  # one pass over the case: every index the checks read
+            subj[s.id] = s
             if s.kind is Kind.member and s.parent is not None:
                 self.members_in.setdefault(s.parent, []).append(s)
             elif s.kind is Kind.party_org and s.parent is not None:
@@ -71,40 +78,50 @@ class Verifier:
                 self.person_records.setdefault(s.person, []).append(s.id)
             if s.kind is Kind.member and s.facts.violation_org is not None:
                 self.violations_at.setdefault(s.facts.violation_org, []).append(s)
+            self._note(s)
         self._groups()
-        #: What ``level`` reads besides the assignment: the given level of each unit, None for the unrated.
-        self._given = {}
-        self._index(case.subjects)
-
-    def _index(self, subjects) -> None:
-        """Made once per case (and again for the subjects a what-if replaces): ``_given`` of these subjects, the
-        E9 switch, and an empty cache of the members whose discipline counts at each organization."""
-        for s in subjects:
-            if s.kind is Kind.unit:
-                self._given[s.id] = s.level
-            elif not s.rated:
-                self._given[s.id] = None
-            else:
-                self._given.pop(s.id, None)
-        self._e9 = self.opts.on("E9")
+        self._e9 = opts.on("E9")
         self._conduct: dict[str, list] = {}
+
+    def _note(self, s) -> None:
+        """What ``level`` and the lock and direction check read of one subject: its given level, or its lock,
+        target (V1, counted here) and may_rise."""
+        sid = s.id
+        if s.kind is Kind.unit or not s.rated:
+            self._given[sid] = s.level if s.kind is Kind.unit else None
+            self._rows.pop(sid, None)
+            return
+        self._given.pop(sid, None)
+        if s.target is not None:
+            target = s.target
+        elif s.votes is not None:
+            v = s.votes
+            target = voted_from_counts(v.XS, v.T, v.TB, v.K, s.voters)
+        else:
+            target = s.proposed
+        self._rows[sid] = (s.lock, target, s.may_rise)
 
     def _groups(self) -> None:
         """Quota groups: explicit groups first, the rest by the default grouping (RULES.md §3)."""
         subj = self.subj
         explicit = {m for g in self.case.groups for m in g.members}
         owner: dict[str, str] = {}
-        for s in self.case.subjects:
-            for u in s.same_level_units:
-                owner.setdefault(u, s.id)
+        for sids in self.units_of.items():
+            unit, orgs = sids
+            owner[unit] = orgs[0]  # the first organization (file order) listing the unit
         self.groups: dict[str, list[str]] = {}
         self.group_key: dict[str, str] = {}
+        groups, group_key = self.groups, self.group_key
         member_keys: dict[str | None, str] = {}
         for g in self.case.groups:
-            self.groups["explicit:" + g.id] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
-        for s in self.case.subjects:
-            if not s.rated or s.kind is Kind.unit or s.id in explicit:
+            key = "explicit:" + g.id
+            groups[key] = [m for m in g.members if subj[m].rated and subj[m].kind is not Kind.unit]
+            for m in groups[key]:
+                group_key[m] = key
+        for sid in self._rows:  # the decided subjects, in file order
+            if sid in explicit:
                 continue
+            s = subj[sid]
             if s.kind is Kind.member:
                 key = member_keys.get(s.parent)
                 if key is None:  # walked once per organization, not once per member
@@ -127,10 +144,12 @@ class Verifier:
                 key = f"collective:{s.category}:{decider}"
             else:
                 key = f"{s.kind.value}:{s.category}" if s.category else f"single:{s.id}"
-            self.groups.setdefault(key, []).append(s.id)
-        for key, ids in self.groups.items():
-            for m in ids:
-                self.group_key[m] = key
+            ids = groups.get(key)
+            if ids is None:
+                groups[key] = [sid]
+            else:
+                ids.append(sid)
+            group_key[sid] = key
 
     def replaced(self, new_subjects: list) -> "Verifier":
         """A verifier for the same case with these subjects' data replaced (same ids, kinds and links)."""
@@ -153,8 +172,10 @@ class Verifier:
                 if s.kind is Kind.member and s.facts.violation_org is not None:
                     at.setdefault(s.facts.violation_org, []).append(changed.get(s.id, s))
             out.violations_at = at
-        out._given = dict(self._given)
-        out._index(new_subjects)
+        out._given, out._rows = dict(self._given), dict(self._rows)
+        for s in new_subjects:
+            out._note(s)
+        out._conduct = {}
         return out
 
     def readers(self, sid: str) -> set[str]:
@@ -193,34 +214,40 @@ class Verifier:
             out.append(Violation(rule, sid, msg))
 
         if scope is None:
-            own = list(case.subjects)
+            own = list(self._rows)  # the decided subjects, in file order
             group_keys = list(self.groups)
-            reading = own
+            reading = case.subjects
         else:
-            own = [subj[sid] for sid in sorted(scope)]
+            own = [sid for sid in sorted(scope) if sid in self._rows]
             group_keys = sorted({self.group_key[sid] for sid in scope if sid in self.group_key})
             near: set[str] = set()
             for sid in scope:
                 near |= self.readers(sid)
             reading = [subj[sid] for sid in sorted(near)]
-        for s in own:
-            if s.rated and s.kind is not Kind.unit and s.id not in levels:
-                bad("V1", s.id, "không có mức xếp loại cuối cùng")
+        for sid in own:
+            if sid not in levels:
+                bad("V1", sid, "không có mức xếp loại cuối cùng")
         if scope is None:
             for sid in levels:
-                if sid not in subj or not subj[sid].rated or subj[sid].kind is Kind.unit:
+                if sid not in self._rows:
                     bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
         check_locks_and_direction(self, levels, own, bad)
         if opts.on("C1"):
             check_C1(self, levels, group_keys, bad)
         per_subject = [(rid, CHECKS[rid]) for rid in opts.rules if rid in CHECKS]
-        # each subject meets only the checks of its kind (``CHECK_KINDS``), in rule order
-        by_kind = {k: [fn for rid, fn in per_subject if k in CHECK_KINDS.get(rid, ALL_KINDS)] for k in Kind}
+        # each subject meets only the checks of its kind (``CHECK_KINDS``), in rule order, and a check that
+        # needs a fact (``CHECK_FACTS``) only when its facts give that one a value
+        by_kind = {k: [(fn, CHECK_FACTS.get(rid)) for rid, fn in per_subject if k in CHECK_KINDS.get(rid, ALL_KINDS)]
+                   for k in Kind}
+        unset = _UNSET_FACTS
         for s in reading:
             x = levels.get(s.id)
             if x is None:
                 continue
-            for fn in by_kind[s.kind]:
+            facts = s.facts
+            for fn, fact in by_kind[s.kind]:
+                if fact is not None and (facts is unset or (value := getattr(facts, fact)) is None or value is False):
+                    continue
                 fn(self, s, x, levels, bad)
         return out
 
@@ -254,17 +281,19 @@ class Verifier:
 # ---- the checks, one per rule ------------------------------------------------------------------
 
 def check_locks_and_direction(v: Verifier, levels, own, bad) -> None:
-    """A lock holds its level; without allow_up / may_rise no level is above its target (RULES.md §6)."""
-    for s in own:
-        if s.id not in levels:
+    """A lock holds its level; without allow_up / may_rise no level is above its target (RULES.md §6).
+    ``own``: ids of decided subjects (their lock, target and may_rise are indexed once per case)."""
+    rows, allow_up = v._rows, v.opts.allow_up
+    for sid in own:
+        x = levels.get(sid)
+        if x is None:
             continue
-        x = levels[s.id]
-        target = s.target if s.target is not None else (s.voted() if s.votes is not None else s.proposed)
-        if s.lock is not None:
-            if x != s.lock:
-                bad("lock", s.id, f"đã khóa ở {s.lock.code} nhưng xếp {x.code}")
-        elif not (v.opts.allow_up or s.may_rise) and x > target:
-            bad("direction", s.id, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
+        lock, target, may_rise = rows[sid]
+        if lock is not None:
+            if x != lock:
+                bad("lock", sid, f"đã khóa ở {lock.code} nhưng xếp {x.code}")
+        elif not (allow_up or may_rise) and x > target:
+            bad("direction", sid, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
 
 
 def check_C1(v: Verifier, levels, group_keys, bad) -> None:
@@ -467,6 +496,17 @@ CHECK_KINDS: dict[str, tuple[Kind, ...]] = {
 }
 
 ALL_KINDS = tuple(Kind)
+
+#: The fact without which each check has nothing to say (it is silent whenever that fact is None or false):
+#: ``check`` calls it only for subjects whose facts give the fact a value. A check missing here is called
+#: for every subject of its kinds (``tests/test_verify_index.py`` holds each entry to its claim).
+CHECK_FACTS: dict[str, str] = {
+    "E1": "civil_servant_level", "E2": "disciplined", "E3": "degeneration", "E4": "targets_below_half",
+    "E5": "sick_leave_months", "E6": "criteria",
+}
+#: The facts of a subject given none: every fact unset (``check`` skips its fact-bound checks at once).
+_UNSET_FACTS = Subject.model_fields["facts"].default
+assert not _UNSET_FACTS.set_fields(), "the default facts must set nothing (CHECK_FACTS)"
 
 #: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by
 #: themselves: E9 says where E7, E7b and S4 count a discipline, and those checks read it).
