@@ -109,7 +109,8 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
     targets: dict = {}
     locks: dict = {}
     given: dict = {}
-    problems = validate(case, file, targets, locks=locks, given_levels=given)
+    ids: dict = {}
+    problems = validate(case, file, targets, locks=locks, given_levels=given, index=ids)
     if not any(s.decided for s in case.subjects):
         problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     options = None
@@ -125,7 +126,7 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
         problems.extend(profile_warnings(case, file))
     if any(not p.warning for p in problems):
         raise CaseInvalid(problems)
-    loaded = LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
+    loaded = LoadedCase(case, build(case, ids), options, [p for p in problems if p.warning], file)
     # the cached properties, already gathered during validation's pass over the subjects
     loaded.__dict__.update(targets=targets, locks=locks, given_levels=given)
     return loaded
