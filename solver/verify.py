@@ -8,6 +8,7 @@ reported.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -166,13 +167,23 @@ class Verifier:
                 if key is not None and key in lists and any(o.id == s.id for o in lists[key]):
                     lists[key] = [s if o.id == s.id else o for o in lists[key]]
         changed = {s.id: s for s in new_subjects}
-        if any(s.kind is Kind.member for s in new_subjects):
+        members = [s for s in new_subjects if s.kind is Kind.member]
+        if members and all(s.facts.violation_org == self.subj[s.id].facts.violation_org for s in members):
+            # the same members where they were: their new data in place, without a pass over the case
+            out.violations_at = dict(self.violations_at)
+            for where in {s.facts.violation_org for s in members} - {None}:
+                out.violations_at[where] = [changed.get(m.id, m) for m in self.violations_at[where]]
+        elif members:
             at: dict[str, list] = {}
             for s in out.subj.values():
                 if s.kind is Kind.member and s.facts.violation_org is not None:
                     at.setdefault(s.facts.violation_org, []).append(changed.get(s.id, s))
             out.violations_at = at
-        out._given, out._rows = dict(self._given), dict(self._rows)
+        if any((s.kind is Kind.unit or not s.rated) != (self.subj[s.id].kind is Kind.unit or not self.subj[s.id].rated)
+               for s in new_subjects):
+            out._given, out._rows = dict(self._given), dict(self._rows)
+        else:  # nobody changes between decided and not: the what-if's rows over the case's, without a copy
+            out._given, out._rows = ChainMap({}, self._given), ChainMap({}, self._rows)
         for s in new_subjects:
             out._note(s)
         out._conduct = {}
