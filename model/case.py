@@ -29,29 +29,13 @@ def nfc_deep(value: Any) -> Any:
     return value
 
 
-def _nfc(text: str) -> str:
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-
-
-def nfc_shallow(value: Any) -> Any:
-    """NFC-normalize the strings of one model's raw dict: its keys, string values, and the strings of its
-    lists and plain dicts. Nested models normalize their own fields, so each string is seen once."""
-    if not isinstance(value, dict):
-        return value
-    out = {}
-    for k, v in value.items():
-        if isinstance(v, str):
-            v = _nfc(v)
-        elif isinstance(v, (list, tuple)):
-            v = [_nfc(x) if isinstance(x, str) else x for x in v]
-        elif isinstance(v, dict):
-            v = {(_nfc(a) if isinstance(a, str) else a): (_nfc(b) if isinstance(b, str) else b) for a, b in v.items()}
-        out[_nfc(k) if isinstance(k, str) else k] = v
-    return out
-
-
 class Strict(BaseModel):
-    """Base of every case model: unknown keys rejected, frozen, strings NFC on the way in.
+    """Base of every case model: unknown keys rejected, frozen; strings arrive NFC.
+
+    NFC is the loader's: ``model.loader.parse_case`` (every JSON case, workbook and what-if goes through it)
+    normalizes the whole input once before validation. Validation runs in pydantic-core alone, with no
+    Python callback per model: a per-model NFC validator cost a third of the load time of a 300,000-member
+    case (``benchmarks/bench_scale.py``).
 
     Types are strict field by field (``StrictInt``, ``StrictBool``, ``StrictFloat``): a JSON ``"15"`` is not
     a number, ``"yes"`` or ``1`` not a boolean, ``true`` not a count. (Model-wide ``strict=True`` would also
@@ -61,13 +45,6 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _nfc(cls, data: Any, info: ValidationInfo) -> Any:
-        if info.context and info.context.get("nfc_done"):
-            return data  # the loader normalized the whole input once
-        return nfc_shallow(data)
 
 
 #: A subject, group or category id, or a reference to one: printable, no hidden character (model.errors).
@@ -83,7 +60,12 @@ Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 LevelField = Annotated[Level, PlainSerializer(lambda v: v.name, return_type=str, when_used="json")]
 
 
+_LEVEL_CODES = {lv.code: lv for lv in Level}
+
+
 def _level(value: Any) -> Any:
+    if type(value) is str and value in _LEVEL_CODES:  # the common case, without parse_level's folding
+        return _LEVEL_CODES[value]
     if value is None or isinstance(value, Level):
         return value
     return parse_level(value)

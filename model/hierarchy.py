@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from model.ballots import NoMajority
 from model.case import FACTS_BY_KIND, SCORE_BANDS, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.errors import InputProblem
@@ -54,8 +52,10 @@ class Hierarchy:
         return out
 
     @property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> "nx.DiGraph":
         """Every subject as a node; edges contains / leads / heads / same_level (built on first use)."""
+        import networkx as nx  # imported here: a solve never draws the graph (65 ms at start otherwise)
+
         if self._graph is None:
             g = nx.DiGraph()
             for s in self.case.subjects:
@@ -92,6 +92,8 @@ class Hierarchy:
                         following.append(v)
             stage = following
         if placed != len(waiting):
+            import networkx as nx
+
             raise nx.NetworkXUnfeasible("the S5 order graph has a cycle")
         return out
 
@@ -100,7 +102,7 @@ class Hierarchy:
 
     def __post_init__(self) -> None:
         self._groups_by_id = {g.id: g for g in self.groups}
-        self._graph: nx.DiGraph | None = None
+        self._graph = None
 
 
 def _order_edges(h: Hierarchy, order: str = "seed") -> dict[str, set[str]]:
@@ -163,143 +165,197 @@ def tier_mismatch(tier: Tier, up: Subject) -> str:
 def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject],
                       targets: dict[str, Level] | None = None, bands: tuple[int, int, int] = SCORE_BANDS
                       ) -> list[InputProblem]:
-    """The problems of one subject; its target (V1 counted once) goes into ``targets`` when given."""
+    """The problems of one subject; its target (V1 counted once) goes into ``targets`` when given.
+
+    Run once per subject of a province (300,000 and more): each check tests the common, valid case inline
+    and builds a message only for a problem (``benchmarks/bench_scale.py``)."""
     out: list[InputProblem] = []
-
-    def err(fld: str | None, msg: str, warning: bool = False) -> None:
-        out.append(InputProblem(file, msg, sheet="subjects", row=index + 1, field=fld, subject=s.id,
-                                warning=warning))
-
-    def ref(fld: str, target: str | None, kinds: tuple[Kind, ...]) -> Subject | None:
-        if target is None:
-            return None
-        other = ids.get(target)
-        if other is None:
-            err(fld, f"tham chiếu tới mã «{target}» không có trong danh sách đối tượng")
-            return None
-        if other.kind not in kinds:
-            names = " hoặc ".join(k.label.lower() for k in kinds)
-            err(fld, f"«{target}» là {other.kind.label.lower()}, phải là {names}")
-            return None
-        return other
+    here = (out, file, index, s)
 
     k = s.kind
+    parent, tier, leads, heads = s.parent, s.tier, s.leads, s.heads
     if k is Kind.member:
-        if s.parent is None:
-            err("parent", "đảng viên phải thuộc một chi bộ (trường parent)")
-        ref("parent", s.parent, (Kind.party_org,))
+        if parent is None:
+            _err(here, "parent", "đảng viên phải thuộc một chi bộ (trường parent)")
+        else:
+            up = ids.get(parent)
+            if up is None or up.kind is not Kind.party_org:
+                _ref(here, ids, "parent", parent, _ORG)
     elif k is Kind.party_org:
-        up = ref("parent", s.parent, (Kind.party_org,))
-        if s.tier is None:
-            err("tier", "tổ chức đảng phải có cấp (tier: upper, grassroots hoặc branch)")
-        elif up is not None and up.tier is not None and s.tier not in TIERS_UNDER[up.tier]:
-            err("tier", tier_mismatch(s.tier, up))
-    elif s.parent is not None:
-        err("parent", "trường parent chỉ dùng cho đảng viên và tổ chức đảng")
-    if k is not Kind.party_org and s.tier is not None:
-        err("tier", "trường tier chỉ dùng cho tổ chức đảng")
+        up = ids.get(parent) if parent is not None else None
+        if parent is not None and (up is None or up.kind is not Kind.party_org):
+            up = _ref(here, ids, "parent", parent, _ORG)
+        if tier is None:
+            _err(here, "tier", "tổ chức đảng phải có cấp (tier: upper, grassroots hoặc branch)")
+        elif up is not None and up.tier is not None and tier not in TIERS_UNDER[up.tier]:
+            _err(here, "tier", tier_mismatch(tier, up))
+    elif parent is not None:
+        _err(here, "parent", "trường parent chỉ dùng cho đảng viên và tổ chức đảng")
+    if tier is not None and k is not Kind.party_org:
+        _err(here, "tier", "trường tier chỉ dùng cho tổ chức đảng")
     if k is Kind.collective:
-        if s.leads is None:
-            err("leads", "tập thể không ghi tổ chức, đơn vị mình lãnh đạo: quy tắc S1 không áp dụng", True)
-        ref("leads", s.leads, (Kind.party_org, Kind.unit))
-    elif s.leads is not None:
-        err("leads", "trường leads chỉ dùng cho tập thể lãnh đạo, quản lý")
+        if leads is None:
+            _err(here, "leads", "tập thể không ghi tổ chức, đơn vị mình lãnh đạo: quy tắc S1 không áp dụng", True)
+        else:
+            led = ids.get(leads)
+            if led is None or led.kind not in _ORG_OR_UNIT:
+                _ref(here, ids, "leads", leads, _ORG_OR_UNIT)
+    elif leads is not None:
+        _err(here, "leads", "trường leads chỉ dùng cho tập thể lãnh đạo, quản lý")
     if k is Kind.leader:
-        if s.heads is None:
-            err("heads", "cán bộ không ghi tập thể mình đứng đầu: quy tắc S2 không áp dụng", True)
-        ref("heads", s.heads, (Kind.collective,))
-    elif s.heads is not None:
-        err("heads", "trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý")
-    if s.same_level_units and k is not Kind.party_org:
-        err("same_level_units", "chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp")
-    for u in s.same_level_units:
-        ref("same_level_units", u, (Kind.unit,))
-    if k in (Kind.collective, Kind.leader) and not s.category and s.rated:
-        err("category", "không có nhóm (category): đối tượng này được tính riêng một nhóm tỷ lệ", True)
-    if k is Kind.unit and s.category is not None and s.category not in UNIT_CATEGORIES:
-        err("category", f"loại đơn vị «{s.category}» không hợp lệ: dùng " + ", ".join(
+        if heads is None:
+            _err(here, "heads", "cán bộ không ghi tập thể mình đứng đầu: quy tắc S2 không áp dụng", True)
+        else:
+            headed = ids.get(heads)
+            if headed is None or headed.kind is not Kind.collective:
+                _ref(here, ids, "heads", heads, _COLLECTIVE)
+    elif heads is not None:
+        _err(here, "heads", "trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý")
+    if s.same_level_units:
+        if k is not Kind.party_org:
+            _err(here, "same_level_units", "chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp")
+        for u in s.same_level_units:
+            _ref(here, ids, "same_level_units", u, _UNIT)
+    category = s.category
+    if not category and (k is Kind.collective or k is Kind.leader) and s.rated:
+        _err(here, "category", "không có nhóm (category): đối tượng này được tính riêng một nhóm tỷ lệ", True)
+    if k is Kind.unit and category is not None and category not in UNIT_CATEGORIES:
+        _err(here, "category", f"loại đơn vị «{category}» không hợp lệ: dùng " + ", ".join(
             f"{code} ({label})" for code, label in UNIT_CATEGORIES.items()))
-    if s.person is not None and k not in (Kind.member, Kind.leader):
-        err("person", "chỉ đảng viên và cán bộ lãnh đạo, quản lý mới ghi mã người (person)")
+    if s.person is not None and k is not Kind.member and k is not Kind.leader:
+        _err(here, "person", "chỉ đảng viên và cán bộ lãnh đạo, quản lý mới ghi mã người (person)")
     if s.main_post and s.person is None:
-        err("main_post", "chức vụ chính (main_post) chỉ ghi cho người có mã người (person)")
+        _err(here, "main_post", "chức vụ chính (main_post) chỉ ghi cho người có mã người (person)")
     if s.decided_by is not None:
         if k is not Kind.collective:
-            err("decided_by", "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý")
+            _err(here, "decided_by", "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý")
         else:
-            ref("decided_by", s.decided_by, (Kind.party_org,))
+            _ref(here, ids, "decided_by", s.decided_by, _ORG)
     if k is Kind.unit and (s.score is not None or s.self_score is not None):
-        err("score", "đơn vị là dữ liệu đầu vào: không ghi điểm (ghi mức xếp loại đã có, trường level)")
+        _err(here, "score", "đơn vị là dữ liệu đầu vào: không ghi điểm (ghi mức xếp loại đã có, trường level)")
     if s.excluded is not None:
         allowed_ex = ("exempted", "suspended", "new_member") if k is Kind.member else ("new_body",)
         if k in (Kind.unit, Kind.leader) or s.excluded not in allowed_ex:
-            err("excluded", "lý do không xếp loại này không dùng cho " + k.label.lower())
-    if s.in_charge_of and k is not Kind.leader:
-        err("in_charge_of", "chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)")
-    for o in s.in_charge_of:
-        ref("in_charge_of", o, (Kind.party_org, Kind.unit))
+            _err(here, "excluded", "lý do không xếp loại này không dùng cho " + k.label.lower())
+    if s.in_charge_of:
+        if k is not Kind.leader:
+            _err(here, "in_charge_of", "chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)")
+        for o in s.in_charge_of:
+            _ref(here, ids, "in_charge_of", o, _ORG_OR_UNIT)
     if (s.lock_reason is not None or s.lock_author is not None) and s.lock is None:
-        err("lock_reason", "lý do và người quyết định chỉ ghi cùng một mức khóa (lock)")
-    where = s.facts.violation_org
+        _err(here, "lock_reason", "lý do và người quyết định chỉ ghi cùng một mức khóa (lock)")
+    facts = s.facts
+    where = facts.violation_org
     if where is not None:
         other = ids.get(where)
         if other is None:
-            err("facts.violation_org", f"tổ chức đảng nơi xảy ra vi phạm «{where}» không có trong hồ sơ: kỷ luật này "
+            _err(here, "facts.violation_org", f"tổ chức đảng nơi xảy ra vi phạm «{where}» không có trong hồ sơ: kỷ luật này "
                 "không tính cho tổ chức đảng nào trong hồ sơ (BĐ 5.12)", True)
         elif other.kind is not Kind.party_org:
-            err("facts.violation_org", f"«{where}» là {other.kind.label.lower()}, phải là tổ chức đảng")
-        elif where == s.parent:
-            err("facts.violation_org", "tổ chức đảng nơi xảy ra vi phạm trùng với chi bộ hiện nay: bỏ trống trường này")
-        if not (s.facts.disciplined or s.facts.discipline is not None):
-            err("facts.violation_org", "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)")
+            _err(here, "facts.violation_org", f"«{where}» là {other.kind.label.lower()}, phải là tổ chức đảng")
+        elif where == parent:
+            _err(here, "facts.violation_org", "tổ chức đảng nơi xảy ra vi phạm trùng với chi bộ hiện nay: bỏ trống trường này")
+        if not (facts.disciplined or facts.discipline is not None):
+            _err(here, "facts.violation_org", "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)")
 
     if k is Kind.unit:
         if s.level is None:
-            err("level", "đơn vị phải có mức xếp loại đã có (trường level)")
+            _err(here, "level", "đơn vị phải có mức xếp loại đã có (trường level)")
         for fld in ("votes", "voters", "proposed", "target", "lock"):
             if getattr(s, fld) is not None:
-                err(fld, "đơn vị là dữ liệu đầu vào, không bỏ phiếu hay khóa ở đây (chỉ ghi level)")
+                _err(here, fld, "đơn vị là dữ liệu đầu vào, không bỏ phiếu hay khóa ở đây (chỉ ghi level)")
         if s.may_rise:
-            err("may_rise", "đơn vị là dữ liệu đầu vào, không thay đổi mức")
+            _err(here, "may_rise", "đơn vị là dữ liệu đầu vào, không thay đổi mức")
     else:
         if s.level is not None:
-            err("level", "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)")
-        if s.voters is not None and s.votes is None:
-            err("voters", "có số người tham gia nhưng không có phiếu (votes)")
+            _err(here, "level", "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)")
+        votes = s.votes
+        if votes is None and s.voters is not None:
+            _err(here, "voters", "có số người tham gia nhưng không có phiếu (votes)")
         if s.decided:
             try:
                 target = s.target_level(bands)
             except NoMajority as exc:
-                err("votes", f"{exc}: hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định")
+                _err(here, "votes", f"{exc}: hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định")
                 target = None
             else:
                 if target is None:
-                    err("votes", "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)")
+                    _err(here, "votes", "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)")
             if target is not None and targets is not None:
                 targets[s.id] = target
-            if target is not None and s.votes is not None and s.proposed is not None:
+            if target is not None and votes is not None and s.proposed is not None:
                 voted = target if s.target is None else s.voted()
                 if voted != s.proposed:
-                    err("proposed", f"mức đề xuất {s.proposed.code} khác mức theo phiếu {voted.code}; "
+                    _err(here, "proposed", f"mức đề xuất {s.proposed.code} khác mức theo phiếu {voted.code}; "
                         "dùng mức theo phiếu", True)
         elif s.lock is not None:
-            err("lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
-    allowed = FACTS_BY_KIND[k]
-    for name in (s.facts.set_fields() if "facts" in s.model_fields_set else ()):
-        if name not in allowed:
-            err(f"facts.{name}", f"dữ kiện này không áp dụng cho {k.label.lower()}")
+            _err(here, "lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
+    if "facts" in s.__pydantic_fields_set__ and not facts.__pydantic_fields_set__ <= FACTS_BY_KIND[k]:
+        allowed = FACTS_BY_KIND[k]
+        for name in facts.set_fields():
+            if name not in allowed:
+                _err(here, f"facts.{name}", f"dữ kiện này không áp dụng cho {k.label.lower()}")
     return out
 
 
+def _err(here: tuple, fld: str | None, msg: str, warning: bool = False) -> None:
+    out, file, index, s = here
+    out.append(InputProblem(file, msg, sheet="subjects", row=index + 1, field=fld, subject=s.id, warning=warning))
+
+
+def _ref(here: tuple, ids: dict[str, Subject], fld: str, target: str | None, kinds: tuple[Kind, ...]
+         ) -> Subject | None:
+    """The subject ``target`` refers to when it exists and is of one of ``kinds``; else a problem and None."""
+    if target is None:
+        return None
+    other = ids.get(target)
+    if other is None:
+        _err(here, fld, f"tham chiếu tới mã «{target}» không có trong danh sách đối tượng")
+        return None
+    if other.kind not in kinds:
+        names = " hoặc ".join(k.label.lower() for k in kinds)
+        _err(here, fld, f"«{target}» là {other.kind.label.lower()}, phải là {names}")
+        return None
+    return other
+
+
+_ORG = (Kind.party_org,)
+_ORG_OR_UNIT = (Kind.party_org, Kind.unit)
+_COLLECTIVE = (Kind.collective,)
+_UNIT = (Kind.unit,)
+
+
+def _has_parent_cycle(ids: dict[str, Subject], parents: set[str]) -> bool:
+    """Whether the parent links hold a cycle: walked from the subjects that are someone's parent only (every
+    subject of a cycle is), so that the members of a province are not walked one by one."""
+    state: dict[str, int] = {}
+    for start in parents:
+        cur = start
+        path = []
+        while cur in ids and cur not in state:
+            state[cur] = 1
+            path.append(cur)
+            cur = ids[cur].parent
+        if cur in ids and state[cur] == 1:
+            return True
+        for p in path:
+            state[p] = 2
+    return False
+
+
 def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None = None,
-             bands: tuple[int, int, int] = SCORE_BANDS) -> list[InputProblem]:
+             bands: tuple[int, int, int] = SCORE_BANDS, *, locks: dict[str, Level] | None = None, given_levels: dict[str, Level] | None = None,
+             index: dict[str, Subject] | None = None) -> list[InputProblem]:
     """Every structural problem of a case (errors and warnings), in Vietnamese.
 
     With ``targets``, the target of every decided subject is stored there in file order (V1 is counted
-    once per subject, here, rather than again by every later step).
+    once per subject, here, rather than again by every later step); with ``locks`` and ``given_levels``,
+    the locked level of each subject that has one and the level of each subject not decided that carries
+    one (the units), in file order: gathered on the same pass (``model.loader.LoadedCase``). ``index``
+    receives each id's first subject (``build`` reuses it).
     """
     out: list[InputProblem] = []
-    ids: dict[str, Subject] = {}
+    ids: dict[str, Subject] = {} if index is None else index
     first: dict[str, int] = {}
     for i, s in enumerate(case.subjects):
         if s.id in ids:
@@ -308,28 +364,49 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
         else:
             ids[s.id] = s
             first[s.id] = i
+    persons: dict[str, list[Subject]] = defaultdict(list)
+    listing: list[Subject] = []  # organizations that list same-level units
+    parents: set[str] = set()
     for i, s in enumerate(case.subjects):
         out.extend(_subject_problems(file, i, s, ids, targets, bands))
+        parents.add(s.parent)
+        if locks is not None and s.lock is not None:
+            locks[s.id] = s.lock
+        if given_levels is not None and s.level is not None and not s.decided:
+            given_levels[s.id] = s.level
+        if s.person is not None:
+            persons[s.person].append(s)
+        if s.same_level_units:
+            listing.append(s)
 
-    index = {s.id: i for i, s in enumerate(case.subjects)}
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    for start in ids:
-        path = []
-        cur = start
-        while cur in ids and state.get(cur) is None:
-            state[cur] = 1
-            path.append(cur)
-            cur = ids[cur].parent
-        if cur in ids and state.get(cur) == 1:  # walked back onto the current path: a cycle
-            cycle = path[path.index(cur):]
-            text = " → ".join([*cycle, cycle[0]])
-            out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {text}", sheet="subjects",
-                                    row=index[cycle[0]] + 1, field="parent", subject=cycle[0]))
-        for p in path:
-            state[p] = 2
+    rows: dict[str, int] = {}
+
+    def row(sid: str) -> int:
+        """The (1-based) row of the last subject with this id: the index is made for the first problem."""
+        if not rows:
+            rows.update((s.id, i + 1) for i, s in enumerate(case.subjects))
+        return rows[sid]
+
+    parents.discard(None)
+    if _has_parent_cycle(ids, parents):
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        for start in ids:
+            path = []
+            cur = start
+            while cur in ids and state.get(cur) is None:
+                state[cur] = 1
+                path.append(cur)
+                cur = ids[cur].parent
+            if cur in ids and state.get(cur) == 1:  # walked back onto the current path: a cycle
+                cycle = path[path.index(cur):]
+                text = " → ".join([*cycle, cycle[0]])
+                out.append(InputProblem(file, f"quan hệ cấp trên tạo thành vòng: {text}", sheet="subjects",
+                                        row=row(cycle[0]), field="parent", subject=cycle[0]))
+            for p in path:
+                state[p] = 2
 
     typed: set[str] = set()
-    for i, s in enumerate(case.subjects):
+    for s in listing:
         for u in s.same_level_units:
             unit = ids.get(u)
             if unit is not None and unit.kind is Kind.unit and unit.category is None and u not in typed:
@@ -337,25 +414,21 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
                 out.append(InputProblem(file, "đơn vị cùng cấp của tổ chức đảng phải ghi loại (category): "
                                         + ", ".join(f"{c} ({n})" for c, n in UNIT_CATEGORIES.items())
                                         + f" — «{s.id}» ghi đơn vị này trong same_level_units",
-                                        sheet="subjects", row=index[u] + 1, field="category", subject=u))
-    persons: dict[str, list[Subject]] = defaultdict(list)
-    for s in case.subjects:
-        if s.person is not None:
-            persons[s.person].append(s)
+                                        sheet="subjects", row=row(u), field="category", subject=u))
     for pid, recs in persons.items():
         members = [r for r in recs if r.kind is Kind.member]
         mains = [r for r in recs if r.main_post]
         if len(members) > 1:
             out.append(InputProblem(file, f"người «{pid}» có {len(members)} bản ghi đảng viên: một người chỉ sinh "
-                                    "hoạt ở một chi bộ", sheet="subjects", row=index[members[1].id] + 1,
+                                    "hoạt ở một chi bộ", sheet="subjects", row=row(members[1].id),
                                     field="person", subject=members[1].id))
         if len(mains) > 1:
             out.append(InputProblem(file, f"người «{pid}» ghi nhiều chức vụ chính (main_post): chỉ ghi một",
-                                    sheet="subjects", row=index[mains[1].id] + 1, field="main_post",
+                                    sheet="subjects", row=row(mains[1].id), field="main_post",
                                     subject=mains[1].id))
         if len(recs) == 1:
             out.append(InputProblem(file, f"mã người «{pid}» chỉ có một bản ghi: không có gì để liên kết",
-                                    sheet="subjects", row=index[recs[0].id] + 1, field="person",
+                                    sheet="subjects", row=row(recs[0].id), field="person",
                                     subject=recs[0].id, warning=True))
 
     seen_group: dict[str, str] = {}
@@ -433,13 +506,17 @@ def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
     buckets: dict[tuple, list[str]] = defaultdict(list)
     names: dict[tuple, str] = {}
     kinds: dict[tuple, Kind] = {}
+    grassroots: dict[str | None, str] = {}  # a member's parent → its grassroots organization
     for s in case.subjects:
         if not s.decided or s.id in explicit_members:
             continue
         if s.kind is Kind.member:
-            org = _grassroots_of(s.id, subjects)
+            org = grassroots.get(s.parent)
+            if org is None:
+                org = grassroots[s.parent] = _grassroots_of(s.id, subjects)
             key = ("dv", org)
-            names[key] = f"Đảng viên thuộc {subjects[org].name}"
+            if key not in names:
+                names[key] = f"Đảng viên thuộc {subjects[org].name}"
         elif s.kind is Kind.party_org:
             key = ("tcd", s.parent or "", s.tier.value)
             above = subjects[s.parent].name if s.parent else "cấp cao nhất của hồ sơ"
@@ -465,9 +542,11 @@ def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
     return groups
 
 
-def build(case: Case) -> Hierarchy:
-    """The hierarchy of a validated case (call ``validate`` first; errors there make this undefined)."""
-    subjects = case.by_id()
+def build(case: Case, subjects: dict[str, Subject] | None = None) -> Hierarchy:
+    """The hierarchy of a validated case (call ``validate`` first; errors there make this undefined);
+    ``subjects``: the case's subjects by id, when ``validate`` gathered them."""
+    if subjects is None:
+        subjects = case.by_id()
     members_of: dict[str, list[str]] = defaultdict(list)
     sub_orgs_of: dict[str, list[str]] = defaultdict(list)
     collectives_leading: dict[str, list[str]] = defaultdict(list)

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from model.case import SCORE_BANDS, Case, nfc_deep
@@ -64,6 +65,16 @@ class LoadedCase:
                 k = s.target_source()
                 out[k] = out.get(k, 0) + 1
         return out
+
+    @cached_property
+    def locks(self) -> dict[str, Level]:
+        """The level of every locked subject, in file order."""
+        return {s.id: s.lock for s in self.case.subjects if s.lock is not None}
+
+    @cached_property
+    def given_levels(self) -> dict[str, Level]:
+        """The level of every subject not decided that carries one (the units), in file order."""
+        return {s.id: s.level for s in self.case.subjects if s.level is not None and not s.decided}
 
 
 def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, str | None]:
@@ -118,15 +129,19 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
     else:
         problems.extend(profile_warnings(case, file))
     targets: dict = {}
-    problems[:0] = validate(case, file, targets, bands_of(options))
+    locks: dict = {}
+    given: dict = {}
+    ids: dict = {}
+    problems[:0] = validate(case, file, targets, bands_of(options), locks=locks, given_levels=given, index=ids)
     if options is not None:
         problems.extend(regulation_problems(case, options, file))
     if not any(s.decided for s in case.subjects):
         problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     if any(not p.warning for p in problems):
         raise CaseInvalid(problems)
-    loaded = LoadedCase(case, build(case), options, [p for p in problems if p.warning], file)
-    loaded.__dict__["targets"] = targets  # the cached property, already counted during validation
+    loaded = LoadedCase(case, build(case, ids), options, [p for p in problems if p.warning], file)
+    # the cached properties, already gathered during validation's pass over the subjects
+    loaded.__dict__.update(targets=targets, locks=locks, given_levels=given)
     return loaded
 
 
@@ -238,11 +253,7 @@ def read_json(path: str | Path) -> Any:
     if raw.startswith(ZIP_MAGIC):
         raise CaseInvalid([InputProblem(name, "tệp này là tệp nén (như bảng tính .xlsx hay văn bản .docx), không phải "
                                               "hồ sơ JSON; nếu là bảng tính, hãy đặt đuôi tệp là .xlsx")])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
-    return parse_json_text(text, name)
+    return parse_json_bytes(raw, name)
 
 
 #: Characters refused in any text: C0/C1 controls except tab, line feed and carriage return, lone surrogates,
@@ -270,6 +281,50 @@ def _bad_char_problem(name: str, text: str, m: re.Match) -> InputProblem:
     col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
     return InputProblem(name, f"có ký tự điều khiển hoặc ký tự không hợp lệ U+{ord(m.group()):04X} ở dòng {line}, "
                               f"cột {col}", row=line)
+
+
+#: What sends a text to the exact parser below rather than msgspec: the characters of ``BAD_CHARS`` that JSON
+#: itself allows in a string (msgspec refuses the C0 controls, and a decoded text holds no lone surrogate).
+_FAST_REFUSED = (re.compile(rb"\x7f"), re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xbf[\xbe\xbf]"))
+_DECODER = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+
+
+def _parse_fast(data: bytes) -> Any:
+    """The value of a JSON text (UTF-8, NFC) parsed by msgspec, or ``None`` when the exact parser must read it.
+
+    msgspec is what makes a province case load in time: the standard library with its duplicate-key hook
+    took 1.5 s of a 300,000-member case (43 MB), msgspec 0.4 s (``benchmarks/bench_scale.py``); it reads
+    numbers as the standard library does (integers of any size, floats correctly rounded). It keeps the
+    last of two equal keys, so duplicates are found by counting colons: a colon of the text is either a
+    key's or inside a string (no escape spells one, and a text with ``\\u`` escapes goes to the exact
+    parser), and msgspec's compact writing of the parsed value holds the same strings, so the two counts
+    are equal exactly when no key was dropped. Anything the fast path cannot vouch for — an escape, a
+    refused character, a syntax error, a number out of the float range, nesting too deep, a duplicate —
+    goes to the exact parser, whose answer (value or Vietnamese error) is the same as before."""
+    if b"\\u" in data or any(p.search(data) for p in _FAST_REFUSED):
+        return None
+    try:
+        value = _DECODER.decode(data)
+    except (msgspec.DecodeError, RecursionError):  # msgspec.ValidationError is a DecodeError
+        return None
+    if data.count(b":") != _ENCODER.encode(value).count(b":"):
+        return None  # a key written twice: the exact parser names it
+    return value
+
+
+def parse_json_bytes(raw: bytes, name: str) -> Any:
+    """``parse_json_text`` of UTF-8 bytes (a BOM allowed), through msgspec when the text allows it."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseInvalid([InputProblem(name, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start})")]) from None
+    normal = unicodedata.normalize("NFC", text)  # real files mix NFC and NFD: one pass over the text
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    value = _parse_fast(data if normal is text else normal.encode("utf-8"))
+    if value is not None:
+        return value
+    return parse_json_text(normal, name)
 
 
 def parse_json_text(text: str, name: str) -> Any:

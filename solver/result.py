@@ -210,15 +210,19 @@ class SolveResult:
             return None
         return {"changed": self.changed, "steps": self.steps}
 
-    def to_json(self, *, timing: bool = False) -> dict:
+    def to_json(self, *, timing: bool = False, sort: bool = True) -> dict:
+        """The JSON form; ``sort=False`` leaves the level maps in file order (the writer sorts every key)."""
+        levels, targets = self.levels.items(), self.targets.items()
+        if sort:
+            levels, targets = sorted(levels), sorted(targets)
         out = {
             "case": self.case_name,
             "status": self.status,
             "proven_optimal": self.proven,
             "profile": self.profile,
             "options": self.options,
-            "levels": {k: _CODE[v] for k, v in sorted(self.levels.items())},
-            "targets": {k: _CODE[v] for k, v in sorted(self.targets.items())},
+            "levels": {k: _CODE[v] for k, v in levels},
+            "targets": {k: _CODE[v] for k, v in targets},
             "objective": self.objective,
             "changes": [c.to_json() for c in self.changes],
             "ties": [t.to_json() for t in self.ties],
@@ -241,4 +245,4 @@ class SolveResult:
     def dumps(self, *, timing: bool = False) -> str:
         if self.sealed is not None and not timing:
             return self.sealed
-        return dumps_indented(self.to_json(timing=timing)) + "\n"
+        return dumps_indented(self.to_json(timing=timing, sort=False)) + "\n"

@@ -8,10 +8,12 @@ reported.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.case import Kind
+from model.ballots import voted_from_counts
+from model.case import Kind, Subject
 from model.levels import GRADE_TO_LEVEL, Level
 from model.loader import LoadedCase
 
@@ -74,7 +76,7 @@ class Verifier:
 
     def __init__(self, case, opts):
         self.case, self.opts = case, opts
-        self.subj = {s.id: s for s in case.subjects}
+        self.subj: dict[str, object] = {}
         self.members_in: dict[str, list] = {}
         self.orgs_in: dict[str, list] = {}
         self.collectives_on: dict[str, list] = {}
@@ -83,7 +85,13 @@ class Verifier:
         self.person_records: dict[str, list[str]] = {}
         self.violations_at: dict[str, list] = {}  # E9: organization → members disciplined there after leaving
         self.in_charge: dict[str, list[str]] = {}  # Q4: place → leaders who name it in in_charge_of
-        for s in case.subjects:
+        #: What ``level`` reads besides the assignment: the given level of each unit, None for the unrated.
+        self._given: dict[str, Level | None] = {}
+        #: (lock, target, may_rise) of each decided subject, in file order.
+        self._rows: dict[str, tuple] = {}
+        subj = self.subj
+        for s in case.subjects:  # one pass over the case: every index the checks read
+            subj[s.id] = s
             if s.kind is Kind.member and s.parent is not None:
                 self.members_in.setdefault(s.parent, []).append(s)
             elif s.kind is Kind.party_org and s.parent is not None:
@@ -100,29 +108,51 @@ class Verifier:
                 self.violations_at.setdefault(s.facts.violation_org, []).append(s)
             for place in s.in_charge_of:
                 self.in_charge.setdefault(place, []).append(s.id)
+            self._note(s)
         self._groups()
+        self._e9 = opts.on("E9")
+        self._conduct: dict[str, list] = {}
+
+    def _note(self, s) -> None:
+        """What ``level`` and the lock and direction check read of one subject: its given level, or its lock,
+        target (V1, counted here) and may_rise."""
+        sid = s.id
+        if not _decided(s):
+            self._given[sid] = s.level if s.kind is Kind.unit else None
+            self._rows.pop(sid, None)
+            return
+        self._given.pop(sid, None)
+        self._rows[sid] = (s.lock, _target(s, self.opts), s.may_rise)
 
     def _groups(self) -> None:
         """Quota groups: explicit groups first, the rest by the default grouping (RULES.md §3)."""
         subj = self.subj
         explicit = {m for g in self.case.groups for m in g.members}
         owner: dict[str, str] = {}
-        for s in self.case.subjects:
-            for u in s.same_level_units:
-                owner.setdefault(u, s.id)
+        for sids in self.units_of.items():
+            unit, orgs = sids
+            owner[unit] = orgs[0]  # the first organization (file order) listing the unit
         self.groups: dict[str, list[str]] = {}
         self.group_key: dict[str, str] = {}
+        groups, group_key = self.groups, self.group_key
+        member_keys: dict[str | None, str] = {}
         for g in self.case.groups:
-            self.groups["explicit:" + g.id] = [m for m in g.members if _decided(subj[m])]
-        for s in self.case.subjects:
-            if not _decided(s) or s.id in explicit:
+            key = "explicit:" + g.id
+            groups[key] = [m for m in g.members if _decided(subj[m])]
+            for m in groups[key]:
+                group_key[m] = key
+        for sid in self._rows:  # the decided subjects, in file order
+            if sid in explicit:
                 continue
+            s = subj[sid]
             if s.kind is Kind.member:
-                cur, top = s.parent, s.parent
-                while cur is not None and subj[cur].tier is not None and subj[cur].tier.value != "grassroots":
-                    top = cur
-                    cur = subj[cur].parent
-                key = "members:" + (cur if cur is not None else top)
+                key = member_keys.get(s.parent)
+                if key is None:  # walked once per organization, not once per member
+                    cur, top = s.parent, s.parent
+                    while cur is not None and subj[cur].tier is not None and subj[cur].tier.value != "grassroots":
+                        top = cur
+                        cur = subj[cur].parent
+                    key = member_keys[s.parent] = "members:" + (cur if cur is not None else top)
             elif s.kind is Kind.party_org:
                 key = f"orgs:{s.parent}:{s.tier.value}"
             elif s.kind is Kind.collective and s.category:
@@ -137,10 +167,12 @@ class Verifier:
                 key = f"collective:{s.category}:{decider}"
             else:
                 key = f"{s.kind.value}:{s.category}" if s.category else f"single:{s.id}"
-            self.groups.setdefault(key, []).append(s.id)
-        for key, ids in self.groups.items():
-            for m in ids:
-                self.group_key[m] = key
+            ids = groups.get(key)
+            if ids is None:
+                groups[key] = [sid]
+            else:
+                ids.append(sid)
+            group_key[sid] = key
 
     def replaced(self, new_subjects: list) -> "Verifier":
         """A verifier for the same case with these subjects' data replaced (same ids, kinds and links)."""
@@ -157,12 +189,26 @@ class Verifier:
                 if key is not None and key in lists and any(o.id == s.id for o in lists[key]):
                     lists[key] = [s if o.id == s.id else o for o in lists[key]]
         changed = {s.id: s for s in new_subjects}
-        if any(s.kind is Kind.member for s in new_subjects):
+        members = [s for s in new_subjects if s.kind is Kind.member]
+        if members and all(s.facts.violation_org == self.subj[s.id].facts.violation_org for s in members):
+            # the same members where they were: their new data in place, without a pass over the case
+            out.violations_at = dict(self.violations_at)
+            for where in {s.facts.violation_org for s in members} - {None}:
+                out.violations_at[where] = [changed.get(m.id, m) for m in self.violations_at[where]]
+        elif members:
             at: dict[str, list] = {}
             for s in out.subj.values():
                 if s.kind is Kind.member and s.facts.violation_org is not None:
                     at.setdefault(s.facts.violation_org, []).append(changed.get(s.id, s))
             out.violations_at = at
+        if any((s.kind is Kind.unit or not s.rated) != (self.subj[s.id].kind is Kind.unit or not self.subj[s.id].rated)
+               for s in new_subjects):
+            out._given, out._rows = dict(self._given), dict(self._rows)
+        else:  # nobody changes between decided and not: the what-if's rows over the case's, without a copy
+            out._given, out._rows = ChainMap({}, self._given), ChainMap({}, self._rows)
+        for s in new_subjects:
+            out._note(s)
+        out._conduct = {}
         return out
 
     def readers(self, sid: str) -> set[str]:
@@ -203,32 +249,40 @@ class Verifier:
             out.append(Violation(rule, sid, msg))
 
         if scope is None:
-            own = list(case.subjects)
+            own = list(self._rows)  # the decided subjects, in file order
             group_keys = list(self.groups)
-            reading = own
+            reading = case.subjects
         else:
-            own = [subj[sid] for sid in sorted(scope)]
+            own = [sid for sid in sorted(scope) if sid in self._rows]
             group_keys = sorted({self.group_key[sid] for sid in scope if sid in self.group_key})
             near: set[str] = set()
             for sid in scope:
                 near |= self.readers(sid)
             reading = [subj[sid] for sid in sorted(near)]
-        for s in own:
-            if _decided(s) and s.id not in levels:
-                bad("V1", s.id, "không có mức xếp loại cuối cùng")
+        for sid in own:
+            if sid not in levels:
+                bad("V1", sid, "không có mức xếp loại cuối cùng")
         if scope is None:
             for sid in levels:
-                if sid not in subj or not _decided(subj[sid]):
+                if sid not in self._rows:
                     bad("V1", sid, "được xếp mức dù không phải đối tượng được xếp loại")
         check_locks_and_direction(self, levels, own, bad)
         if opts.on("C1"):
             check_C1(self, levels, group_keys, bad)
         per_subject = [(rid, CHECKS[rid]) for rid in opts.rules if rid in CHECKS]
+        # each subject meets only the checks of its kind (``CHECK_KINDS``), in rule order, and a check that
+        # needs a fact (``CHECK_FACTS``) only when its facts give that one a value
+        by_kind = {k: [(fn, CHECK_FACTS.get(rid)) for rid, fn in per_subject if k in CHECK_KINDS.get(rid, ALL_KINDS)]
+                   for k in Kind}
+        unset = _UNSET_FACTS
         for s in reading:
             x = levels.get(s.id)
             if x is None:
                 continue
-            for _rid, fn in per_subject:
+            facts = s.facts
+            for fn, fact in by_kind[s.kind]:
+                if fact is not None and (facts is unset or (value := getattr(facts, fact)) is None or value is False):
+                    continue
                 fn(self, s, x, levels, bad)
         return out
 
@@ -236,21 +290,23 @@ class Verifier:
 
     def level(self, levels: dict[str, Level], sid: str) -> Level | None:
         """The final level of a decided subject, the given level of a unit, None for the unrated."""
-        s = self.subj[sid]
-        if s.kind is Kind.unit:
-            return s.level
-        return levels.get(sid) if _decided(s) else None
+        given = self._given
+        return given[sid] if sid in given else levels.get(sid)
 
     def elsewhere(self, m) -> bool:
         """E9: a member's discipline counts at the organization where the violation happened."""
-        return self.opts.on("E9") and m.facts.violation_org is not None
+        return self._e9 and m.facts.violation_org is not None
 
     def conduct(self, org: str) -> list:
         """The members whose discipline counts at ``org``: its own (rated or not) not moved away by E9, and
-        those disciplined after leaving it for a violation there (E9)."""
-        out = [m for m in self.members_in.get(org, []) if not self.elsewhere(m)]
-        if self.opts.on("E9"):
-            out += self.violations_at.get(org, [])
+        those disciplined after leaving it for a violation there (E9). Made once per organization (E7, E7b
+        and S4 all read it)."""
+        out = self._conduct.get(org)
+        if out is None:
+            out = [m for m in self.members_in.get(org, []) if not self.elsewhere(m)]
+            if self._e9:
+                out += self.violations_at.get(org, [])
+            self._conduct[org] = out
         return out
 
     def managed_by(self, sid: str, scope: str) -> bool:
@@ -288,17 +344,19 @@ class Verifier:
 # ---- the checks, one per rule ------------------------------------------------------------------
 
 def check_locks_and_direction(v: Verifier, levels, own, bad) -> None:
-    """A lock holds its level; without allow_up / may_rise no level is above its target (RULES.md §6)."""
-    for s in own:
-        if s.id not in levels:
+    """A lock holds its level; without allow_up / may_rise no level is above its target (RULES.md §6).
+    ``own``: ids of decided subjects (their lock, target and may_rise are indexed once per case)."""
+    rows, allow_up = v._rows, v.opts.allow_up
+    for sid in own:
+        x = levels.get(sid)
+        if x is None:
             continue
-        x = levels[s.id]
-        target = _target(s, v.opts)
-        if s.lock is not None:
-            if x != s.lock:
-                bad("lock", s.id, f"đã khóa ở {s.lock.code} nhưng xếp {x.code}")
-        elif not (v.opts.allow_up or s.may_rise) and x > target:
-            bad("direction", s.id, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
+        lock, target, may_rise = rows[sid]
+        if lock is not None:
+            if x != lock:
+                bad("lock", sid, f"đã khóa ở {lock.code} nhưng xếp {x.code}")
+        elif not (allow_up or may_rise) and x > target:
+            bad("direction", sid, f"xếp {x.code} cao hơn mức mục tiêu {target.code}")
 
 
 def check_C1(v: Verifier, levels, group_keys, bad) -> None:
@@ -308,8 +366,9 @@ def check_C1(v: Verifier, levels, group_keys, bad) -> None:
     for key in group_keys:
         ids = v.groups[key]
         percent = v.exception_percent(ids)
-        xs = sum(1 for i in ids if levels.get(i) == XS)
-        t = sum(1 for i in ids if levels.get(i) == T)
+        final = list(map(levels.get, ids))
+        xs = final.count(XS)
+        t = final.count(T)
         base = t + xs if opts.cap_base == "good_and_above" else t
         ok = xs * 100 <= percent * base
         if not ok and small and base < opts.small_group_threshold:
@@ -350,9 +409,9 @@ def check_S3(v: Verifier, s, x, levels, bad) -> None:
         return
     f = s.facts
     lv = lambda sid: v.level(levels, sid)  # noqa: E731
-    mem = [lv(m.id) for m in v.members_in.get(s.id, []) if lv(m.id) is not None]
+    mem = [y for y in [lv(m.id) for m in v.members_in.get(s.id, [])] if y is not None]
     subs = v.orgs_in.get(s.id, [])
-    sub_lv = [lv(o.id) for o in subs if lv(o.id) is not None]
+    sub_lv = [y for y in [lv(o.id) for o in subs] if y is not None]
     units = [u for u in s.same_level_units if lv(u) is not None]
     unit_lv = [lv(u) for u in units]
     hd21 = v.opts.org_xs_reading == "hd21"
@@ -584,6 +643,28 @@ def check_Q6(v: Verifier, s, x, levels, bad) -> None:
     if x > cap:
         bad("Q6", s.id, f"xếp {x.code} nhưng kỷ luật, đoàn kết của tập thể, thành viên chỉ cho phép {cap.code}")
 
+#: The kinds of subject each per-subject check judges (each returns at once for any other kind): ``check``
+#: calls a check only for subjects of these kinds, and a check missing here for every subject.
+CHECK_KINDS: dict[str, tuple[Kind, ...]] = {
+    "S1": (Kind.collective,), "S2": (Kind.leader,), "S3": (Kind.party_org,), "S4": (Kind.collective,),
+    "E1": (Kind.member,), "E2": (Kind.member,), "E3": (Kind.member, Kind.leader),
+    "E4": (Kind.member, Kind.party_org, Kind.collective), "E5": (Kind.member,),
+    "E6": (Kind.member, Kind.party_org, Kind.collective),
+    "E7": (Kind.party_org,), "E7b": (Kind.party_org,), "E7c": (Kind.party_org,),
+}
+
+ALL_KINDS = tuple(Kind)
+
+#: The fact without which each check has nothing to say (it is silent whenever that fact is None or false):
+#: ``check`` calls it only for subjects whose facts give the fact a value. A check missing here is called
+#: for every subject of its kinds (``tests/test_verify_index.py`` holds each entry to its claim).
+CHECK_FACTS: dict[str, str] = {
+    "E1": "civil_servant_level", "E2": "disciplined", "E3": "degeneration", "E4": "targets_below_half",
+    "E5": "sick_leave_months", "E6": "criteria",
+}
+#: The facts of a subject given none: every fact unset (``check`` skips its fact-bound checks at once).
+_UNSET_FACTS = Subject.model_fields["facts"].default
+assert not _UNSET_FACTS.set_fields(), "the default facts must set nothing (CHECK_FACTS)"
 
 #: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by
 #: themselves: E9 says where E7, E7b and S4 count a discipline, and those checks read it).

@@ -174,3 +174,13 @@ def test_the_why_not_answer_states_the_criterion_3_cost_it_computed(solved):
         line = render_why_not(loaded, w)[0]
         assert f"{support_sum(base.support_cost, scored)} → {support_sum(w.held.support_cost, scored)}" in line
         assert "tiêu chí 3" in line
+
+
+def test_the_one_pass_weights_are_the_weights_of_the_ranking(solved):
+    """``support_weights`` (one pass, for a province) gives each subject its ``support_weight``: a score, a ballot
+    share, or full support for a written target."""
+    from solver.engine.staging import support_weight, support_weights
+
+    loaded, base = solved
+    fast = support_weights(loaded, base.targets)
+    assert fast == {sid: support_weight(loaded, sid, t) for sid, t in base.targets.items()}

@@ -80,7 +80,11 @@ def test_a_solve_cut_by_a_50_ms_limit_is_verified_and_never_claims_optimal_unpro
 @pytest.fixture
 def limit_hits_after_first_answer(monkeypatch):
     """Make every CP-SAT call stop as if its time limit hit right after its first answer: OPTIMAL becomes
-    FEASIBLE (the answer is kept, the proof is lost)."""
+    FEASIBLE (the answer is kept, the proof is lost). Every component goes to CP-SAT (small ones are
+    otherwise enumerated, which proves their optimum without a search to cut)."""
+    import solver.engine.reduced
+
+    monkeypatch.setattr(solver.engine.reduced, "ENUMERATE_UP_TO", 0)
     real = solver.engine.staging.Runner.solve
 
     def cut(self, model, *, lp=False):
@@ -112,6 +116,7 @@ def test_the_cli_says_not_proven_when_the_limit_hits(limit_hits_after_first_answ
 
 
 def test_no_answer_in_time_is_unknown_and_the_cli_exits_1(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("solver.engine.reduced.ENUMERATE_UP_TO", 0)  # every component to CP-SAT
     real = solver.engine.staging.Runner.solve
 
     def nothing(self, model, *, lp=False):
@@ -402,6 +407,7 @@ def boom(*args, **kwargs):
 def test_a_solver_exception_is_reported_with_the_case_name_exit_3_and_nothing_written(
         monkeypatch, tmp_path, capsys, target):
     monkeypatch.setattr(target, boom)
+    monkeypatch.setattr("solver.engine.reduced.ENUMERATE_UP_TO", 0)  # every component to CP-SAT
     out = tmp_path / "ket_qua.json"
     code = main(["solve", str(TAN_LOI), "--json", str(out), "--workers", "1"])
     text = capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""solver.jsonout writes exactly what json.dumps(ensure_ascii=False, indent=1, sort_keys=True) writes."""
+"""solver.jsonout writes exactly what json.dumps(ensure_ascii=False, indent=1, sort_keys=True) writes (floats:
+the same values, in msgspec's spelling)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from hypothesis import strategies as st
 
 from solver.jsonout import dumps_indented
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
-                    st.floats(allow_nan=False), st.text(max_size=12))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=5),
-    st.dictionaries(st.text(max_size=6), inner, max_size=5),
-    st.dictionaries(st.text(max_size=6), st.text(max_size=4), max_size=6)), max_leaves=40)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30), st.text(max_size=12))
+
+
+def values(scalars):
+    return st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(st.text(max_size=6), inner, max_size=5),
+        st.dictionaries(st.text(max_size=6), st.text(max_size=4), max_size=6)), max_leaves=40)
+
+
+VALUES = values(SCALARS)
+WITH_FLOATS = values(st.one_of(SCALARS, st.floats(allow_nan=False, allow_infinity=False)))
 
 
 def reference(obj) -> str:
@@ -27,8 +34,22 @@ def test_same_text_as_the_standard_library(obj):
     assert dumps_indented(obj) == reference(obj)
 
 
+@given(WITH_FLOATS)
+@settings(max_examples=300, deadline=None)
+def test_floats_read_back_the_same_and_nothing_else_differs(obj):
+    text = dumps_indented(obj)
+    assert json.loads(text) == json.loads(reference(obj))
+    assert len(text.splitlines()) == len(reference(obj).splitlines())
+
+
+def test_what_msgspec_refuses_is_written_by_the_standard_library():
+    for obj in ({"n": 10**30}, {1: "a", 2: "b"}, ["\ud800"]):
+        assert dumps_indented(obj) == reference(obj)
+
+
 def test_vietnamese_control_characters_and_tuples():
-    obj = {"tên": "Nguyễn Văn A\u0000\"\n", "b": (1, 2.5, None), "a": {}, "c": [], "đ": {"x": "Hoàn thành tốt"}}
+    obj = {"tên": "Nguyễn Văn A\u0000\u001f\u007f\u0085\u2028\"\n\\", "b": (1, 2.5, None), "a": {}, "c": [],
+           "đ": {"x": "Hoàn thành tốt"}, "e": "", "z": [[], {}, [{}]], "l": True, "m": False}
     assert dumps_indented(obj) == reference(obj)
 
 

@@ -35,6 +35,8 @@ from solver.commands.console import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXI
 from solver.commands.console import err as _err
 from solver.commands.console import file_error, refuse_outputs, solver_args
 from solver.commands.console import out as _out
+from solver.phases import phase
+from solver.phases import write as write_phases
 
 
 def case_inputs(path: str, audit: str | None = None) -> list:
@@ -104,7 +106,8 @@ def check_summary(loaded: LoadedCase) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    loaded = _load_or_report(args.case)
+    with phase("load"):
+        loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
     for line in check_summary(loaded):
@@ -194,8 +197,10 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
         _out(nothing_written)
         warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
         return None
-    result.seal()  # final: its JSON is written and hashed for the log from one text
-    warn(log_solve(args.case, result, opts, setting=args.audit))
+    with phase("write"):
+        result.seal()  # final: its JSON is written and hashed for the log from one text
+    with phase("audit"):
+        warn(log_solve(args.case, result, opts, setting=args.audit))
     return result
 
 
@@ -232,26 +237,29 @@ def cmd_solve(args: argparse.Namespace) -> int:
     progress = progress_printer()
     if progress:
         progress("Đang đọc và kiểm tra hồ sơ…")
-    loaded = _load_or_report(args.case)
+    with phase("load"):
+        loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress)
     result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.")
     if result is None:
         return EXIT_ERROR
-    text = result.dumps(timing=args.timing) if args.json else ""
-    if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
-        try:
-            write_text_output(args.json, text)
-        except OSError as exc:
-            say(f"Không ghi được kết quả vào «{args.json}»: {file_error(exc)}. Không ghi tệp kết quả nào.")
-            return EXIT_ERROR
+    with phase("write"):
+        text = result.dumps(timing=args.timing) if args.json else ""
+        if args.json:  # written before the summary is printed, so a closed pipe cannot lose it
+            try:
+                write_text_output(args.json, text)
+            except OSError as exc:
+                say(f"Không ghi được kết quả vào «{args.json}»: {file_error(exc)}. Không ghi tệp kết quả nào.")
+                return EXIT_ERROR
     for line in solve_summary(loaded, result) + warnings_lines(loaded):
         say(line)
     if args.json:
         say("Đã ghi kết quả ra màn hình (đầu ra chuẩn)." if to_stdout else f"Đã ghi kết quả: {args.json}")
-        note = log_export(args.case, "json", args.json, setting=args.audit,
-                          sha256=sha256_text(text) if to_stdout or not Path(args.json).is_file() else None)
+        with phase("audit"):
+            note = log_export(args.case, "json", args.json, setting=args.audit,
+                              sha256=sha256_text(text) if to_stdout or not Path(args.json).is_file() else None)
         if note:
             say(note)
     if result.status == "conflict" or result.status == "unknown":
@@ -421,7 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        finally:
+            write_phases()
     except KeyboardInterrupt:
         # Ctrl-C outside a long search (which stops with its best answer instead): every file is written
         # atomically, so none is left half written.

@@ -20,30 +20,54 @@ def record_bound(r: Record, level: Callable[[str], int]) -> int:
     return r.bound(level)
 
 
+#: ``Level(v)`` by index: the enum's call costs a microsecond a subject.
+_LEVELS = tuple(Level(v) for v in range(4))
+
+
 def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, Level]) -> dict[str, Level]:
     """The greatest levels (decided subjects and units) allowed by caps, structure, locks and direction."""
-    subjects = loaded.hierarchy.subjects
-    u: dict[str, int] = {}
-    for sid, t in targets.items():
-        s = subjects[sid]
-        u[sid] = int(s.lock) if s.lock is not None else int(t)
-    for s in loaded.case.subjects:
-        if s.level is not None and not s.decided:
-            u[s.id] = int(s.level)
-    watchers: dict[str, list[Record]] = {}
+    u = dict(zip(targets, map(int, targets.values())))
+    for sid, lock in loaded.locks.items():
+        if sid in u:
+            u[sid] = int(lock)
+    u.update(zip(loaded.given_levels, map(int, loaded.given_levels.values())))
+    # Records reading the same subjects (S3 reads an organization's members three times, through one tuple)
+    # are watched together: a member's bound dropping wakes its organization's three records at once.
+    structural: list[Record] = []
+    together: dict[int, list[Record]] = {}
+    read: dict[int, tuple[str, ...]] = {}
     for r in records:
         if isinstance(r, Cap):
-            u[r.sid] = min(u[r.sid], int(r.level))
+            if r.level < u[r.sid]:
+                u[r.sid] = int(r.level)
         elif isinstance(r, Structural):
-            for o in r.reads():
-                watchers.setdefault(o, []).append(r)
+            structural.append(r)
+            others = r.reads()
+            key = id(others)
+            same = together.get(key)
+            if same is None:
+                together[key] = [r]
+                read[key] = others
+            else:
+                same.append(r)
+    watchers: dict[str, list[list[Record]]] = {}
+    for key, others in read.items():
+        same = together[key]
+        for o in others:
+            w = watchers.get(o)
+            if w is None:
+                watchers[o] = [same]
+            else:
+                w.append(same)
 
-    queue = deque(r for r in records if isinstance(r, Structural))
+    level = u.__getitem__
+    queue = deque(structural)
     while queue:
         r = queue.popleft()
         sid = r.subject
-        b = r.bound(u.__getitem__)
+        b = r.bound(level)
         if b < u[sid]:
             u[sid] = b
-            queue.extend(watchers.get(sid, ()))
-    return {sid: Level(v) for sid, v in u.items()}
+            for same in watchers.get(sid, ()):
+                queue.extend(same)
+    return dict(zip(u, map(_LEVELS.__getitem__, u.values())))

@@ -83,7 +83,10 @@ class Needs:
         return 100 * count >= self.percent * len(self.others)
 
     def bound(self, level: Callable[[str], int]) -> int:
-        ok = sum(1 for o in self.others if level(o) >= int(self.minimum))
+        others = self.others
+        if self.percent >= 100:  # every one of them (the common case: one pass, no count)
+            return int(self.level) - 1 if others and min(map(level, others)) < self.minimum else TOP
+        ok = sum(1 for o in others if level(o) >= int(self.minimum))
         return TOP if self.holds(ok) else int(self.level) - 1
 
 
@@ -112,7 +115,7 @@ class CountTrigger:
         return 100 * k > self.percent * len(self.others)
 
     def bound(self, level: Callable[[str], int]) -> int:
-        return 0 if self.fires(sum(1 for o in self.others if level(o) == 0)) else TOP
+        return 0 if self.fires(list(map(level, self.others)).count(0)) else TOP
 
 
 @dataclass(frozen=True)

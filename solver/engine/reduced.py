@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from model.levels import Level
@@ -142,6 +143,90 @@ def _closed_form(loaded, comp, q, small, bounds, weight, pos):
     return levels, ties
 
 
+#: Components with at most this many candidates are solved by enumerating their assignments (``Enumerated``).
+ENUMERATE_UP_TO = 14
+
+
+class Enumerated:
+    """Every assignment of a small component's candidates, as numpy arrays: the same optimum as the CP-SAT
+    stages by definition, without their cost.
+
+    Hand-written on purpose (numpy does the work): CP-SAT spends about half a millisecond a call whatever the
+    model's size (presolve, LP, search setup), and a province splits into some 750 components of a few
+    candidates needing some 4,000 calls (stages, ties, claims): 2.4 s of a 300,000-member solve, against a
+    target of 8 s end to end (``benchmarks/bench_scale.py``). Enumerating the 2^n assignments of a component
+    of n ≤ ``ENUMERATE_UP_TO`` candidates answers the same questions in microseconds. Where an answer
+    depends on which of several equally good assignments a solver finds (a claim's alternative tied on
+    the documented key), ``unique`` is False and the CP-SAT path answers instead, so results are the same
+    bytes either way (``tests/test_decomposition.py``)."""
+
+    def __init__(self, loaded: LoadedCase, comp: list[str], quotas: list[Quota], edges: list[AtMost],
+                 smalls: dict[str, SmallGroup], bounds: dict[str, Level], weights: dict[str, int],
+                 pos: dict[str, int]):
+        n = len(comp)
+        self.comp = comp
+        col = {sid: i for i, sid in enumerate(comp)}
+        # row r keeps candidate i at XS when bit (n - 1 - i) of r is set: rows in increasing order are in
+        # increasing lexicographic order of the assignment in file order (XS above T)
+        rows = np.arange(1 << n, dtype=np.int64)
+        y = ((rows[:, None] >> np.arange(n - 1, -1, -1, dtype=np.int64)) & 1).astype(np.int64)
+        ok = np.ones(1 << n, dtype=bool)
+        subjects = loaded.hierarchy.subjects
+        for sid in comp:
+            if subjects[sid].lock == Level.XS:
+                ok &= y[:, col[sid]] == 1
+        for r in edges:
+            ok &= (y[:, col[r.a]] <= y[:, col[r.b]])
+        for q in quotas:
+            inside = [col[m] for m in q.members if m in col]
+            xs = y[:, inside].sum(axis=1)
+            t = _fixed_t(q, col, bounds) + len(inside) - xs
+            base = t + xs if q.base == "good_and_above" else t
+            fits = 100 * xs <= q.percent * base
+            small = smalls.get(q.group)
+            if small is not None:
+                fits |= (base <= small.threshold - 1) & (xs <= small.allowance)
+            ok &= fits
+        w = np.array([weights[sid] for sid in comp], dtype=np.int64)
+        key = np.array([-(len(pos) - pos[sid]) for sid in comp], dtype=np.int64)
+        self.y, self.ok = y, ok
+        self.changed = n - y.sum(axis=1)
+        self.support = (1 - y) @ w
+        self.key = y @ key
+        self.weights = w
+
+    def best(self, among: np.ndarray) -> np.ndarray:
+        """The rows of ``among`` (a mask) optimal on the criteria: fewest changed, then least support moved."""
+        rows = np.flatnonzero(among)
+        if rows.size == 0:
+            return rows
+        rows = rows[self.changed[rows] == self.changed[rows].min()]
+        return rows[self.support[rows] == self.support[rows].min()]
+
+    def levels(self, row: int) -> dict[str, Level]:
+        return {sid: (Level.XS if self.y[row, i] else Level.T) for i, sid in enumerate(self.comp)}
+
+    def solve(self):
+        """(levels, changed, free subjects in file order) of the component, or None without a solution: the
+        optimum on the criteria, the documented key, then the lexicographically highest (``solve_space``)."""
+        opt = self.best(self.ok)
+        if opt.size == 0:
+            return None
+        free = [sid for i, sid in enumerate(self.comp) if self.y[opt, i].min() != self.y[opt, i].max()]
+        keyed = opt[self.key[opt] == self.key[opt].min()]
+        return self.levels(int(keyed.max())), int(self.changed[opt[0]]), free
+
+    def alternative(self, sid: str):
+        """(levels, unique) of the best assignment keeping ``sid`` at XS on the criteria then the key
+        (``component_claims``), or (None, True) when there is none."""
+        i = self.comp.index(sid)
+        opt = self.best(self.ok & (self.y[:, i] == 1))
+        if opt.size == 0:
+            return None, True
+        keyed = opt[self.key[opt] == self.key[opt].min()]
+        return self.levels(int(keyed[0])), keyed.size == 1
+
+
 @dataclass
 class Part:
     """The solution of one component: what the staged driver (or the closed form) found for it."""
@@ -192,6 +277,7 @@ def solve_component(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: li
     """Decide the candidates of one component (closed form for a lone quota group without edges)."""
     from solver.result import Tie
 
+    table = None
     if len(qs) == 1 and not es:
         part, tied = _closed_form(loaded, comp, qs[0], smalls.get(qs[0].group), bounds, weights, pos)
         if part is None:
@@ -201,6 +287,21 @@ def solve_component(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: li
             out.tie_break_used = True
             out.ties.append(Tie(loaded.hierarchy.group_of.get(tied[0], ""), tuple(tied),
                                 tuple((s, part[s]) for s in tied)))
+    elif len(comp) <= ENUMERATE_UP_TO:
+        table = Enumerated(loaded, comp, qs, es, smalls, bounds, weights, pos)
+        solved = table.solve()
+        if solved is None:
+            return Part(comp, "conflict", None)
+        part, changed, free = solved
+        out = Part(comp, "optimal", part, changed,
+                   stages=[{"stage": name, "proven": True} for name in ("changed", "support", "order")])
+        if free:
+            out.tie_break_used = True
+            by_group: dict[str, list[str]] = {}
+            for sid in free:
+                by_group.setdefault(loaded.hierarchy.group_of.get(sid, ""), []).append(sid)
+            out.ties = [Tie(gid, tuple(members), tuple((m, part[m]) for m in members))
+                        for gid, members in by_group.items()]
     else:
         # each component is its own model: CP-SAT proves a component at once, while one model holding
         # many independent components did not prove the support stage in 60 s (50k members)
@@ -212,7 +313,8 @@ def solve_component(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: li
         out = Part(comp, st, part, holder.bound_changed or 0, list(holder.ties), list(holder.notes),
                    list(holder.stages), holder.tie_break_used)
     if out.status == "optimal" and opts.explain:
-        out.claims = component_claims(loaded, comp, qs, es, smalls, bounds, weights, pos, runner, out.levels)
+        out.claims = component_claims(loaded, comp, qs, es, smalls, bounds, weights, pos, runner, out.levels,
+                                      table)
     return out
 
 
@@ -241,7 +343,8 @@ def against_ranking(loaded: LoadedCase, qs: list[Quota], levels: dict[str, Level
 
 def component_claims(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: list[AtMost],
                      smalls: dict[str, SmallGroup], bounds: dict[str, Level], weights: dict[str, int],
-                     pos: dict[str, int], runner, levels: dict[str, Level]) -> list:
+                     pos: dict[str, int], runner, levels: dict[str, Level], table: Enumerated | None = None
+                     ) -> list:
     """For each candidate moved against the vote ranking, solve the component again with it kept at XS, on
     the criteria of RULES.md §6 (fewest changes, then least support moved — a move here is one step — then
     the documented key), and record what that alternative costs against the chosen answer: the subjects
@@ -250,17 +353,19 @@ def component_claims(loaded: LoadedCase, comp: list[str], qs: list[Quota], es: l
 
     out = []
     for sid, group, weaker in against_ranking(loaded, qs, levels, weights, pos):
-        space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
-        space.model.add(space.y[sid] == 1)
-        alt = None
-        for _name, expr in [*space.criteria, ("order", space.key)]:
-            space.model.minimize(expr)
-            status, solver = runner.solve(space.model)
-            if status != cp_model.OPTIMAL:
-                alt = None
-                break
-            alt = space.read(solver)
-            space.model.add(expr <= int(round(solver.objective_value)))
+        alt, unique = table.alternative(sid) if table is not None else (None, False)
+        if not unique:  # no table, or several alternatives equally good: the one CP-SAT finds
+            space = ReducedSpace(loaded, comp, qs, es, smalls, bounds, weights, pos)
+            space.model.add(space.y[sid] == 1)
+            alt = None
+            for _name, expr in [*space.criteria, ("order", space.key)]:
+                space.model.minimize(expr)
+                status, solver = runner.solve(space.model)
+                if status != cp_model.OPTIMAL:
+                    alt = None
+                    break
+                alt = space.read(solver)
+                space.model.add(expr <= int(round(solver.objective_value)))
         if alt is None:
             out.append(Claim(sid, group, weaker, "impossible"))
             continue

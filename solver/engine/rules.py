@@ -32,6 +32,23 @@ from solver.engine.records import (
     subject_of,
 )
 
+#: The facts of a subject given none (pydantic shares the default instance): nothing to index.
+_DEFAULT_FACTS = Subject.model_fields["facts"].default
+
+#: The facts the default instance itself sets (none today): ``Context.having`` gives every subject for these.
+_DEFAULT_SET = frozenset(_DEFAULT_FACTS.set_fields())
+
+
+def _index_facts(having: dict, s: Subject, f) -> None:
+    """File ``s`` under each fact its ``f`` sets (``Facts.set_fields``): only a field given in the input (or a
+    copy's update) can hold anything but its default, so only those are looked at."""
+    values = f.__dict__
+    for name in f.__pydantic_fields_set__:
+        v = values[name]
+        if v is not None and v is not False:
+            having.setdefault(name, {}).setdefault(s.kind, []).append(s)
+
+
 #: Unit types whose K rating counts towards S3's "từ 02 tổ chức (Mặt trận Tổ quốc, đoàn thể …)" trigger.
 FRONT_AND_MASS = ("mat_tran", "doan_the")
 
@@ -54,28 +71,80 @@ class Context:
 
     def __post_init__(self) -> None:
         self._by_kind: dict[Kind, list[Subject]] | None = None  # made on first use (C1/C2 do not need it)
-        if self.decided_ids is not None:
-            self._decided = self.decided_ids
-        else:
-            self._decided = {s.id for s in self.h.case.subjects if s.decided}
+        self._having: dict[str, dict[Kind, list[Subject]]] = {}
+        self._kinds: dict[tuple[Kind, ...], list[Subject]] = {}
+        self._decided = self.decided_ids
         self._rated_members: dict[str, tuple[str, ...]] = {}
         self._moved_here: dict[str, list[str]] | None = None
         self._binds: dict[str, tuple[Kind, ...]] = {}
-
-    def decided(self, kinds: tuple[Kind, ...]) -> Iterator[Subject]:
-        """Decided subjects of these kinds, in file order within each kind."""
-        if self._by_kind is None:
-            by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
-            dec = self._decided
+        self._conduct: dict[str, tuple[Subject, ...]] = {}
+        self._e9 = self.options.on("E9")
+        if self._decided is None:
             if self.only is None:
-                chosen = (s for s in self.h.case.subjects if s.id in dec)
+                self._index()  # the whole case in one pass: decided ids, kinds, facts, E9's moves
             else:
-                chosen = (self.h.subjects[sid] for sid in self.only if sid in dec)
-            for s in chosen:
+                self._decided = {s.id for s in self.h.case.subjects if s.decided}
+
+    def _index(self) -> None:
+        """One pass over the subjects (a province's are read once, not once per rule): the decided ones by
+        kind in file order, and, for each fact, the decided subjects whose facts give it a value (``having``)."""
+        by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
+        having = self._having
+        default = _DEFAULT_FACTS
+        if self.only is None:
+            decided = self._decided is None
+            dec: set[str] = set() if decided else self._decided
+            moved: dict[str, list[str]] = {}  # E9, made on the way: every member, rated or not
+            for s in self.h.case.subjects:
+                f = s.facts
+                if f is not default and f.violation_org is not None and s.kind is Kind.member:
+                    moved.setdefault(f.violation_org, []).append(s.id)
+                if decided:
+                    if not s.decided:
+                        continue
+                    dec.add(s.id)
+                elif s.id not in dec:
+                    continue
                 by_kind[s.kind].append(s)
-            self._by_kind = by_kind
-        for k in kinds:
-            yield from self._by_kind[k]
+                if f is not default:
+                    _index_facts(having, s, f)
+                if s.person is not None:
+                    having.setdefault("person", {}).setdefault(s.kind, []).append(s)
+            self._decided = dec
+            subjects = self.h.subjects
+            self._moved_here = {o: ids for o, ids in moved.items() if o in subjects}
+        else:
+            dec = self._decided
+            for sid in self.only:
+                if sid in dec:
+                    s = self.h.subjects[sid]
+                    by_kind[s.kind].append(s)
+                    f = s.facts
+                    if f is not default:
+                        _index_facts(having, s, f)
+                    if s.person is not None:
+                        having.setdefault("person", {}).setdefault(s.kind, []).append(s)
+        self._by_kind = by_kind
+
+    def decided(self, kinds: tuple[Kind, ...]) -> list[Subject]:
+        """Decided subjects of these kinds, in file order within each kind."""
+        out = self._kinds.get(kinds)
+        if out is None:
+            if self._by_kind is None:
+                self._index()
+            out = self._kinds[kinds] = [s for k in kinds for s in self._by_kind[k]]
+        return out
+
+    def having(self, fact: str, kinds: tuple[Kind, ...]) -> list[Subject]:
+        """The decided subjects of these kinds (kind by kind, in file order, as ``decided``) whose ``fact`` has a
+        value (not None, not false), or, for ``"person"``, who carry a person id: a rule that reads one fact
+        reads only these instead of every member of a province. Every other subject has that fact unset."""
+        if fact in _DEFAULT_SET:
+            return self.decided(kinds)
+        if self._by_kind is None:
+            self._index()
+        given = self._having.get(fact, {})
+        return [s for k in kinds for s in given.get(k, ())]
 
     def binds(self, rule_id: str) -> tuple[Kind, ...]:
         """The kinds a rule binds under the case's profile: those its citations from the profile's sources speak
@@ -115,19 +184,22 @@ class Context:
 
     def elsewhere(self, m: Subject) -> bool:
         """E9: the member's discipline counts at the organization where the violation happened, not here."""
-        return m.facts.violation_org is not None and self.options.on("E9")
+        return m.facts.violation_org is not None and self._e9
 
-    def conduct_members(self, org: str) -> Iterator[Subject]:
+    def conduct_members(self, org: str) -> tuple[Subject, ...]:
         """The members whose discipline counts at ``org`` (E7, E7b, S4): its own members, rated or not
         ("đảng viên của chi bộ"), except those disciplined for a violation at a former organization, and
-        those disciplined after leaving ``org`` for a violation that happened here (E9, BĐ 5.12)."""
-        for m in self.h.members_of.get(org, ()):
-            s = self.subjects[m]
-            if not self.elsewhere(s):
-                yield s
-        if self.options.on("E9"):
-            for m in _moved_here(self).get(org, ()):
-                yield self.subjects[m]
+        those disciplined after leaving ``org`` for a violation that happened here (E9, BĐ 5.12). Made once
+        per organization: E7, E7b and S4 all read it."""
+        out = self._conduct.get(org)
+        if out is None:
+            subjects = self.subjects
+            own = [subjects[m] for m in self.h.members_of.get(org, ())]
+            if self._e9:
+                own = [s for s in own if s.facts.violation_org is None]
+                own.extend(subjects[m] for m in _moved_here(self).get(org, ()))
+            out = self._conduct[org] = tuple(own)
+        return out
 
     def subordinate_committees(self, org: str) -> Iterator[Subject]:
         """The collectives in the case that lead the organizations directly under ``org`` ("tập thể cấp ủy
@@ -312,7 +384,7 @@ def rule_S5_rating_order(ctx: Context) -> Iterator[Record]:
 
 def rule_E1_civil_servant(ctx: Context) -> Iterator[Record]:
     """E1: a party member who is a civil servant is never above his civil-servant rating (BMT II.B.2.3)."""
-    for s in ctx.decided((Kind.member,)):
+    for s in ctx.having("civil_servant_level", (Kind.member,)):
         r = s.facts.civil_servant_level
         if r is not None and r < Level.XS:
             yield Cap("E1", s.id, r, "civil_servant_level", {"level": r})
@@ -320,21 +392,21 @@ def rule_E1_civil_servant(ctx: Context) -> Iterator[Record]:
 
 def rule_E2_disciplined(ctx: Context) -> Iterator[Record]:
     """E2: a member disciplined in the year is K, one violation counted once (BMT II.B.2.3d)."""
-    for s in ctx.decided((Kind.member,)):
+    for s in ctx.having("disciplined", (Kind.member,)):
         if s.facts.disciplined:
             yield Cap("E2", s.id, Level.K, "disciplined")
 
 
 def rule_E3_degeneration(ctx: Context) -> Iterator[Record]:
     """E3: a member found by the competent level to have degenerated is K (BMT II.B.2.3d)."""
-    for s in ctx.decided(ctx.binds("E3")):
+    for s in ctx.having("degeneration", ctx.binds("E3")):
         if s.facts.degeneration:
             yield Cap("E3", s.id, Level.K, "degeneration")
 
 
 def rule_E4_targets_below_half(ctx: Context) -> Iterator[Record]:
     """E4: a member, organization or collective completing less than half of its targets is K (BMT II.B.2.3d, II.B.1.3d, II.B.3.3d)."""
-    for s in ctx.decided((Kind.member, Kind.party_org, Kind.collective)):
+    for s in ctx.having("targets_below_half", (Kind.member, Kind.party_org, Kind.collective)):
         if s.facts.targets_below_half:
             yield Cap("E4", s.id, Level.K, "targets_below_half")
 
@@ -342,7 +414,7 @@ def rule_E4_targets_below_half(ctx: Context) -> Iterator[Record]:
 def rule_E5_sick_leave(ctx: Context) -> Iterator[Record]:
     """E5: a member on sick leave for ``sick_leave_months`` (3) months or more in the year is at most HT (BĐ 5.8; BMT II.B.5)."""
     limit = ctx.options.sick_leave_months
-    for s in ctx.decided((Kind.member,)):
+    for s in ctx.having("sick_leave_months", (Kind.member,)):
         months = s.facts.sick_leave_months
         if months is not None and months >= limit:
             yield Cap("E5", s.id, Level.HT, "sick_leave_months", {"months": months, "limit": limit})
@@ -363,7 +435,7 @@ def criteria_cap(task: tuple[str, ...], other: tuple[str, ...]) -> Level:
 
 def rule_E6_criteria(ctx: Context) -> Iterator[Record]:
     """E6: the criteria self-grades cap a member, organization or collective (BMT II.B.1.3, II.B.2.3, II.B.3.3)."""
-    for s in ctx.decided((Kind.member, Kind.party_org, Kind.collective)):
+    for s in ctx.having("criteria", (Kind.member, Kind.party_org, Kind.collective)):
         c = s.facts.criteria
         if c is not None:
             cap = criteria_cap(c.task, c.other)
@@ -452,7 +524,7 @@ def rule_P1_several_posts(ctx: Context) -> Iterator[Record]:
     if ctx.options.several_posts != "follow_main":
         return
     h = ctx.h
-    for s in ctx.decided((Kind.member, Kind.leader)):
+    for s in ctx.having("person", (Kind.member, Kind.leader)):
         if s.person is None:
             continue
         main = main_post(h, s.person)

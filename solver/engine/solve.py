@@ -30,7 +30,8 @@ from solver.engine.encoding import Encoding
 from solver.engine.reduced import solve_reduced
 from solver.result import SolveResult
 from solver.engine.rules import Quota, SmallGroup, records, subject_of
-from solver.engine.staging import Runner, solve_space, support_weight
+from solver.engine.staging import Runner, solve_space, support_weight, support_weights
+from solver.phases import phase
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
 
@@ -165,9 +166,10 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
 
     start = time.monotonic()
     runner = Runner(opts, start + opts.time_limit)
-    recs = records(loaded.hierarchy, loaded.options)
-    targets = loaded.targets
-    weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
+    with phase("records"):
+        recs = records(loaded.hierarchy, loaded.options)
+        targets = loaded.targets
+        weights = support_weights(loaded, targets)
     method = opts.method
     if method == "auto":
         method = "reduced" if reducible(loaded) else "general"
@@ -180,15 +182,16 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     conflicted: list = []  # [candidates, quota records] of a component without a solution
     if method == "reduced":
         opts.say("Đang tính mức cao nhất mỗi đối tượng được phép (lan truyền các quy định)…")
-        bounds = upper_bounds(loaded, recs, targets)
-        subjects = loaded.hierarchy.subjects
-        refused = [s for s in targets if subjects[s].lock is not None and bounds[s] < subjects[s].lock]
+        with phase("bounds"):
+            bounds = upper_bounds(loaded, recs, targets)
+        refused = [s for s, lock in loaded.locks.items() if s in targets and bounds[s] < lock]
         if refused:
             status, levels = "conflict", None
         else:
             parts: list = []
-            status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result,
-                                           parts_out=parts, conflict_out=conflicted)
+            with phase("components"):
+                status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result,
+                                               parts_out=parts, conflict_out=conflicted)
             if keep is not None and levels is not None and not runner.interrupted:
                 keep.update(records=recs, weights=weights, bounds=bounds, parts=parts)
     else:
@@ -227,18 +230,22 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     result.status = status
     result.proven = status == "optimal"
     result.levels = levels
-    result.changed = sum(1 for sid in targets if levels[sid] != targets[sid])
-    result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in targets)
-    result.support_cost = sum(weights[sid] for sid in targets if levels[sid] != targets[sid])
+    moved = [sid for sid, t in targets.items() if levels[sid] != t]
+    result.changed = len(moved)
+    result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in moved)
+    result.support_cost = sum(weights[sid] for sid in moved)
     opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
-    violations = verify(loaded, levels)
+    with phase("verify"):
+        violations = verify(loaded, levels)
     if violations:
         raise verifier_failure(loaded, violations)
     if method == "general" and opts.explain and status == "optimal":
         result.claims = general_claims(loaded, recs, result, weights, opts)
     opts.say("Đang lập giải trình cho từng thay đổi…")
-    result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights,
-                                     claims=result.claims)
-    attach_decisions(loaded, result)
+    with phase("explain"):
+        result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights,
+                                         claims=result.claims)
+    with phase("decisions"):
+        attach_decisions(loaded, result)
     result.wall_time = time.monotonic() - start
     return result

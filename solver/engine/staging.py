@@ -29,6 +29,26 @@ def support_weight(loaded: LoadedCase, sid: str, target: Level) -> int:
     return support_scaled(v.XS, v.T, v.TB, v.K, target, s.voters, SCALE)
 
 
+def support_weights(loaded: LoadedCase, targets: dict[str, Level]) -> dict[str, int]:
+    """``support_weight`` of every subject of ``targets`` (in the case's order, which is theirs), in one pass
+    over the case: a dictionary lookup and a call less per subject of a province."""
+    out: dict[str, int] = {}
+    for s in loaded.case.subjects:
+        t = targets.get(s.id)
+        if t is None:
+            continue
+        v = s.votes
+        if s.target is not None:
+            out[s.id] = SCALE
+        elif s.score is not None:
+            out[s.id] = round(s.score * 10) * (SCALE // 1000)  # as support_weight: tenths of a point, exactly
+        else:
+            out[s.id] = SCALE if v is None else support_scaled(v.XS, v.T, v.TB, v.K, t, s.voters, SCALE)
+    if list(out) != list(targets):
+        out = {sid: out[sid] for sid in targets}  # targets in another order than the case's
+    return out
+
+
 class Model(cp_model.CpModel):
     """A CpModel without the per-instance camelCase aliases: building them cost half a millisecond per
     model, a third of the solve time when a province is solved as thousands of small components."""

@@ -86,6 +86,7 @@ def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]
     out = []
     h = loaded.hierarchy
     title = f"Thay đổi không theo thứ tự {measure(loaded)}"
+    by_id = {ch.id: ch for ch in result.changes} if result.claims else {}
     for c in result.claims.values():
         if c.verdict == "tie":
             continue
@@ -93,7 +94,8 @@ def ranking_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]
         final = result.levels[c.sid]
         text = (f"{s.name} ({share_of(loaded, c.sid)}) được đề nghị {Level.XS.official} nhưng xếp {final.official}; "
                 + claim_sentence(loaded, c) + ".")
-        rule = "C2" if any(r.rule == "C2" for ch in result.changes if ch.id == c.sid for r in ch.reasons) else "C1"
+        change = by_id.get(c.sid)
+        rule = "C2" if change is not None and any(r.rule == "C2" for r in change.reasons) else "C1"
         out.append(Decision("against_ranking", title, text,
                             (c.sid, *c.weaker_kept), c.group,
                             (("verdict", c.verdict), ("extra_changes", c.extra_changes),

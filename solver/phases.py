@@ -1,0 +1,38 @@
+"""Where the time of one command goes, for ``benchmarks/bench_scale.py``: nothing is recorded unless the
+environment variable ``XEPLOAI_PHASES`` names a file, where the command writes the seconds (wall and CPU) of
+each phase as JSON when it ends. Never shown to users; never part of a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+
+ENV = "XEPLOAI_PHASES"
+
+_target = os.environ.get(ENV) or None
+_wall: dict[str, float] = {}
+_cpu: dict[str, float] = {}
+
+
+@contextmanager
+def phase(name: str):
+    """Add the time spent inside the block to phase ``name`` (a no-op unless ``XEPLOAI_PHASES`` is set)."""
+    if _target is None:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        _wall[name] = _wall.get(name, 0.0) + time.perf_counter() - wall
+        _cpu[name] = _cpu.get(name, 0.0) + time.process_time() - cpu
+
+
+def write() -> None:
+    """Write the phases recorded so far to the file ``XEPLOAI_PHASES`` names (nothing when it is unset)."""
+    if _target is None:
+        return
+    with open(_target, "w", encoding="utf-8") as fh:
+        json.dump({"wall": _wall, "cpu": _cpu}, fh)
