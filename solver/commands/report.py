@@ -121,6 +121,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                              "Không ghi tệp báo cáo nào.")
     if result is None:
         return EXIT_ERROR
+    result.sealed = None  # its JSON text was hashed for the audit log; the report does not write it (tens of MB)
     _out(f"Hồ sơ: {loaded.case.name}")
     _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
     if result.changed is not None:
