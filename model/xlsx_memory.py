@@ -69,14 +69,22 @@ class MemoryExcelWriter(ExcelWriter):
         self.manifest.append(ws)
 
 
+def workbook_write(wb, file, writer_class: type[MemoryExcelWriter] = MemoryExcelWriter, *,
+                   date_time: tuple = (2000, 1, 1, 0, 0, 0), compresslevel: int | None = None) -> None:
+    """Write the workbook as .xlsx into ``file`` (a path or a binary file object), identical for identical
+    content: every entry dated ``date_time``, the core properties' times 2000-01-01; ``compresslevel`` as
+    zlib's (None: its default, 6). Straight into the file: a province's workbook is tens of MB, and holding it
+    in memory as well cost that much more at the report's peak."""
+    with StableZip(file, date_time, compresslevel=compresslevel) as archive:
+        writer_class(wb, archive).save()  # not Workbook.save: it writes through temporary files
+
+
 def workbook_bytes(wb, writer_class: type[MemoryExcelWriter] = MemoryExcelWriter, *,
                    date_time: tuple = (2000, 1, 1, 0, 0, 0), compresslevel: int | None = None) -> bytes:
-    """The workbook as .xlsx bytes, identical for identical content: every entry dated ``date_time``, the
-    core properties' times 2000-01-01; ``compresslevel`` as zlib's (None: its default, 6)."""
+    """The workbook as .xlsx bytes (``workbook_write`` into memory)."""
     buf = io.BytesIO()
-    with StableZip(buf, date_time, compresslevel=compresslevel) as archive:
-        writer_class(wb, archive).save()  # not Workbook.save: it writes through temporary files
+    workbook_write(wb, buf, writer_class, date_time=date_time, compresslevel=compresslevel)
     return buf.getvalue()
 
 
-__all__ = ["MemoryExcelWriter", "StableZip", "workbook_bytes"]
+__all__ = ["MemoryExcelWriter", "StableZip", "workbook_bytes", "workbook_write"]

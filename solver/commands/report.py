@@ -7,6 +7,7 @@ The Word report's form fields (issuing body, number, place, date, signer, addres
 from __future__ import annotations
 
 import argparse
+import gc
 from datetime import date as Date
 from pathlib import Path
 
@@ -122,6 +123,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if result is None:
         return EXIT_ERROR
     result.sealed = None  # its JSON text was hashed for the audit log; the report does not write it (tens of MB)
+    gc.collect()  # the solve's cycles (models, component runners): their memory is reused by the report
     _out(f"Hồ sơ: {loaded.case.name}")
     _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
     if result.changed is not None:

@@ -19,7 +19,7 @@ from openpyxl.xml.functions import Element
 from model.case import KIND_LABELS, Kind
 from model.levels import LEVELS_DESC
 from model.loader import LoadedCase
-from model.xlsx_memory import MemoryExcelWriter, workbook_bytes
+from model.xlsx_memory import MemoryExcelWriter, workbook_bytes, workbook_write
 from solver.reports.tables import report_facts
 from solver.reports.word import (
     AUTHOR,
@@ -428,5 +428,6 @@ def build_xlsx(loaded: LoadedCase, result: SolveResult) -> bytes:
 
 
 def write_xlsx(loaded: LoadedCase, result: SolveResult, path: str | Path) -> None:
-    """Write the results workbook to ``path``."""
-    Path(path).write_bytes(build_xlsx(loaded, result))
+    """Write the results workbook to ``path`` (the same bytes as ``build_xlsx``, streamed into the file)."""
+    with open(path, "wb") as f:
+        workbook_write(build_workbook(loaded, result), f, _Writer, compresslevel=COMPRESS_LEVEL)
