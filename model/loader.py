@@ -57,14 +57,23 @@ class LoadedCase:
         return {s.id: s.target_level() for s in self.case.subjects if s.decided}
 
     @cached_property
-    def target_sources(self) -> dict[str, int]:
-        """How many decided subjects read their target from each source (``Subject.target_source``)."""
-        out: dict[str, int] = {}
+    def ranks_by(self) -> tuple[bool, bool]:
+        """(any subject ranked by its score, any by its ballots): what the quota ranking compares in this case
+        (``Subject.target_source``; a written target ranks by neither). One lean pass that stops once both are
+        seen: a what-if makes a new case, and counting every source cost 0.5 s at 300,000 members."""
+        scored = voted = False
         for s in self.case.subjects:
-            if s.decided:
-                k = s.target_source()
-                out[k] = out.get(k, 0) + 1
-        return out
+            if s.target is not None or not s.rated or s.excluded is not None:
+                continue
+            if s.score is not None:
+                scored = True
+            elif s.votes is not None:
+                voted = True
+            else:
+                continue
+            if scored and voted:
+                break
+        return scored, voted
 
     @cached_property
     def locks(self) -> dict[str, Level]:

@@ -235,8 +235,7 @@ def share_of(loaded: LoadedCase, sid: str, level: Level = Level.XS) -> str:
 
 def measure(loaded: LoadedCase) -> str:
     """What the ranking of a case compares: «điểm» (QĐ 366 scores), «tỷ lệ phiếu», or both."""
-    src = loaded.target_sources
-    scored, voted = src.get("score", 0) > 0, src.get("votes", 0) > 0
+    scored, voted = loaded.ranks_by
     if scored and not voted:
         return "điểm"
     if scored:
