@@ -184,3 +184,29 @@ def test_the_one_pass_weights_are_the_weights_of_the_ranking(solved):
     loaded, base = solved
     fast = support_weights(loaded, base.targets)
     assert fast == {sid: support_weight(loaded, sid, t) for sid, t in base.targets.items()}
+
+
+def test_each_listed_name_reads_as_one_subject(solved):
+    """A leader's name often carries the post after a comma («Đinh Hải Yên, Bí thư Chi bộ …»): the lists of
+    who would be demoted must still count as many names as the claim holds."""
+    loaded, base = solved
+    names = loaded.hierarchy.subjects
+    for sid, claim in base.claims.items():
+        if claim.verdict != "more_changes":
+            continue
+        text = claim_sentence(loaded, claim)
+        listed = re.search(r"\(phải hạ (.*) thay vì (.*), [\d.]+ thay vì [\d.]+ thay đổi\)$", text)
+        assert listed, text
+        for part, ids in zip(listed.groups(), (claim.alt_moved, claim.base_moved)):
+            shown = list(ids[:4])
+            part = part.split(" và ")[0] if len(ids) > 4 else part
+            sep = "; " if any("," in names[i].name for i in shown) else ", "
+            assert part.split(sep) == [names[i].name for i in shown], text
+
+
+def test_names_with_a_comma_are_listed_with_semicolons():
+    from solver.explanations.words import joined
+
+    assert joined(["Chi bộ Khu phố 18", "Đinh Hải Yên, Bí thư Chi bộ Khu phố 18"]) == (
+        "Chi bộ Khu phố 18; Đinh Hải Yên, Bí thư Chi bộ Khu phố 18")
+    assert joined(["Nguyễn Văn A", "Trần Thị B"]) == "Nguyễn Văn A, Trần Thị B"

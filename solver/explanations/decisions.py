@@ -11,13 +11,13 @@ from model.loader import LoadedCase
 from solver.engine.rules import main_post
 from model.case import DISCIPLINE_FORMS
 from model.levels import Level
-from solver.explanations.words import cite, claim_sentence, measure, share_of
+from solver.explanations.words import cite, claim_sentence, joined, measure, share_of
 from solver.result import Decision, SolveResult
 
 
 def _names(loaded: LoadedCase, ids) -> str:
     subjects = loaded.hierarchy.subjects
-    return ", ".join(subjects[i].name for i in ids)
+    return joined([subjects[i].name for i in ids])
 
 
 def tie_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:

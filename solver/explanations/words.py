@@ -184,7 +184,7 @@ def describe_record(loaded: LoadedCase, r: Record, levels: dict[str, Level] | No
         if levels:
             below = [o for o in r.others if final_level(loaded, levels, o) < r.minimum]
             if below:
-                shown = ", ".join(f"{_name(loaded, o)}{lv_of(o)}" for o in below[:3])
+                shown = joined([f"{_name(loaded, o)}{lv_of(o)}" for o in below[:3]])
                 more = f" và {len(below) - 3} khác" if len(below) > 3 else ""
                 base += f"; nhưng {shown}{more}"
         return base
@@ -256,7 +256,14 @@ def support_sum(millionths: int, scored: bool = False) -> str:
 def _listed(loaded: LoadedCase, ids, with_share: bool = True, limit: int = 4) -> str:
     shown = [f"{_name(loaded, i)} ({share_of(loaded, i)})" if with_share else _name(loaded, i) for i in ids[:limit]]
     more = f" và {len(ids) - limit} đối tượng khác" if len(ids) > limit else ""
-    return ", ".join(shown) + more
+    return joined(shown) + more
+
+
+def joined(names: list[str]) -> str:
+    """Names in a sentence: by commas, or by semicolons when a name has its own comma (a leader's name is
+    often written with the post, «Đinh Hải Yên, Bí thư Chi bộ Khu phố 18»: commas alone would make one
+    person read as two)."""
+    return ("; " if any("," in n for n in names) else ", ").join(names)
 
 
 def claim_sentence(loaded: LoadedCase, c) -> str:
