@@ -210,3 +210,11 @@ def test_names_with_a_comma_are_listed_with_semicolons():
     assert joined(["Chi bộ Khu phố 18", "Đinh Hải Yên, Bí thư Chi bộ Khu phố 18"]) == (
         "Chi bộ Khu phố 18; Đinh Hải Yên, Bí thư Chi bộ Khu phố 18")
     assert joined(["Nguyễn Văn A", "Trần Thị B"]) == "Nguyễn Văn A, Trần Thị B"
+
+
+def test_reasons_and_decisions_name_levels_in_full(solved):
+    """Official level names in what users read, never the abbreviations HTXSNV, HTTNV, HTNV, KHTNV."""
+    _loaded, base = solved
+    texts = [r.text for c in base.changes for r in c.reasons] + [d.text for d in base.decisions]
+    for text in texts:
+        assert not re.search(r"\bK?HT(XS|T)?NV\b", text), text

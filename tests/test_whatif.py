@@ -289,7 +289,7 @@ def test_compare_shows_the_quota_groups_and_options_that_changed():
     assert members not in {q.group for q in cmp.quota}  # the members' group is untouched
     text = "\n".join(render_comparison(cmp))
     assert "Số Hoàn thành xuất sắc nhiệm vụ cho nhóm nhỏ" in text and "1 → 0" in text
-    assert "Chi bộ Công an phường (CB-CA): gốc HTXSNV → giả định HTTNV" in text
+    assert "Chi bộ Công an phường (CB-CA): gốc Hoàn thành xuất sắc nhiệm vụ → giả định Hoàn thành tốt nhiệm vụ" in text
 
 
 def test_compare_of_a_conflict_names_the_conflicting_set():

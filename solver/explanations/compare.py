@@ -319,8 +319,8 @@ def render_comparison(cmp: Comparison, max_moves: int = 200) -> list[str]:
         if n:
             lines.append("Những đối tượng xếp loại khác đi:")
         for m in cmp.moves[:max_moves]:
-            head = (f"  - {m.name} ({m.id}): gốc {m.base_final.abbreviation} → giả định {m.whatif_final.abbreviation}"
-                    f" (mục tiêu {m.whatif_target.abbreviation})")
+            head = (f"  - {m.name} ({m.id}): gốc {m.base_final.official} → giả định {m.whatif_final.official}"
+                    f" (mục tiêu {m.whatif_target.official})")
             if m.reasons:
                 why = " | ".join(f"{r.text}" + (f" [{r.rule}, {r.citation}]" if r.citation else "") for r in m.reasons)
                 head += f" — trong giả định: {why}"

@@ -80,18 +80,18 @@ def fact_sentence(loaded: LoadedCase, r: Cap) -> str:
              if member and _transferred(loaded, d) else "")
     collective = _name(loaded, d["collective"]) if "collective" in d else ""
     texts = {
-        "civil_servant_level": lambda: f"công chức, viên chức xếp loại {lv.official} → không cao hơn {lv.abbreviation}",
+        "civil_servant_level": lambda: f"công chức, viên chức xếp loại {lv.official} → không cao hơn mức {lv.official}",
         "disciplined": lambda: "bị thi hành kỷ luật trong năm → Không hoàn thành nhiệm vụ",
         "degeneration": lambda: "cấp có thẩm quyền kết luận có biểu hiện suy thoái, “tự diễn biến”, “tự chuyển hóa” "
                                 "→ Không hoàn thành nhiệm vụ",
         "targets_below_half": lambda: "chỉ hoàn thành dưới 50% chỉ tiêu, nhiệm vụ được giao → Không hoàn thành nhiệm vụ",
         "sick_leave_months": lambda: f"nghỉ ốm {number(d.get('months', 0))} tháng trong năm (từ "
-                                     f"{number(d.get('limit', 3))} tháng trở lên) → không cao hơn {Level.HT.abbreviation}",
+                                     f"{number(d.get('limit', 3))} tháng trở lên) → không cao hơn mức {Level.HT.official}",
         "criteria": lambda: f"các tiêu chí tự đánh giá (nhiệm vụ: {', '.join(d.get('task', ())) or '—'}; còn lại: "
                             f"{', '.join(d.get('other', ())) or '—'}) chỉ đạt mức {lv.official}",
         "committee_member_disciplined": lambda: (
             f"có cấp ủy viên{' ' + member if member else ''} bị xử lý kỷ luật{moved}"
-            + (" (đã tự phát hiện, khắc phục)" if lv == Level.T else "") + f" → không cao hơn {lv.abbreviation}"
+            + (" (đã tự phát hiện, khắc phục)" if lv == Level.T else "") + f" → không cao hơn mức {lv.official}"
             if r.rule == "E7" else "có cấp ủy viên của đảng bộ bị xử lý kỷ luật (không phải tự phát hiện, khắc "
                                    "phục) → không đạt mức Hoàn thành nhiệm vụ, xếp Không hoàn thành nhiệm vụ"),
         "subordinate_committee_disciplined": lambda: (
@@ -106,7 +106,7 @@ def fact_sentence(loaded: LoadedCase, r: Cap) -> str:
             (f"thành viên {member} bị kỷ luật{moved}" if member else
              f"có cấp ủy viên của {_name(loaded, d['org'])} bị kỷ luật")
             + (" (đã tự phát hiện, khắc phục)" if d.get("self_remedied") else "")
-            + f" → tập thể không cao hơn {lv.abbreviation}"),
+            + f" → tập thể không cao hơn mức {lv.official}"),
         "standing_committee_disciplined": lambda: "ban thường vụ cấp ủy bị xử lý kỷ luật → Không hoàn thành nhiệm vụ",
         "leading_collective_disciplined": lambda: f"{collective} bị xử lý kỷ luật → Không hoàn thành nhiệm vụ",
         "collective_disciplined": lambda: "tập thể bị xử lý kỷ luật trong năm → Không hoàn thành nhiệm vụ",
