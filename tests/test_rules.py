@@ -413,3 +413,23 @@ def test_P1_binds_with_follow_main_the_records_take_one_level():
     assert r.levels["A"] == r.levels["L"] == T  # the member's cap pulls the main post down: equal levels
     assert "P1" in rules_of(r, "L")
     assert not [d for d in r.decisions if d.kind == "several_posts"]
+
+
+def test_a_reason_cites_the_clause_of_the_level_whose_condition_failed():
+    """S3 and E1 cite one clause per level (BMT II.B.1.3a–d, II.B.2.3a–d): a chi bộ kept from Hoàn thành tốt
+    nhiệm vụ by a member who is K cites 3b only; from Hoàn thành xuất sắc nhiệm vụ, 3a; a civil servant rated
+    Hoàn thành nhiệm vụ, capped there, cites the Hoàn thành tốt nhiệm vụ clause (2.3b)."""
+    from pathlib import Path
+
+    from model.loader import load_case
+
+    loaded = load_case(Path(__file__).resolve().parents[1] / "scenarios" / "phuong_tan_loi_2018.json")
+    result = solve(loaded)
+    cited = {(c.id, r.rule): r.citation for c in result.changes for r in c.reasons}
+    assert cited[("CB-K1", "S3")] == "BMT II.B.1.3b"  # T → HT: two members K
+    assert cited[("CB-TH", "S3")] == "BMT II.B.1.3a"  # XS → T: a member HT
+    assert cited[("DB-TL", "S3")] == "BMT II.B.1.3a"
+    assert cited[("DV-TH-02", "E1")] == "BMT II.B.2.3b"
+    assert cited[("DV-K1-03", "E2")] == "BMT II.B.2.3d"
+    # the catalogue still lists every clause of the rule
+    assert load_catalogue().rule("E1").cite == "BMT II.B.2.3a; BMT II.B.2.3b; BMT II.B.2.3c; BMT II.B.2.3d"

@@ -87,7 +87,10 @@ class _Explainer:
             return [Reason("allow_up", "objective", "", "được phép nâng mức theo phương án")]
         for r in self.by_sid.get(sid, []):
             if isinstance(r, Cap) and r.level == f:
-                out.append(Reason(r.rule, "forced", cite(loaded, r.rule, s.kind.value, r.detail), fact_sentence(loaded, r),
+                # the condition that failed: the next level's, or the clause that makes a subject K
+                failed = f if f == Level.K else Level(int(f) + 1)
+                out.append(Reason(r.rule, "forced", cite(loaded, r.rule, s.kind.value, r.detail, failed),
+                                  fact_sentence(loaded, r),
                                   tuple(v for k, v in r.detail.items() if k in ("member", "unit", "collective")),
                                   tuple(sorted((k, str(v)) for k, v in r.detail.items()))))
             elif isinstance(r, AtMost) and r.a == sid:
@@ -98,14 +101,14 @@ class _Explainer:
             elif isinstance(r, Needs) and r.sid == sid and int(r.level) == int(f) + 1:
                 failing = tuple(o for o in r.others if _final(loaded, levels, o) < r.minimum)
                 if failing and not r.holds(len(r.others) - len(failing)):
-                    out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value),
+                    out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value, level=r.level),
                                       describe_record(loaded, r, levels),
                                       failing, (("failing", len(failing)), ("total", len(r.others)))))
             elif isinstance(r, CountTrigger) and r.sid == sid and f == Level.K:
                 failing = tuple(o for o in r.others if _final(loaded, levels, o) == Level.K)
                 k = len(failing)
                 if r.fires(k):
-                    out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value),
+                    out.append(Reason(r.rule, "structural", cite(loaded, r.rule, s.kind.value, level=Level.K),
                                       describe_record(loaded, r, levels),
                                       failing, (("k", k), ("total", len(r.others)))))
         if sid in self.quota_of and ((not out and t == Level.XS and f == Level.T) or sid in self.claims):

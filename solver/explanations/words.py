@@ -37,15 +37,18 @@ UNSOURCED = "chưa có văn bản"
 _FAILED_LEVEL = {"t": "XS", "ht": "T", "gap": "HT", "k": "K"}
 
 
-def cite(loaded: LoadedCase | None, rule: str, kind: str | None = None, detail: dict | None = None) -> str:
+def cite(loaded: LoadedCase | None, rule: str, kind: str | None = None, detail: dict | None = None,
+         level: Level | None = None) -> str:
     """The citation labels of a rule for a case: only its profile's sources, the clauses of the subject's
-    kind when the rule has any, the clause of the level whose condition failed (QĐ 366 Điều 11 khoản 1–4),
-    and BĐ 5.12 (E9) when the discipline counted is a transferred member's."""
+    kind when the rule has any, the clause of the level whose condition failed when the rule cites one
+    clause per level (``level``, or the ``clause`` a record's detail names: QĐ 366 Điều 11 khoản 1–4; BMT
+    II.B.1.3a–d, II.B.2.3a–d), and BĐ 5.12 (E9) when the discipline counted is a transferred member's."""
     catalogue = load_catalogue()
     sources = loaded.options.sources if loaded is not None else None
     if rule not in catalogue.rule_ids:
         return ""
-    level = _FAILED_LEVEL.get(detail.get("clause")) if detail else None
+    failed = _FAILED_LEVEL.get(detail.get("clause")) if detail else None
+    level = failed or (level.code if level is not None else None)
     text = catalogue.rule(rule).cite_in(sources, kind, level)
     if not text and loaded is not None and rule in catalogue.profile(loaded.options.profile).unsourced:
         text = UNSOURCED  # the profile keeps a rule its texts do not state: say so, never cite another text
