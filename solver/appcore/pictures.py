@@ -197,17 +197,22 @@ def tree_figure(tree: dict, color: str = "change") -> go.Figure:
     return fig
 
 
-def _wrap(text: str, width: int = 90) -> str:
-    """Break a long hover line on spaces (plotly hover boxes do not wrap)."""
-    words, lines, cur = text.split(), [], ""
-    for w in words:
+def _word_lines(text: str, width: int) -> list[str]:
+    """The words of ``text`` in lines of at most ``width`` characters (a longer word stands alone)."""
+    lines, cur = [], ""
+    for w in text.split():
         if cur and len(cur) + 1 + len(w) > width:
             lines.append(cur)
             cur = w
         else:
             cur = f"{cur} {w}" if cur else w
     lines.append(cur)
-    return "<br>".join(lines)
+    return lines
+
+
+def _wrap(text: str, width: int = 90) -> str:
+    """Break a long hover line on spaces (plotly hover boxes do not wrap)."""
+    return "<br>".join(_word_lines(text, width))
 
 
 # ---- the quota chart -------------------------------------------------------------------------------------
@@ -288,15 +293,7 @@ def _q(text: str) -> str:
 
 def _lines(text: str, width: int = 34) -> str:
     """Wrap a label for a Graphviz box."""
-    words, out, cur = text.split(), [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > width:
-            out.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}" if cur else w
-    out.append(cur)
-    return "\n".join(out)
+    return "\n".join(_word_lines(text, width))
 
 
 def _dot(nodes: dict[str, tuple[str, str]], edges: list[tuple[str, str, str]]) -> str:
