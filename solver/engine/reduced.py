@@ -322,7 +322,10 @@ def against_ranking(loaded: LoadedCase, qs: list[Quota], levels: dict[str, Level
                     pos: dict[str, int]) -> list[tuple[str, str, tuple[str, ...]]]:
     """(candidate moved, its group, the candidates of that group kept at XS with less support): the moves
     against the vote ranking that a claim must justify. Linear in the group (a suffix minimum, not a scan
-    per member)."""
+    per member). A subject locked at XS is not "kept with less support": the competent level decided it
+    (its reason is the lock), so it makes no claim — else one lock low in a large group would make every
+    member moved above it a claim, each solved again (quadratic)."""
+    subjects = loaded.hierarchy.subjects
     out = []
     for q in qs:
         cands = sorted((m for m in q.members if m in levels), key=lambda m: (-weights[m], pos[m]))
@@ -330,7 +333,7 @@ def against_ranking(loaded: LoadedCase, qs: list[Quota], levels: dict[str, Level
         acc: list[str] = []
         for i in range(len(cands) - 1, -1, -1):
             kept_after[i] = acc
-            if levels[cands[i]] == Level.XS:
+            if levels[cands[i]] == Level.XS and subjects[cands[i]].lock is None:
                 acc = [cands[i], *acc[:2]]  # the nearest few: a sentence names at most three
         for i, m in enumerate(cands):
             if levels[m] == Level.XS:
