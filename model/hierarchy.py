@@ -181,6 +181,9 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
             up = ids.get(parent)
             if up is None or up.kind is not Kind.party_org:
                 _ref(here, ids, "parent", parent, _ORG)
+            elif up.tier is Tier.upper:
+                _err(here, "parent", f"«{parent}» là đảng bộ cấp trên cơ sở: đảng viên sinh hoạt ở chi bộ (chi bộ cơ sở "
+                                     "hoặc chi bộ trực thuộc), hãy ghi chi bộ của đảng viên (parent)")
     elif k is Kind.party_org:
         up = ids.get(parent) if parent is not None else None
         if parent is not None and (up is None or up.kind is not Kind.party_org):
@@ -494,6 +497,15 @@ def deciding_org(s: Subject, subjects: dict[str, Subject], unit_owner: dict[str,
     return unit_owner.get(led.id, "")
 
 
+def _part(text: str) -> str:
+    """One part of a derived group id, escaped so that different groups never share an id: ids and
+    categories may hold ":" (the separator) or begin with "#" (the mark of a subject without a group), so
+    "%", ":" and a leading "#" are written %25, %3A and %23. Ordinary ids and categories are unchanged."""
+    if "%" in text or ":" in text:
+        text = text.replace("%", "%25").replace(":", "%3A")
+    return "%23" + text[1:] if text.startswith("#") else text
+
+
 def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
     """The default quota groups of RULES.md §3, with explicit groups taking their members out: members per
     grassroots organization, organizations per parent and tier, collectives per category and deciding
@@ -514,23 +526,23 @@ def derive_groups(case: Case, subjects: dict[str, Subject]) -> list[QuotaGroup]:
             org = grassroots.get(s.parent)
             if org is None:
                 org = grassroots[s.parent] = _grassroots_of(s.id, subjects)
-            key = ("dv", org)
+            key = ("dv", _part(org))
             if key not in names:
                 names[key] = f"Đảng viên thuộc {subjects[org].name}"
         elif s.kind is Kind.party_org:
-            key = ("tcd", s.parent or "", s.tier.value)
+            key = ("tcd", _part(s.parent or ""), s.tier.value)
             above = subjects[s.parent].name if s.parent else "cấp cao nhất của hồ sơ"
             names[key] = f"{s.tier.label} trực thuộc {above}"
         elif s.kind is Kind.collective and s.category:
             decider = deciding_org(s, subjects, unit_owner)
-            key = (s.kind.value, s.category, decider)
+            key = (s.kind.value, _part(s.category), _part(decider))
             where = subjects[decider].name if decider else "cấp cao nhất của hồ sơ"
             names[key] = f"{s.kind.label}: {s.category} (do cấp ủy {where} xem xét, quyết định)"
         elif s.category:
-            key = (s.kind.value, s.category)
+            key = (s.kind.value, _part(s.category))
             names[key] = f"{s.kind.label}: {s.category}"
         else:
-            key = (s.kind.value, "#" + s.id)
+            key = (s.kind.value, "#" + _part(s.id))
             names[key] = f"{s.kind.label}: {s.name} (không có nhóm)"
         kinds[key] = s.kind
         buckets[key].append(s.id)

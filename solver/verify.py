@@ -132,12 +132,13 @@ class Verifier:
         for sids in self.units_of.items():
             unit, orgs = sids
             owner[unit] = orgs[0]  # the first organization (file order) listing the unit
-        self.groups: dict[str, list[str]] = {}
-        self.group_key: dict[str, str] = {}
+        # keyed by tuples, never by joined text: ids and categories may hold the separator
+        self.groups: dict[tuple[str, ...], list[str]] = {}
+        self.group_key: dict[str, tuple[str, ...]] = {}
         groups, group_key = self.groups, self.group_key
-        member_keys: dict[str | None, str] = {}
+        member_keys: dict[str | None, tuple[str, ...]] = {}
         for g in self.case.groups:
-            key = "explicit:" + g.id
+            key = ("explicit", g.id)
             groups[key] = [m for m in g.members if _decided(subj[m])]
             for m in groups[key]:
                 group_key[m] = key
@@ -152,9 +153,9 @@ class Verifier:
                     while cur is not None and subj[cur].tier is not None and subj[cur].tier.value != "grassroots":
                         top = cur
                         cur = subj[cur].parent
-                    key = member_keys[s.parent] = "members:" + (cur if cur is not None else top)
+                    key = member_keys[s.parent] = ("members", cur if cur is not None else top)
             elif s.kind is Kind.party_org:
-                key = f"orgs:{s.parent}:{s.tier.value}"
+                key = ("orgs", s.parent or "", s.tier.value)
             elif s.kind is Kind.collective and s.category:
                 if s.decided_by is not None:
                     decider = s.decided_by
@@ -164,9 +165,9 @@ class Verifier:
                     decider = subj[s.leads].parent or ""
                 else:
                     decider = owner.get(s.leads, "")
-                key = f"collective:{s.category}:{decider}"
+                key = ("collective", s.category, decider)
             else:
-                key = f"{s.kind.value}:{s.category}" if s.category else f"single:{s.id}"
+                key = (s.kind.value, s.category) if s.category else ("single", s.id)
             ids = groups.get(key)
             if ids is None:
                 groups[key] = [sid]
@@ -374,7 +375,7 @@ def check_C1(v: Verifier, levels, group_keys, bad) -> None:
         if not ok and small and base < opts.small_group_threshold:
             ok = xs <= opts.small_group_allowance
         if not ok:
-            bad("C1", key, f"{xs} XS với cơ sở {base}: vượt {percent}%")
+            bad("C1", ":".join(key), f"{xs} XS với cơ sở {base}: vượt {percent}%")
 
 
 def check_S1(v: Verifier, s, x, levels, bad) -> None:

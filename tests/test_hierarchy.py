@@ -276,3 +276,54 @@ def test_S5_stages_are_the_topological_generations_on_a_generated_district():
                 g.add_edge(h.subjects[s.heads].leads, sid)
     assert h.rating_order() == [sorted(stage) for stage in nx.topological_generations(g)]
     assert len(h.rating_order()) >= 4
+
+
+def test_derived_group_ids_stay_distinct_when_ids_and_categories_hold_the_separator():
+    """Ids and categories may contain ":" or begin with "#": collectives of category «A» decided by «X:Y» and
+    of category «A:X» decided by «Y» are two groups (joined by ":" they read alike), and a leader whose
+    category is «#L1» is not the group of leader L1, who has none (red team, issue 18)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from casebuild import case, collective, leader, org, votes
+    from solver.engine.solve import solve
+    from solver.verify import verify
+
+    loaded = case(
+        org("X:Y", tier="upper", target=None, votes=votes(0, 9)),
+        org("Y", tier="upper", target=None, votes=votes(0, 9)),
+        org("B1", parent="X:Y", target=None, votes=votes(0, 9)),
+        org("B2", parent="Y", target=None, votes=votes(0, 9)),
+        collective("C1", "B1", category="A", target=None, votes=votes(9, 0)),
+        collective("C2", "B2", category="A:X", target=None, votes=votes(9, 0)),
+        leader("L1", "C1", category=None, target=None, votes=votes(9, 0)),
+        leader("L2", "C2", category="#L1", target=None, votes=votes(9, 0)),
+        rules={"S1": False, "S2": False},
+    )
+    h = loaded.hierarchy
+    ids = [g.id for g in h.groups]
+    assert len(ids) == len(set(ids))
+    assert h.group_of["C1"] != h.group_of["C2"] and h.group_of["L1"] != h.group_of["L2"]
+    result = solve(loaded)
+    assert result.status == "optimal" and verify(loaded, result.levels) == []
+    assert all(result.levels[s].code == "XS" for s in ("C1", "C2", "L1", "L2"))  # each alone in its group
+
+
+def test_ordinary_derived_group_ids_are_unchanged(h):
+    assert all("%" not in g.id for g in h.groups)
+
+
+def test_a_member_directly_under_an_upper_organization_is_an_error():
+    from model.errors import CaseInvalid
+
+    data = {"name": "thử", "subjects": [
+        {"id": "TU", "name": "Đảng bộ tỉnh", "kind": "party_org", "tier": "upper", "target": "T"},
+        {"id": "CB", "name": "Chi bộ A", "kind": "party_org", "tier": "grassroots", "parent": "TU", "target": "T"},
+        {"id": "M1", "name": "Đảng viên 1", "kind": "member", "parent": "TU", "target": "T"},
+        {"id": "M2", "name": "Đảng viên 2", "kind": "member", "parent": "CB", "target": "T"},
+    ]}
+    with pytest.raises(CaseInvalid) as exc:
+        parse_case(data, "ho_so.json")
+    problems = [p for p in exc.value.problems if not p.warning]
+    assert [(p.subject, p.field) for p in problems] == [("M1", "parent")]
+    assert "đảng bộ cấp trên cơ sở" in problems[0].message
