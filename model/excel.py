@@ -996,6 +996,37 @@ class _Row:
     bad: set[str]
 
 
+#: Merged ranges listed one by one in a sheet's data rows; beyond, one message says how many more there are.
+MAX_MERGE_ERRORS = 50
+
+
+def _extent(sheet: _Sheet) -> tuple[int, int]:
+    """The last row and the last column of a sheet that hold a value or a formula (1-based; 0 when empty)."""
+    last_row = last_col = 0
+    for i, row in enumerate(sheet.rows, start=1):
+        for c in range(len(row), 0, -1):
+            if row[c - 1] is not None:
+                last_row = i
+                last_col = max(last_col, c)
+                break
+    for r, c in sheet.uncached:
+        last_row, last_col = max(last_row, r), max(last_col, c)
+    return last_row, last_col
+
+
+def _fill_down(sheet: _Sheet, col: int, row0: int, row1: int) -> None:
+    """A merge down one column read as its first cell's value on every row it covers (rows within the data)."""
+    if row0 > len(sheet.rows):
+        return
+    top = sheet.rows[row0 - 1]
+    value = top[col - 1] if col <= len(top) else None
+    for r in range(row0 + 1, min(row1, len(sheet.rows)) + 1):
+        cells = list(sheet.rows[r - 1])
+        cells.extend([None] * (col - len(cells)))
+        cells[col - 1] = value
+        sheet.rows[r - 1] = tuple(cells)
+
+
 class _Reader:
     """Collects every problem of a workbook while turning its sheets into raw case data."""
 
@@ -1116,26 +1147,41 @@ class _Reader:
         """What the eye does not see in the data rows (below the header at index ``start``): a merged range is
         an error (only its first cell has a value, every other row reads blank — a member's ballots would
         vanish) except a merge down one column of ``continued`` fields, which is read as the same value on
-        every row and reported; data in hidden columns is reported."""
+        every row and reported; data in hidden columns is reported.
+
+        A merge is clamped to the cells the sheet really has (the last row and column with a value) before it
+        is looked at, so that a range such as A2:XFD1048576 costs what the data costs, not 17 billion cells."""
         header_number = start + 1
+        last_row, last_col = _extent(sheet)
+        reported = 0
         for ref, row0, row1, col0, col1 in sorted(sheet.merged, key=lambda m: (m[1], m[3])):
-            if row1 <= header_number:
-                continue  # a title or the header row: no data there
-            cols = [mapping.get(c) for c in range(col0, col1 + 1)]
+            if row1 <= header_number or row0 > last_row or col0 > last_col:
+                continue  # a title or the header row, or nothing but empty cells: no data there
+            cols = [mapping.get(c) for c in range(col0, min(col1, last_col) + 1)]
             names = ", ".join(f"«{c.header}»" for c in cols if c is not None) or "không có tiêu đề"
             rows_text = f"dòng {row0}–{row1}" if row1 > row0 else f"dòng {row0}"
             if col0 == col1 and cols[0] is not None and cols[0].field in continued and row0 > header_number:
                 self.warn(f"ô gộp {ref} (cột {names}, {rows_text}): các dòng này được đọc là cùng một "
                           f"{cols[0].header.lower()} ghi ở dòng {row0}", sheet=sheet.title, row=row0,
                           column=column_label(col0, cols[0].header))
+                _fill_down(sheet, col0, row0, min(row1, last_row))
+                continue
+            reported += 1
+            if reported > MAX_MERGE_ERRORS:
                 continue
             self.error(f"ô gộp (merge) {ref} trải trên {rows_text}, cột {names}: chỉ ô đầu tiên có giá trị, các ô "
                        "còn lại được đọc là để trống (ví dụ phiếu của một người sẽ bị mất); hãy bỏ gộp ô (Home → "
                        "Merge & Center → Unmerge Cells) rồi ghi giá trị vào từng dòng, từng cột",
                        sheet=sheet.title, row=max(row0, header_number + 1),
                        column=column_label(col0, cols[0].header if cols[0] is not None else ""))
-            for r in range(max(row0, header_number + 1), row1 + 1):
-                sheet.covered.setdefault(r, set()).update(c for c in range(col0, col1 + 1) if (r, c) != (row0, col0))
+            for r in range(max(row0, header_number + 1), min(row1, last_row) + 1):
+                sheet.covered.setdefault(r, set()).update(
+                    c for c in range(col0, min(col1, last_col) + 1) if (r, c) != (row0, col0))
+        if reported > MAX_MERGE_ERRORS:
+            self.error(f"còn {reported - MAX_MERGE_ERRORS} ô gộp khác trong các dòng dữ liệu của trang này; hãy bỏ "
+                       "gộp mọi ô (chọn cả trang, Home → Merge & Center → Unmerge Cells) rồi kiểm tra lại",
+                       sheet=sheet.title)
+            self.structure_ok = False  # the cells of the merges not listed are not known: no follow-up errors
         hidden = sorted(c for c in sheet.hidden_columns if c in mapping and any(
             c <= len(r) and not is_blank(r[c - 1]) for r in sheet.rows[start + 1:]))
         if hidden:
@@ -1319,19 +1365,14 @@ class _Reader:
         member_rows: dict[str, dict[str, int]] = {}
         named_at: dict[str, int] = {}
         kind_of: dict[str, tuple[str, int]] = {}
-        current: str | None = None
         for row in self.rows(sheet, start, mapping, frozenset({"id", "name", "kind"})):
             gid = row.cells.get("id")
-            if gid is None:
-                if "id" in row.bad:
-                    current = None
-                    continue
-                if current is None or "name" in row.cells:
-                    self.error("thiếu mã nhóm (dòng không nối tiếp một nhóm ở trên)", sheet=sheet.title,
-                               row=row.number, column=labels.get("id"), fld="id")
-                    continue
-                gid = current  # continuation of the group above (e.g. merged cells)
-            current = gid
+            if gid is None:  # a blank id never joins the group above: a merge down the column was filled in
+                if "id" not in row.bad:
+                    self.error("thiếu mã nhóm: mỗi dòng phải ghi mã nhóm của thành viên ghi ở dòng đó (nhiều dòng "
+                               "cùng mã là cùng một nhóm)", sheet=sheet.title, row=row.number,
+                               column=labels.get("id"), fld="id")
+                continue
             group = groups.get(gid)
             if group is None:
                 group = groups[gid] = {"id": gid, "name": None, "members": []}

@@ -1,0 +1,183 @@
+"""What a workbook hides or misstates is never read silently (issue 18, red-team re-check): merges over the whole
+sheet cost what the data costs, rows of height 0, rows hidden by default, columns of width 0 and number formats
+that hide a value are reported at their sheet, row and column; every verb that reads a workbook prints those
+warnings; numbers typed with thousands separators are refused; control characters and duplicate ids are located
+once, at their cell; a group row without its group id is an error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from model.case import Kind
+from model.errors import CaseInvalid, InputProblem
+from model.excel import (GROUP_COLUMNS, KIND_SHEETS, SETTING_COLUMNS, SHEET_GROUPS, SHEET_SETTINGS, SUBJECT_COLUMNS,
+                         load_workbook_case)
+from solver.commands.cli import main
+
+ORG, MEMBER = KIND_SHEETS[Kind.party_org], KIND_SHEETS[Kind.member]
+
+
+def book(path: Path, sheets: dict[str, list[list]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def empty_sheets() -> dict[str, list[list]]:
+    sheets = {KIND_SHEETS[k]: [[c.header for c in SUBJECT_COLUMNS[k] if c.standard]] for k in Kind}
+    sheets[SHEET_GROUPS] = [[c.header for c in GROUP_COLUMNS]]
+    sheets[SHEET_SETTINGS] = [[c.header for c in SETTING_COLUMNS[:2]], ["Tên hồ sơ", "Thử"]]
+    return sheets
+
+
+def ballots(path: Path, xs: list = None) -> Path:
+    """One chi bộ, four members with ballots of 15 voters (column D: Phiếu XS, E: Phiếu Tốt, F: voters)."""
+    xs = xs if xs is not None else [2, 12, 9, 8]
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ Khu phố 1", "TCCSĐ", "T"]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Phiếu XS", "Phiếu Tốt", "Số người biểu quyết"]]
+    for i, x in enumerate(xs, start=1):
+        sheets[MEMBER].append([f"DV{i}", f"Người {i}", "CB", x, None if isinstance(x, str) else 15 - x, 15])
+    return book(path, sheets)
+
+
+def edit(path: Path, change) -> Path:
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+    return path
+
+
+def sheet_part(archive: zipfile.ZipFile, title: str) -> str:
+    """The archive path of the sheet called ``title``."""
+    workbook = archive.read("xl/workbook.xml").decode()
+    rid = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*r:id="([^"]+)"', workbook).group(1)
+    rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"|'
+                       rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels)
+    name = target.group(1) or target.group(2)
+    return name.lstrip("/") if name.startswith("/xl/") else "xl/" + name
+
+
+def raw_edit(path: Path, title: str, change) -> Path:
+    """Rewrite one sheet's XML with ``change(xml) -> xml`` (what Excel writes that openpyxl cannot)."""
+    with zipfile.ZipFile(path) as src:
+        part = sheet_part(src, title)
+        items = [(i, src.read(i.filename)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            out.writestr(info, change(data.decode()).encode() if info.filename == part else data)
+    return path
+
+
+def add_merge(ref: str):
+    def change(xml: str) -> str:
+        if "<mergeCells" in xml:
+            return xml.replace("</mergeCells>", f'<mergeCell ref="{ref}"/></mergeCells>')
+        return xml.replace("</sheetData>", f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>')
+    return change
+
+
+def problems_of(path: Path) -> list[InputProblem]:
+    with pytest.raises(CaseInvalid) as info:
+        load_workbook_case(path)
+    return info.value.problems
+
+
+def peak_bytes(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: a merged range over the whole sheet
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_reader(monkeypatch):
+    """The file reader's buffer sized for these small files, so that the peak measured is the reading's own."""
+    monkeypatch.setattr("model.excel.MAX_BYTES", 1 << 20)
+
+
+def test_a_merge_down_a_whole_column_costs_what_the_data_costs(tmp_path, small_reader):
+    """D2:D1048576 alone used to store a million covered cells (hundreds of MB); clamped to the data, it is one
+    error."""
+    path = raw_edit(ballots(tmp_path / "gop_cot.xlsx"), MEMBER, add_merge("D2:D1048576"))
+    found: list = []
+    peak = peak_bytes(lambda: found.extend(problems_of(path)))
+    assert peak < 32 * 2**20, f"reading used {peak / 2**20:.0f} MB"
+    merges = [p for p in found if "D2:D1048576" in p.message]
+    assert len(merges) == 1 and (merges[0].sheet, merges[0].row, merges[0].column) == (MEMBER, 2, "D (Phiếu XS)")
+    assert "dòng 2–1048576" in merges[0].message and "Unmerge" in merges[0].message
+
+
+def test_a_merge_over_the_whole_sheet_is_one_error_not_an_exhausted_memory(tmp_path, small_reader):
+    path = raw_edit(ballots(tmp_path / "gop_het.xlsx"), MEMBER, add_merge("A2:XFD1048576"))
+    found: list = []
+    peak = peak_bytes(lambda: found.extend(problems_of(path)))
+    assert peak < 32 * 2**20, f"reading used {peak / 2**20:.0f} MB"
+    assert len(found) == 1 and found[0].sheet == MEMBER and found[0].row == 2 and "A2:XFD1048576" in found[0].message
+
+
+def test_a_merge_below_the_data_holds_nothing_to_misread(tmp_path):
+    path = raw_edit(ballots(tmp_path / "gop_duoi.xlsx"), MEMBER, add_merge("A40:F900000"))
+    loaded = load_workbook_case(path)
+    assert loaded.hierarchy.subjects["DV2"].votes.XS == 12 and not loaded.warnings
+
+
+def test_thousands_of_merges_are_listed_up_to_a_bound_then_counted(tmp_path):
+    path = ballots(tmp_path / "gop_nhieu.xlsx", xs=[1] * 120)
+    refs = "".join(f'<mergeCell ref="D{r}:E{r}"/>' for r in range(2, 122))
+    raw_edit(path, MEMBER, lambda xml: xml.replace(
+        "</sheetData>", f'</sheetData><mergeCells count="120">{refs}</mergeCells>'))
+    found = problems_of(path)
+    assert len([p for p in found if "ô gộp (merge)" in p.message]) == 50
+    assert any("còn 70 ô gộp khác" in p.message for p in found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 12: a «Nhóm tỷ lệ» row without its group id
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_group_row_without_its_id_is_an_error_not_a_silent_join(tmp_path):
+    path = ballots(tmp_path / "nhom.xlsx")
+
+    def groups(wb):
+        for row in (["N1", "Nhóm đặc biệt", None, "DV1"], [None, None, None, "DV2"], ["N1", None, None, "DV3"]):
+            wb[SHEET_GROUPS].append(row)
+
+    found = problems_of(edit(path, groups))
+    assert [(p.sheet, p.row, p.column) for p in found] == [(SHEET_GROUPS, 3, "A (Mã nhóm)")]
+    assert "thiếu mã nhóm" in found[0].message
+
+
+def test_a_group_id_merged_down_is_still_read_for_every_row_it_covers(tmp_path):
+    path = ballots(tmp_path / "nhom_gop.xlsx")
+
+    def groups(wb):
+        for row in (["N1", "Nhóm đặc biệt", None, "DV1"], [None, None, None, "DV2"], ["N2", "Khác", None, "DV3"]):
+            wb[SHEET_GROUPS].append(row)
+        wb[SHEET_GROUPS].merge_cells("A2:A3")
+
+    loaded = load_workbook_case(edit(path, groups))
+    assert [g.members for g in loaded.case.groups] == [("DV1", "DV2"), ("DV3",)]
+    assert [(w.sheet, w.row) for w in loaded.warnings if "ô gộp" in w.message] == [(SHEET_GROUPS, 2)]
