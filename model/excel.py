@@ -782,6 +782,15 @@ def _text(value: Any) -> str:
     raise _Bad(f"giá trị không đọc được: {value!r}")
 
 
+#: An integer typed as text: plain digits, or an integer-valued decimal with one or two zero fraction digits
+#: ("15.0", "15,0", "15.00"); three zeros ("1.000") is a thousands separator in Vietnamese and is refused.
+_INTEGER_TEXT = re.compile(r"([+-]?\d+)(?:[.,]0{1,2})?")
+#: Digits broken by separators or spaces ("1.000", "15,000", "1 5", "1.500"): refused with its own message.
+_GROUPED_DIGITS = re.compile(r"[+-]?\d+(?:[.,\s\u00a0\u202f']+\d+)+")
+#: A plain decimal that is not an integer ("15.5", "2,25"): refused as "not an integer".
+_DECIMAL_TEXT = re.compile(r"[+-]?\d+[.,](?!\d{3}$)\d*[1-9]\d*")
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise _Bad(f"phải là số nguyên, nhận được giá trị đúng/sai {value}")
@@ -792,11 +801,15 @@ def _integer(value: Any) -> int:
             return int(value)
         raise _Bad(f"phải là số nguyên, nhận được {_shown(value)}")
     if isinstance(value, str):
-        text = re.sub(r"\s+", "", clean_text(value))
-        m = re.fullmatch(r"([+-]?\d+)(?:[.,]0*)?", text)
+        text = clean_text(value)
+        m = _INTEGER_TEXT.fullmatch(text)
         if m:
             return int(m.group(1))
-        raise _Bad(f"phải là số nguyên, nhận được {_shown(clean_text(value))}")
+        if _GROUPED_DIGITS.fullmatch(text) and not _DECIMAL_TEXT.fullmatch(text):
+            raise _Bad(f"số ghi dạng chữ {_shown(text)} có dấu chấm, dấu phẩy hoặc khoảng trắng giữa các chữ số nên "
+                       "không rõ là bao nhiêu (1.000 là một nghìn hay một?); hãy gõ số không có dấu phân cách hàng "
+                       "nghìn, ví dụ 1000 (chỉ nhận thêm «,0» hay «.00» ở cuối, như 15,0)")
+        raise _Bad(f"phải là số nguyên, nhận được {_shown(text)}")
     if isinstance(value, (datetime, date, time, timedelta)):
         raise _Bad(f"phải là số nguyên, nhận được ngày giờ {value}")
     raise _Bad(f"phải là số nguyên, nhận được {value!r}")
@@ -810,7 +823,7 @@ def _number(value: Any) -> float:
             raise _Bad("phải là số hữu hạn")
         return value
     if isinstance(value, str):
-        text = re.sub(r"\s+", "", clean_text(value)).replace(",", ".")
+        text = clean_text(value).replace(",", ".")  # inner spaces are refused: "1 5" is not 15
         if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
             number = float(text)
             return int(number) if number.is_integer() else number

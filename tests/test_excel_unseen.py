@@ -154,6 +154,51 @@ def test_thousands_of_merges_are_listed_up_to_a_bound_then_counted(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Item 7: numbers typed with a thousands separator
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1.000", "15,000", "1 5", "1.500", "1\u00a0000", "1.0000"])
+def test_a_ballot_count_with_a_separator_is_refused_at_its_cell(tmp_path, typed):
+    found = problems_of(ballots(tmp_path / "phan_cach.xlsx", xs=[2, typed, 9, 8]))
+    assert len(found) == 1
+    p = found[0]
+    assert (p.sheet, p.row, p.column) == (MEMBER, 3, "D (Phiếu XS)")
+    assert "không có dấu phân cách hàng nghìn" in p.message and "1000" in p.message
+
+
+@pytest.mark.parametrize("typed", ["2.000", "1.500"])
+def test_voters_with_a_separator_are_refused_both_ways(tmp_path, typed):
+    path = ballots(tmp_path / "so_nguoi.xlsx")
+    edit(path, lambda wb: setattr(wb[MEMBER].cell(row=3, column=6), "value", typed))
+    found = problems_of(path)
+    assert [(p.sheet, p.row, p.column) for p in found] == [(MEMBER, 3, "F (Số người biểu quyết)")]
+    assert "dấu phân cách hàng nghìn" in found[0].message
+
+
+@pytest.mark.parametrize("typed, value", [("12", 12), ("12.0", 12), ("12,0", 12), ("12.00", 12), (" 12 ", 12),
+                                          (12.0, 12)])
+def test_integers_as_documented_stay_accepted(tmp_path, typed, value):
+    path = ballots(tmp_path / "so.xlsx")
+    edit(path, lambda wb: setattr(wb[MEMBER].cell(row=3, column=4), "value", typed))
+    assert load_workbook_case(path).hierarchy.subjects["DV2"].votes.XS == value
+
+
+def test_a_fraction_is_still_not_an_integer(tmp_path):
+    found = problems_of(ballots(tmp_path / "le.xlsx", xs=[2, "12.5", 9, 8]))
+    assert len(found) == 1 and "phải là số nguyên, nhận được «12.5»" in found[0].message
+
+
+def test_inner_spaces_in_a_decimal_field_are_refused(tmp_path):
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ", "TCCSĐ", "T"]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Mức đề xuất", "Số tháng nghỉ ốm"],
+                      ["DV1", "An", "CB", "T", "1 0"], ["DV2", "Bình", "CB", "T", "3,5"]]
+    found = problems_of(book(tmp_path / "thang.xlsx", sheets))
+    assert [(p.sheet, p.row) for p in found] == [(MEMBER, 2)]
+
+
+# ---------------------------------------------------------------------------------------------
 # Item 12: a «Nhóm tỷ lệ» row without its group id
 # ---------------------------------------------------------------------------------------------
 
