@@ -610,6 +610,9 @@ class _Sheet:
     merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)
     #: The cells of a refused merged range other than its first: blank by Excel's rule, already reported.
     covered: dict[int, set[int]] = field(default_factory=dict)
+    #: Cells whose number format may show something else than the value stored (``;;;``, ``"0"``, 0%…):
+    #: (row, column) → the format code.
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 #: Refused above these: the unpacked size of the archive, and the cells a sheet declares.
@@ -711,31 +714,134 @@ def _is_true(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true")
 
 
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+#: A row lower than this (points) or a column narrower than this (characters) shows nothing: read as hidden.
+MIN_ROW_HEIGHT = 3.0
+MIN_COLUMN_WIDTH = 1.0
+
+_PLAIN_NUMBER = re.compile(r"[#,]*0(?:\.[0#]+)?")
+_FORMAT_NOISE = re.compile(r"\[(?:[A-Za-z]+\d*|\$[^\]]*)\]|_.|\*.|\\(?=.)| ")
+
+
+def _format_sections(code: str) -> list[str] | None:
+    """The sections of a number format with colours, locale tags, padding, fill, escapes and spaces taken out
+    (what is left of a plain format is digit placeholders); None for more than four sections."""
+    sections = _FORMAT_NOISE.sub("", code).split(";")
+    return sections if len(sections) <= 4 else None
+
+
+def format_misleads(code: str, value: Any) -> bool:
+    """Whether a cell formatted with ``code`` may show something other than ``value`` on screen.
+
+    The rule, kept simple so that it can be stated: a number is shown as itself when the section of the format
+    that applies to it (the first for a positive number, the second for a negative one, the third for zero,
+    when they exist) is General or plain digit placeholders (0, #,##0, 0.0, #,##0.00; brackets or a minus
+    for a negative number, a dash for zero as accounting formats do) with at least as many decimals as the
+    value has; colours, padding and fill are allowed. Any other format (``;;;``, a literal such as ``"0"``,
+    percent, fraction, scientific, a condition) may hide or misstate it. A text is hidden only by a fourth
+    (text) section without @.
+    """
+    if code.strip().lower() in ("general", "@", ""):
+        return False
+    sections = _format_sections(code)
+    if isinstance(value, str):
+        return sections is None or (len(sections) == 4 and "@" not in sections[3])
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if sections is None:
+        return True
+    if value < 0 and len(sections) > 1:
+        section = re.sub(r"^-?\((.*)\)$|^-(.*)$", lambda m: m.group(1) or m.group(2) or "", sections[1])
+    elif value == 0 and len(sections) > 2:
+        section = "0" if sections[2] in ("-", '"-"') else sections[2]
+    else:
+        section = sections[0]
+    if section.lower() == "general":
+        return False
+    if not _PLAIN_NUMBER.fullmatch(section):
+        return True
+    if isinstance(value, float) and not value.is_integer():
+        decimals = len(section.split(".")[1]) if "." in section else 0
+        return float(f"{abs(value):.{decimals}f}") != abs(value)
+    return False
+
+
+def _format_of(book: Any, style_id: int, cache: dict[int, str]) -> str:
+    """The number format code of a cell style (openpyxl's read-only cells do the same lookup)."""
+    code = cache.get(style_id)
+    if code is None:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+        code = "General"
+        try:
+            fmt_id = book._cell_styles[style_id].numFmtId
+            code = BUILTIN_FORMATS.get(fmt_id, "General") if fmt_id < 164 else book._number_formats[fmt_id - 164]
+        except (IndexError, KeyError, AttributeError, TypeError):
+            pass
+        cache[style_id] = code
+    return code
+
+
 def _scan_layout(fws: Any, sheet: _Sheet) -> None:
     """One pass over a sheet's XML with openpyxl's own sheet parser (what ``iter_rows`` runs in read-only mode,
-    which keeps only the cells): the formula cells without a cached value, the hidden rows and columns, and
-    the merged ranges, which read-only worksheets do not expose."""
+    which keeps only the cells): the formula cells without a cached value, the hidden rows and columns (hidden,
+    or of height or width 0, or rows hidden by default), the merged ranges, which read-only worksheets do not
+    expose, and the cells whose number format may show another value than the one stored."""
     from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import WorkSheetParser
 
     book = fws.parent
     rows = sheet.rows
+    styles: dict[int, str] = {}
     with fws._get_source() as src:
         parser = WorkSheetParser(src, fws._shared_strings, data_only=False, epoch=book.epoch,
                                  date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         for r, cells in parser.parse():
             for cell in cells:
-                if cell.get("data_type") == "f":
-                    c = cell["column"]
-                    value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
-                    if value is None:
-                        sheet.uncached.add((r, c))
-    sheet.hidden_rows = {int(float(r)) for r, attrs in parser.row_dimensions.items() if _is_true(attrs.get("hidden"))}
+                c = cell["column"]
+                value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
+                if cell.get("data_type") == "f" and value is None:
+                    sheet.uncached.add((r, c))
+                style = cell.get("style_id") or 0
+                if style and value is not None:
+                    code = _format_of(book, style, styles)
+                    if format_misleads(code, value):
+                        sheet.formats[(r, c)] = code
+    fmt = getattr(parser, "sheet_format", None)
+    hidden_by_default = fmt is not None and (_is_true(fmt.zeroHeight) or (
+        _float(fmt.defaultRowHeight) is not None and _float(fmt.defaultRowHeight) < MIN_ROW_HEIGHT))
+    shown: set[int] = set()
+    for r, attrs in parser.row_dimensions.items():
+        number = int(float(r))
+        height = _float(attrs.get("ht"))
+        if height is None and _is_true(attrs.get("customHeight")):
+            height = 0.0  # a custom height never written is no height: the row shows nothing (as openpyxl saves 0)
+        if _is_true(attrs.get("hidden")) or (height is not None and height < MIN_ROW_HEIGHT):
+            sheet.hidden_rows.add(number)
+        elif height is not None:
+            shown.add(number)
+    if hidden_by_default:  # every row without a height of its own is hidden: only the rows read are listed
+        sheet.hidden_rows.update(r for r in range(1, len(rows) + 1) if r not in shown)
+    widths: set[int] = set()
     for attrs in parser.column_dimensions.values():
-        if _is_true(attrs.get("hidden")):
-            low = int(attrs.get("min", 0) or 0)
-            high = min(int(attrs.get("max", low) or low), low + 16_384)
+        low = int(attrs.get("min", 0) or 0)
+        high = min(int(attrs.get("max", low) or low), low + 16_384)
+        width = _float(attrs.get("width"))
+        if _is_true(attrs.get("hidden")) or (width is not None and width < MIN_COLUMN_WIDTH):
             sheet.hidden_columns.update(range(low, high + 1))
+        elif width is not None:
+            widths.update(range(low, high + 1))
+    default_width = _float(getattr(fmt, "defaultColWidth", None)) if fmt is not None else None
+    if default_width is not None and default_width < MIN_COLUMN_WIDTH:
+        extent = max((len(r) for r in rows), default=0)
+        sheet.hidden_columns.update(c for c in range(1, extent + 1) if c not in widths)
     if parser.merged_cells is not None:
         for merged in parser.merged_cells.mergeCell:
             try:
@@ -1199,14 +1305,19 @@ class _Reader:
             c <= len(r) and not is_blank(r[c - 1]) for r in sheet.rows[start + 1:]))
         if hidden:
             names = ", ".join(column_label(c, mapping[c].header) for c in hidden)
-            self.warn(f"cột {names} đang bị ẩn nhưng dữ liệu trong đó vẫn được đọc; hãy cho hiện cột (chuột phải → "
-                      "Unhide) để kiểm tra", sheet=sheet.title, row=header_number)
+            self.warn(f"cột {names} đang bị ẩn nhưng dữ liệu trong đó vẫn được đọc (ẩn cột hoặc độ rộng cột bằng "
+                      "0); hãy cho hiện cột (chuột phải → Unhide) để kiểm tra", sheet=sheet.title, row=header_number,
+                      column=column_label(hidden[0], mapping[hidden[0]].header))
 
     def rows(self, sheet: _Sheet, start: int, mapping: dict[int, Column],
              continued: frozenset[str] = frozenset()) -> list[_Row]:
+        from model.errors import visible
+        from model.loader import BAD_CHARS
+
         self.layout(sheet, start, mapping, continued)
         out = []
         hidden: list[int] = []
+        disguised: dict[tuple[int, str], list[tuple[int, Any]]] = {}  # (column, format) → (row, value stored)
         for i in range(start + 1, len(sheet.rows)):
             number = i + 1
             raw = sheet.rows[i]
@@ -1233,6 +1344,15 @@ class _Reader:
                         self.error(f"ô có dữ liệu ({_shown(value)}) ở cột không có tiêu đề; hãy thêm tiêu đề hoặc "
                                    "xóa dữ liệu", sheet=sheet.title, row=number, column=column_label(c, ""))
                     continue
+                if (number, c) in sheet.formats:
+                    disguised.setdefault((c, sheet.formats[number, c]), []).append((number, value))
+                if isinstance(value, str) and BAD_CHARS.search(value):
+                    char = BAD_CHARS.search(value).group()
+                    self.error(f"ô có ký tự điều khiển hoặc ký tự không hợp lệ U+{ord(char):04X} (không nhìn thấy "
+                               f"được): «{visible(value[:60])}»; hãy gõ lại nội dung ô", sheet=sheet.title,
+                               row=number, column=column_label(c, col.header), fld=col.field)
+                    bad.add(col.field)
+                    continue
                 if isinstance(value, str) and clean_text(value) in EXCEL_ERRORS:
                     self.error(f"ô chứa lỗi công thức {clean_text(value)}", sheet=sheet.title, row=number,
                                column=column_label(c, col.header), fld=col.field)
@@ -1247,9 +1367,16 @@ class _Reader:
             if cells or bad:
                 out.append(_Row(number, cells, bad))
         if hidden:
-            self.warn(f"{len(hidden)} dòng có dữ liệu đang bị ẩn (dòng {_spans(hidden)}) nhưng vẫn được đọc như mọi dòng "
-                      "khác; nếu các dòng này không thuộc hồ sơ, hãy cho hiện dòng (chọn cả trang, chuột phải → "
-                      "Unhide) rồi xóa chúng", sheet=sheet.title, row=hidden[0])
+            self.warn(f"{len(hidden)} dòng có dữ liệu đang bị ẩn (dòng {_spans(hidden)}; ẩn dòng hoặc chiều cao dòng bằng "
+                      "0) nhưng vẫn được đọc như mọi dòng khác; nếu các dòng này không thuộc hồ sơ, hãy cho hiện dòng "
+                      "(chọn cả trang, chuột phải → Unhide) rồi xóa chúng", sheet=sheet.title, row=hidden[0])
+        for (c, code), cells in sorted(disguised.items(), key=lambda item: (item[0][0], item[1][0][0])):
+            first_row, first_value = cells[0]
+            self.warn(f"định dạng ô «{code}» làm Excel hiện khác giá trị lưu trong ô, hoặc không hiện gì "
+                      f"({len(cells)} ô: dòng {_spans([r for r, _ in cells])}); xeploai đọc giá trị lưu trong ô, ví dụ "
+                      f"{_shown(first_value)} ở dòng {first_row}; hãy đổi định dạng ô về General (Home → Number Format "
+                      "→ General) để thấy đúng giá trị rồi kiểm tra lại", sheet=sheet.title, row=first_row,
+                      column=column_label(c, mapping[c].header))
         return out
 
     # -- subjects ----------------------------------------------------------------------------

@@ -154,6 +154,87 @@ def test_thousands_of_merges_are_listed_up_to_a_bound_then_counted(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Item 6: rows of height 0, rows hidden by default, columns of width 0, formats that hide a value
+# ---------------------------------------------------------------------------------------------
+
+
+def hidden_rows(loaded) -> list[InputProblem]:
+    return [w for w in loaded.warnings if "dòng có dữ liệu đang bị ẩn" in w.message]
+
+
+def test_a_row_of_height_zero_is_reported_like_a_hidden_row(tmp_path):
+    path = raw_edit(ballots(tmp_path / "cao0.xlsx"), MEMBER,
+                    lambda xml: re.sub(r'<row r="3"', '<row r="3" ht="0" customHeight="1"', xml, count=1))
+    loaded = load_workbook_case(path)
+    assert loaded.hierarchy.subjects["DV2"].votes.XS == 12  # read, and said
+    rows = hidden_rows(loaded)
+    assert len(rows) == 1 and (rows[0].sheet, rows[0].row) == (MEMBER, 3) and "dòng 3;" in rows[0].message
+
+
+def test_a_row_height_set_to_zero_by_a_program_is_reported(tmp_path):
+    """openpyxl saves height 0 as customHeight="1" without a height."""
+    path = edit(ballots(tmp_path / "cao0b.xlsx"), lambda wb: setattr(wb[MEMBER].row_dimensions[4], "height", 0))
+    rows = hidden_rows(load_workbook_case(path))
+    assert [(w.sheet, w.row) for w in rows] == [(MEMBER, 4)]
+
+
+def test_rows_hidden_by_default_are_reported(tmp_path):
+    def zero_height(xml: str) -> str:
+        xml = re.sub(r"<sheetFormatPr ", '<sheetFormatPr zeroHeight="1" ', xml, count=1)
+        for r in (1, 2, 3):  # only these rows have a height of their own: rows 4 and 5 are not shown
+            xml = re.sub(rf'<row r="{r}"', f'<row r="{r}" ht="15" customHeight="1"', xml, count=1)
+        return xml
+
+    path = raw_edit(ballots(tmp_path / "an_mac_dinh.xlsx"), MEMBER, zero_height)
+    rows = hidden_rows(load_workbook_case(path))
+    assert len(rows) == 1 and rows[0].row == 4 and "dòng 4–5" in rows[0].message
+
+
+def test_a_column_of_width_zero_is_reported_like_a_hidden_column(tmp_path):
+    path = raw_edit(ballots(tmp_path / "rong0.xlsx"), MEMBER,
+                    lambda xml: re.sub(r"(<sheetData>|<sheetData/>)",
+                                       r'<cols><col min="4" max="4" width="0" customWidth="1"/></cols>\1', xml,
+                                       count=1) if "<cols>" not in xml else xml.replace(
+                        "<cols>", '<cols><col min="4" max="4" width="0" customWidth="1"/>'))
+    loaded = load_workbook_case(path)
+    cols = [w for w in loaded.warnings if "đang bị ẩn nhưng dữ liệu" in w.message]
+    assert len(cols) == 1 and cols[0].sheet == MEMBER and cols[0].column == "D (Phiếu XS)"
+
+
+@pytest.mark.parametrize("code", [";;;", '"0"', "0%", '0" phiếu"', "[>100]0", "#"])
+def test_a_number_format_that_hides_or_misstates_a_vote_is_reported_at_its_cell(tmp_path, code):
+    path = ballots(tmp_path / "dinh_dang.xlsx", xs=[2, 15, 9, 8])
+
+    def fmt(wb):
+        for r in (3, 5):
+            wb[MEMBER].cell(row=r, column=4).number_format = code
+
+    loaded = load_workbook_case(edit(path, fmt))
+    assert loaded.hierarchy.subjects["DV2"].votes.XS == 15
+    found = [w for w in loaded.warnings if "định dạng ô" in w.message]
+    assert len(found) == 1
+    w = found[0]
+    assert (w.sheet, w.row, w.column) == (MEMBER, 3, "D (Phiếu XS)")
+    assert f"«{code}»" in w.message and "dòng 3, 5" in w.message and "15 ở dòng 3" in w.message
+
+
+@pytest.mark.parametrize("code", ["General", "0", "#,##0", "0.00", "#,##0 ;(#,##0)", "@",
+                                  '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)', "[Red]0"])
+def test_plain_number_formats_are_not_reported(tmp_path, code):
+    path = ballots(tmp_path / "thuong.xlsx")
+    edit(path, lambda wb: setattr(wb[MEMBER].cell(row=3, column=4), "number_format", code))
+    assert not load_workbook_case(path).warnings
+
+
+def test_a_format_rounding_a_fraction_or_hiding_a_text_is_reported():
+    from model.excel import format_misleads
+
+    assert format_misleads("0", 3.5) and not format_misleads("0.0", 3.5) and not format_misleads("General", 3.5)
+    assert format_misleads(";;;", "DV1") and not format_misleads('"0"', "DV1")
+    assert format_misleads("0;-0;;@", 0) and not format_misleads("0;-0;;@", 15)
+
+
+# ---------------------------------------------------------------------------------------------
 # Item 7: numbers typed with a thousands separator
 # ---------------------------------------------------------------------------------------------
 
@@ -196,6 +277,22 @@ def test_inner_spaces_in_a_decimal_field_are_refused(tmp_path):
                       ["DV1", "An", "CB", "T", "1 0"], ["DV2", "Bình", "CB", "T", "3,5"]]
     found = problems_of(book(tmp_path / "thang.xlsx", sheets))
     assert [(p.sheet, p.row) for p in found] == [(MEMBER, 2)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 11: a control character, located at its cell
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x7f", "\x85", "\x9b"])
+def test_a_control_character_in_a_name_is_refused_at_its_cell(tmp_path, char):
+    path = ballots(tmp_path / "dieu_khien.xlsx")
+    edit(path, lambda wb: setattr(wb[MEMBER].cell(row=3, column=2), "value", f"Trần{char}Bình"))
+    found = problems_of(path)
+    assert len(found) == 1
+    p = found[0]
+    assert (p.sheet, p.row, p.column) == (MEMBER, 3, "B (Họ và tên)")
+    assert f"U+{ord(char):04X}" in p.message and f"Trần⟨U+{ord(char):04X}⟩Bình" in p.message
 
 
 # ---------------------------------------------------------------------------------------------
