@@ -1155,6 +1155,9 @@ class _Reader:
         self.column_groups: dict[str, list[str]] = {}
         self.problems: list[InputProblem] = []
         self.structure_ok = True  # no missing sheet or header problem: the data is complete
+        #: Ids written twice, already reported at the second place with the first named: validation's own
+        #: duplicate message (at a list position) is not repeated.
+        self.duplicate_ids: set[str] = set()
 
     def error(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None,
               fld: str | None = None, subject: str | None = None, warning: bool = False) -> None:
@@ -1406,6 +1409,7 @@ class _Reader:
                                "dùng cho một đối tượng", sheet=sheet.title, row=row.number, column=labels.get("id"),
                                fld="id", subject=sid)
                     row.bad.add("id")
+                    self.duplicate_ids.add(sid)
                 else:
                     first_at[sid] = (sheet.title, row.number)
                 order = row.cells.get("order")
@@ -1777,7 +1781,7 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     if any(not p.warning for p in reader.problems):
         problems = list(reader.problems)
         if reader.structure_ok:
-            problems.extend(_follow_up(case, file, origins, bad_rows))
+            problems.extend(_follow_up(case, file, origins, bad_rows, reader.duplicate_ids))
         raise CaseInvalid(sort_problems(problems))
     origins.warnings = list(reader.problems)
     return case, origins
@@ -1802,8 +1806,10 @@ def sort_problems(problems: list[InputProblem]) -> list[InputProblem]:
     return sorted(problems, key=key)
 
 
-def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict[int, set[str]]) -> list[InputProblem]:
-    """Validation problems of the readable rest of a workbook, minus those caused by a cell already reported."""
+def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict[int, set[str]],
+               duplicate_ids: set[str] = frozenset()) -> list[InputProblem]:  # type: ignore[assignment]
+    """Validation problems of the readable rest of a workbook, minus those caused by a cell already reported
+    (a duplicated id included: the reader names both its places)."""
     from model.loader import parse_case  # the loader imports this module lazily
 
     try:
@@ -1814,6 +1820,8 @@ def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict
         return []
     kept = []
     for p in found:
+        if p.field == "id" and p.subject in duplicate_ids:
+            continue
         if p.sheet == "subjects" and p.row is not None and (p.row - 1) in bad_rows:
             families = {_family(f) for f in bad_rows[p.row - 1]}
             if _family(p.field) in families or p.field is None:

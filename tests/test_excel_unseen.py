@@ -296,6 +296,26 @@ def test_a_control_character_in_a_name_is_refused_at_its_cell(tmp_path, char):
 
 
 # ---------------------------------------------------------------------------------------------
+# Item 11: a duplicate id across sheets, one message at its own place
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_duplicate_id_across_sheets_is_one_message_at_its_own_place(tmp_path):
+    """The member comes first in the case (its order is 1): validation used to add a second message at the
+    organization's row, "đã dùng ở đối tượng thứ 1 của danh sách subjects"."""
+    sheets = empty_sheets()
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất", "Thứ tự trong hồ sơ"], ["CB", "Chi bộ", "TCCSĐ", "T", 3],
+                   ["Ộ1", "Tổ chức trùng mã", "chi bộ trực thuộc", "T", 2]]
+    sheets[MEMBER] = [["Mã", "Họ và tên", "Thuộc (mã tổ chức đảng)", "Mức đề xuất", "Thứ tự trong hồ sơ"],
+                      ["DV1", "An", "CB", "T", 4], ["\u004f\u0323\u0302" + "1", "Bình", "CB", "T", 1]]
+    found = problems_of(book(tmp_path / "trung.xlsx", sheets))
+    assert len(found) == 1, [str(p) for p in found]
+    p = found[0]
+    assert (p.sheet, p.row, p.column) == (MEMBER, 3, "A (Mã)")
+    assert f"trang «{ORG}» dòng 3" in p.message and "danh sách subjects" not in p.message
+
+
+# ---------------------------------------------------------------------------------------------
 # Item 12: a «Nhóm tỷ lệ» row without its group id
 # ---------------------------------------------------------------------------------------------
 
