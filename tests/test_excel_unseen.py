@@ -343,3 +343,29 @@ def test_a_group_id_merged_down_is_still_read_for_every_row_it_covers(tmp_path):
     loaded = load_workbook_case(edit(path, groups))
     assert [g.members for g in loaded.case.groups] == [("DV1", "DV2"), ("DV3",)]
     assert [(w.sheet, w.row) for w in loaded.warnings if "ô gộp" in w.message] == [(SHEET_GROUPS, 2)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 6: every verb that reads a workbook prints what reading it found
+# ---------------------------------------------------------------------------------------------
+
+
+def hidden_row_workbook(tmp_path: Path, name: str = "an.xlsx") -> Path:
+    return edit(ballots(tmp_path / name), lambda wb: setattr(wb[MEMBER].row_dimensions[4], "hidden", True))
+
+
+@pytest.mark.parametrize("verb", ["report", "compare", "explain", "template", "check", "solve", "import"])
+def test_every_verb_that_reads_a_workbook_prints_its_warnings(tmp_path, capsys, verb):
+    path = hidden_row_workbook(tmp_path)
+    args = {
+        "report": ["report", str(path), "--docx", str(tmp_path / "bc.docx")],
+        "compare": ["compare", str(path), str(shutil.copy(path, tmp_path / "an2.xlsx"))],
+        "explain": ["explain", str(path), "DV1"],
+        "template": ["template", str(tmp_path / "mau.xlsx"), "--from", str(path)],
+        "check": ["check", str(path)],
+        "solve": ["solve", str(path)],
+        "import": ["import", str(path), "--out", str(tmp_path / "an.json")],
+    }[verb]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert "1 dòng có dữ liệu đang bị ẩn (dòng 4;" in out.out + out.err
