@@ -201,6 +201,20 @@ def test_a_column_of_width_zero_is_reported_like_a_hidden_column(tmp_path):
     assert len(cols) == 1 and cols[0].sheet == MEMBER and cols[0].column == "D (Phiếu XS)"
 
 
+def test_columns_of_width_zero_by_default_are_reported(tmp_path):
+    """defaultColWidth="0": every column without a width of its own (here D to F) shows nothing."""
+    def narrow(xml: str) -> str:
+        xml = re.sub(r"<sheetFormatPr ", '<sheetFormatPr defaultColWidth="0" ', xml, count=1)
+        cols = '<cols><col min="1" max="3" width="12" customWidth="1"/></cols>'
+        xml = re.sub(r"<cols>.*?</cols>", "", xml)
+        return xml.replace("<sheetData", cols + "<sheetData", 1)
+
+    path = raw_edit(ballots(tmp_path / "rong0_mac_dinh.xlsx"), MEMBER, narrow)
+    cols = [w for w in load_workbook_case(path).warnings if "đang bị ẩn nhưng dữ liệu" in w.message]
+    assert len(cols) == 1 and cols[0].column == "D (Phiếu XS)"
+    assert "D (Phiếu XS), E (Phiếu Tốt), F (Số người biểu quyết)" in cols[0].message
+
+
 @pytest.mark.parametrize("code", [";;;", '"0"', "0%", '0" phiếu"', "[>100]0", "#"])
 def test_a_number_format_that_hides_or_misstates_a_vote_is_reported_at_its_cell(tmp_path, code):
     path = ballots(tmp_path / "dinh_dang.xlsx", xs=[2, 15, 9, 8])
