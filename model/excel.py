@@ -1749,7 +1749,10 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     for origin, s in zip(subject_origins, subjects):
         origins.by_id.setdefault(s["id"], origin)
 
-    case: dict[str, Any] = {"name": data.get("name") or (clean_text(p.stem) or "Hồ sơ")}
+    from model.loader import BAD_CHARS
+
+    # the file's own name stands in for a case name not written; a control character in it is no cell's fault
+    case: dict[str, Any] = {"name": data.get("name") or (clean_text(BAD_CHARS.sub("", p.stem)) or "Hồ sơ")}
     if "profile" in data:
         case["profile"] = data["profile"]
     if "year" in data:

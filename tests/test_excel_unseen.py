@@ -309,6 +309,15 @@ def test_a_control_character_in_a_name_is_refused_at_its_cell(tmp_path, char):
     assert f"U+{ord(char):04X}" in p.message and f"Trần⟨U+{ord(char):04X}⟩Bình" in p.message
 
 
+def test_a_control_character_in_the_file_name_does_not_refuse_the_workbook(tmp_path):
+    """The case name falls back on the file name; the character is no cell's fault and is left out."""
+    sheets = empty_sheets()
+    sheets[SHEET_SETTINGS] = [[c.header for c in SETTING_COLUMNS[:2]]]
+    sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["CB", "Chi bộ", "TCCSĐ", "T"]]
+    loaded = load_workbook_case(book(tmp_path / "ho\x7fso.xlsx", sheets))
+    assert loaded.case.name == "hoso"
+
+
 # ---------------------------------------------------------------------------------------------
 # Item 11: a duplicate id across sheets, one message at its own place
 # ---------------------------------------------------------------------------------------------
