@@ -610,6 +610,9 @@ class _Sheet:
     merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)
     #: The cells of a refused merged range other than its first: blank by Excel's rule, already reported.
     covered: dict[int, set[int]] = field(default_factory=dict)
+    #: Cells whose number format may show something else than the value stored (``;;;``, ``"0"``, 0%…):
+    #: (row, column) → the format code.
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 #: Refused above these: the unpacked size of the archive, and the cells a sheet declares.
@@ -711,31 +714,134 @@ def _is_true(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true")
 
 
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+#: A row lower than this (points) or a column narrower than this (characters) shows nothing: read as hidden.
+MIN_ROW_HEIGHT = 3.0
+MIN_COLUMN_WIDTH = 1.0
+
+_PLAIN_NUMBER = re.compile(r"[#,]*0(?:\.[0#]+)?")
+_FORMAT_NOISE = re.compile(r"\[(?:[A-Za-z]+\d*|\$[^\]]*)\]|_.|\*.|\\(?=.)| ")
+
+
+def _format_sections(code: str) -> list[str] | None:
+    """The sections of a number format with colours, locale tags, padding, fill, escapes and spaces taken out
+    (what is left of a plain format is digit placeholders); None for more than four sections."""
+    sections = _FORMAT_NOISE.sub("", code).split(";")
+    return sections if len(sections) <= 4 else None
+
+
+def format_misleads(code: str, value: Any) -> bool:
+    """Whether a cell formatted with ``code`` may show something other than ``value`` on screen.
+
+    The rule, kept simple so that it can be stated: a number is shown as itself when the section of the format
+    that applies to it (the first for a positive number, the second for a negative one, the third for zero,
+    when they exist) is General or plain digit placeholders (0, #,##0, 0.0, #,##0.00; brackets or a minus
+    for a negative number, a dash for zero as accounting formats do) with at least as many decimals as the
+    value has; colours, padding and fill are allowed. Any other format (``;;;``, a literal such as ``"0"``,
+    percent, fraction, scientific, a condition) may hide or misstate it. A text is hidden only by a fourth
+    (text) section without @.
+    """
+    if code.strip().lower() in ("general", "@", ""):
+        return False
+    sections = _format_sections(code)
+    if isinstance(value, str):
+        return sections is None or (len(sections) == 4 and "@" not in sections[3])
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if sections is None:
+        return True
+    if value < 0 and len(sections) > 1:
+        section = re.sub(r"^-?\((.*)\)$|^-(.*)$", lambda m: m.group(1) or m.group(2) or "", sections[1])
+    elif value == 0 and len(sections) > 2:
+        section = "0" if sections[2] in ("-", '"-"') else sections[2]
+    else:
+        section = sections[0]
+    if section.lower() == "general":
+        return False
+    if not _PLAIN_NUMBER.fullmatch(section):
+        return True
+    if isinstance(value, float) and not value.is_integer():
+        decimals = len(section.split(".")[1]) if "." in section else 0
+        return float(f"{abs(value):.{decimals}f}") != abs(value)
+    return False
+
+
+def _format_of(book: Any, style_id: int, cache: dict[int, str]) -> str:
+    """The number format code of a cell style (openpyxl's read-only cells do the same lookup)."""
+    code = cache.get(style_id)
+    if code is None:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+        code = "General"
+        try:
+            fmt_id = book._cell_styles[style_id].numFmtId
+            code = BUILTIN_FORMATS.get(fmt_id, "General") if fmt_id < 164 else book._number_formats[fmt_id - 164]
+        except (IndexError, KeyError, AttributeError, TypeError):
+            pass
+        cache[style_id] = code
+    return code
+
+
 def _scan_layout(fws: Any, sheet: _Sheet) -> None:
     """One pass over a sheet's XML with openpyxl's own sheet parser (what ``iter_rows`` runs in read-only mode,
-    which keeps only the cells): the formula cells without a cached value, the hidden rows and columns, and
-    the merged ranges, which read-only worksheets do not expose."""
+    which keeps only the cells): the formula cells without a cached value, the hidden rows and columns (hidden,
+    or of height or width 0, or rows hidden by default), the merged ranges, which read-only worksheets do not
+    expose, and the cells whose number format may show another value than the one stored."""
     from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import WorkSheetParser
 
     book = fws.parent
     rows = sheet.rows
+    styles: dict[int, str] = {}
     with fws._get_source() as src:
         parser = WorkSheetParser(src, fws._shared_strings, data_only=False, epoch=book.epoch,
                                  date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
         for r, cells in parser.parse():
             for cell in cells:
-                if cell.get("data_type") == "f":
-                    c = cell["column"]
-                    value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
-                    if value is None:
-                        sheet.uncached.add((r, c))
-    sheet.hidden_rows = {int(float(r)) for r, attrs in parser.row_dimensions.items() if _is_true(attrs.get("hidden"))}
+                c = cell["column"]
+                value = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
+                if cell.get("data_type") == "f" and value is None:
+                    sheet.uncached.add((r, c))
+                style = cell.get("style_id") or 0
+                if style and value is not None:
+                    code = _format_of(book, style, styles)
+                    if format_misleads(code, value):
+                        sheet.formats[(r, c)] = code
+    fmt = getattr(parser, "sheet_format", None)
+    hidden_by_default = fmt is not None and (_is_true(fmt.zeroHeight) or (
+        _float(fmt.defaultRowHeight) is not None and _float(fmt.defaultRowHeight) < MIN_ROW_HEIGHT))
+    shown: set[int] = set()
+    for r, attrs in parser.row_dimensions.items():
+        number = int(float(r))
+        height = _float(attrs.get("ht"))
+        if height is None and _is_true(attrs.get("customHeight")):
+            height = 0.0  # a custom height never written is no height: the row shows nothing (as openpyxl saves 0)
+        if _is_true(attrs.get("hidden")) or (height is not None and height < MIN_ROW_HEIGHT):
+            sheet.hidden_rows.add(number)
+        elif height is not None:
+            shown.add(number)
+    if hidden_by_default:  # every row without a height of its own is hidden: only the rows read are listed
+        sheet.hidden_rows.update(r for r in range(1, len(rows) + 1) if r not in shown)
+    widths: set[int] = set()
     for attrs in parser.column_dimensions.values():
-        if _is_true(attrs.get("hidden")):
-            low = int(attrs.get("min", 0) or 0)
-            high = min(int(attrs.get("max", low) or low), low + 16_384)
+        low = int(attrs.get("min", 0) or 0)
+        high = min(int(attrs.get("max", low) or low), low + 16_384)
+        width = _float(attrs.get("width"))
+        if _is_true(attrs.get("hidden")) or (width is not None and width < MIN_COLUMN_WIDTH):
             sheet.hidden_columns.update(range(low, high + 1))
+        elif width is not None:
+            widths.update(range(low, high + 1))
+    default_width = _float(getattr(fmt, "defaultColWidth", None)) if fmt is not None else None
+    if default_width is not None and default_width < MIN_COLUMN_WIDTH:
+        extent = max((len(r) for r in rows), default=0)
+        sheet.hidden_columns.update(c for c in range(1, extent + 1) if c not in widths)
     if parser.merged_cells is not None:
         for merged in parser.merged_cells.mergeCell:
             try:
@@ -782,6 +888,15 @@ def _text(value: Any) -> str:
     raise _Bad(f"giá trị không đọc được: {value!r}")
 
 
+#: An integer typed as text: plain digits, or an integer-valued decimal with one or two zero fraction digits
+#: ("15.0", "15,0", "15.00"); three zeros ("1.000") is a thousands separator in Vietnamese and is refused.
+_INTEGER_TEXT = re.compile(r"([+-]?\d+)(?:[.,]0{1,2})?")
+#: Digits broken by separators or spaces ("1.000", "15,000", "1 5", "1.500"): refused with its own message.
+_GROUPED_DIGITS = re.compile(r"[+-]?\d+(?:[.,\s\u00a0\u202f']+\d+)+")
+#: A plain decimal that is not an integer ("15.5", "2,25"): refused as "not an integer".
+_DECIMAL_TEXT = re.compile(r"[+-]?\d+[.,](?!\d{3}$)\d*[1-9]\d*")
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise _Bad(f"phải là số nguyên, nhận được giá trị đúng/sai {value}")
@@ -792,11 +907,15 @@ def _integer(value: Any) -> int:
             return int(value)
         raise _Bad(f"phải là số nguyên, nhận được {_shown(value)}")
     if isinstance(value, str):
-        text = re.sub(r"\s+", "", clean_text(value))
-        m = re.fullmatch(r"([+-]?\d+)(?:[.,]0*)?", text)
+        text = clean_text(value)
+        m = _INTEGER_TEXT.fullmatch(text)
         if m:
             return int(m.group(1))
-        raise _Bad(f"phải là số nguyên, nhận được {_shown(clean_text(value))}")
+        if _GROUPED_DIGITS.fullmatch(text) and not _DECIMAL_TEXT.fullmatch(text):
+            raise _Bad(f"số ghi dạng chữ {_shown(text)} có dấu chấm, dấu phẩy hoặc khoảng trắng giữa các chữ số nên "
+                       "không rõ là bao nhiêu (1.000 là một nghìn hay một?); hãy gõ số không có dấu phân cách hàng "
+                       "nghìn, ví dụ 1000 (chỉ nhận thêm «,0» hay «.00» ở cuối, như 15,0)")
+        raise _Bad(f"phải là số nguyên, nhận được {_shown(text)}")
     if isinstance(value, (datetime, date, time, timedelta)):
         raise _Bad(f"phải là số nguyên, nhận được ngày giờ {value}")
     raise _Bad(f"phải là số nguyên, nhận được {value!r}")
@@ -810,7 +929,7 @@ def _number(value: Any) -> float:
             raise _Bad("phải là số hữu hạn")
         return value
     if isinstance(value, str):
-        text = re.sub(r"\s+", "", clean_text(value)).replace(",", ".")
+        text = clean_text(value).replace(",", ".")  # inner spaces are refused: "1 5" is not 15
         if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
             number = float(text)
             return int(number) if number.is_integer() else number
@@ -996,6 +1115,37 @@ class _Row:
     bad: set[str]
 
 
+#: Merged ranges listed one by one in a sheet's data rows; beyond, one message says how many more there are.
+MAX_MERGE_ERRORS = 50
+
+
+def _extent(sheet: _Sheet) -> tuple[int, int]:
+    """The last row and the last column of a sheet that hold a value or a formula (1-based; 0 when empty)."""
+    last_row = last_col = 0
+    for i, row in enumerate(sheet.rows, start=1):
+        for c in range(len(row), 0, -1):
+            if row[c - 1] is not None:
+                last_row = i
+                last_col = max(last_col, c)
+                break
+    for r, c in sheet.uncached:
+        last_row, last_col = max(last_row, r), max(last_col, c)
+    return last_row, last_col
+
+
+def _fill_down(sheet: _Sheet, col: int, row0: int, row1: int) -> None:
+    """A merge down one column read as its first cell's value on every row it covers (rows within the data)."""
+    if row0 > len(sheet.rows):
+        return
+    top = sheet.rows[row0 - 1]
+    value = top[col - 1] if col <= len(top) else None
+    for r in range(row0 + 1, min(row1, len(sheet.rows)) + 1):
+        cells = list(sheet.rows[r - 1])
+        cells.extend([None] * (col - len(cells)))
+        cells[col - 1] = value
+        sheet.rows[r - 1] = tuple(cells)
+
+
 class _Reader:
     """Collects every problem of a workbook while turning its sheets into raw case data."""
 
@@ -1005,6 +1155,9 @@ class _Reader:
         self.column_groups: dict[str, list[str]] = {}
         self.problems: list[InputProblem] = []
         self.structure_ok = True  # no missing sheet or header problem: the data is complete
+        #: Ids written twice, already reported at the second place with the first named: validation's own
+        #: duplicate message (at a list position) is not repeated.
+        self.duplicate_ids: set[str] = set()
 
     def error(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None,
               fld: str | None = None, subject: str | None = None, warning: bool = False) -> None:
@@ -1116,38 +1269,58 @@ class _Reader:
         """What the eye does not see in the data rows (below the header at index ``start``): a merged range is
         an error (only its first cell has a value, every other row reads blank — a member's ballots would
         vanish) except a merge down one column of ``continued`` fields, which is read as the same value on
-        every row and reported; data in hidden columns is reported."""
+        every row and reported; data in hidden columns is reported.
+
+        A merge is clamped to the cells the sheet really has (the last row and column with a value) before it
+        is looked at, so that a range such as A2:XFD1048576 costs what the data costs, not 17 billion cells."""
         header_number = start + 1
+        last_row, last_col = _extent(sheet)
+        reported = 0
         for ref, row0, row1, col0, col1 in sorted(sheet.merged, key=lambda m: (m[1], m[3])):
-            if row1 <= header_number:
-                continue  # a title or the header row: no data there
-            cols = [mapping.get(c) for c in range(col0, col1 + 1)]
+            if row1 <= header_number or row0 > last_row or col0 > last_col:
+                continue  # a title or the header row, or nothing but empty cells: no data there
+            cols = [mapping.get(c) for c in range(col0, min(col1, last_col) + 1)]
             names = ", ".join(f"«{c.header}»" for c in cols if c is not None) or "không có tiêu đề"
             rows_text = f"dòng {row0}–{row1}" if row1 > row0 else f"dòng {row0}"
             if col0 == col1 and cols[0] is not None and cols[0].field in continued and row0 > header_number:
                 self.warn(f"ô gộp {ref} (cột {names}, {rows_text}): các dòng này được đọc là cùng một "
                           f"{cols[0].header.lower()} ghi ở dòng {row0}", sheet=sheet.title, row=row0,
                           column=column_label(col0, cols[0].header))
+                _fill_down(sheet, col0, row0, min(row1, last_row))
+                continue
+            reported += 1
+            if reported > MAX_MERGE_ERRORS:
                 continue
             self.error(f"ô gộp (merge) {ref} trải trên {rows_text}, cột {names}: chỉ ô đầu tiên có giá trị, các ô "
                        "còn lại được đọc là để trống (ví dụ phiếu của một người sẽ bị mất); hãy bỏ gộp ô (Home → "
                        "Merge & Center → Unmerge Cells) rồi ghi giá trị vào từng dòng, từng cột",
                        sheet=sheet.title, row=max(row0, header_number + 1),
                        column=column_label(col0, cols[0].header if cols[0] is not None else ""))
-            for r in range(max(row0, header_number + 1), row1 + 1):
-                sheet.covered.setdefault(r, set()).update(c for c in range(col0, col1 + 1) if (r, c) != (row0, col0))
+            for r in range(max(row0, header_number + 1), min(row1, last_row) + 1):
+                sheet.covered.setdefault(r, set()).update(
+                    c for c in range(col0, min(col1, last_col) + 1) if (r, c) != (row0, col0))
+        if reported > MAX_MERGE_ERRORS:
+            self.error(f"còn {reported - MAX_MERGE_ERRORS} ô gộp khác trong các dòng dữ liệu của trang này; hãy bỏ "
+                       "gộp mọi ô (chọn cả trang, Home → Merge & Center → Unmerge Cells) rồi kiểm tra lại",
+                       sheet=sheet.title)
+            self.structure_ok = False  # the cells of the merges not listed are not known: no follow-up errors
         hidden = sorted(c for c in sheet.hidden_columns if c in mapping and any(
             c <= len(r) and not is_blank(r[c - 1]) for r in sheet.rows[start + 1:]))
         if hidden:
             names = ", ".join(column_label(c, mapping[c].header) for c in hidden)
-            self.warn(f"cột {names} đang bị ẩn nhưng dữ liệu trong đó vẫn được đọc; hãy cho hiện cột (chuột phải → "
-                      "Unhide) để kiểm tra", sheet=sheet.title, row=header_number)
+            self.warn(f"cột {names} đang bị ẩn nhưng dữ liệu trong đó vẫn được đọc (ẩn cột hoặc độ rộng cột bằng "
+                      "0); hãy cho hiện cột (chuột phải → Unhide) để kiểm tra", sheet=sheet.title, row=header_number,
+                      column=column_label(hidden[0], mapping[hidden[0]].header))
 
     def rows(self, sheet: _Sheet, start: int, mapping: dict[int, Column],
              continued: frozenset[str] = frozenset()) -> list[_Row]:
+        from model.errors import visible
+        from model.loader import BAD_CHARS
+
         self.layout(sheet, start, mapping, continued)
         out = []
         hidden: list[int] = []
+        disguised: dict[tuple[int, str], list[tuple[int, Any]]] = {}  # (column, format) → (row, value stored)
         for i in range(start + 1, len(sheet.rows)):
             number = i + 1
             raw = sheet.rows[i]
@@ -1174,6 +1347,15 @@ class _Reader:
                         self.error(f"ô có dữ liệu ({_shown(value)}) ở cột không có tiêu đề; hãy thêm tiêu đề hoặc "
                                    "xóa dữ liệu", sheet=sheet.title, row=number, column=column_label(c, ""))
                     continue
+                if (number, c) in sheet.formats:
+                    disguised.setdefault((c, sheet.formats[number, c]), []).append((number, value))
+                if isinstance(value, str) and BAD_CHARS.search(value):
+                    char = BAD_CHARS.search(value).group()
+                    self.error(f"ô có ký tự điều khiển hoặc ký tự không hợp lệ U+{ord(char):04X} (không nhìn thấy "
+                               f"được): «{visible(value[:60])}»; hãy gõ lại nội dung ô", sheet=sheet.title,
+                               row=number, column=column_label(c, col.header), fld=col.field)
+                    bad.add(col.field)
+                    continue
                 if isinstance(value, str) and clean_text(value) in EXCEL_ERRORS:
                     self.error(f"ô chứa lỗi công thức {clean_text(value)}", sheet=sheet.title, row=number,
                                column=column_label(c, col.header), fld=col.field)
@@ -1188,9 +1370,16 @@ class _Reader:
             if cells or bad:
                 out.append(_Row(number, cells, bad))
         if hidden:
-            self.warn(f"{len(hidden)} dòng có dữ liệu đang bị ẩn (dòng {_spans(hidden)}) nhưng vẫn được đọc như mọi dòng "
-                      "khác; nếu các dòng này không thuộc hồ sơ, hãy cho hiện dòng (chọn cả trang, chuột phải → "
-                      "Unhide) rồi xóa chúng", sheet=sheet.title, row=hidden[0])
+            self.warn(f"{len(hidden)} dòng có dữ liệu đang bị ẩn (dòng {_spans(hidden)}; ẩn dòng hoặc chiều cao dòng bằng "
+                      "0) nhưng vẫn được đọc như mọi dòng khác; nếu các dòng này không thuộc hồ sơ, hãy cho hiện dòng "
+                      "(chọn cả trang, chuột phải → Unhide) rồi xóa chúng", sheet=sheet.title, row=hidden[0])
+        for (c, code), cells in sorted(disguised.items(), key=lambda item: (item[0][0], item[1][0][0])):
+            first_row, first_value = cells[0]
+            self.warn(f"định dạng ô «{code}» làm Excel hiện khác giá trị lưu trong ô, hoặc không hiện gì "
+                      f"({len(cells)} ô: dòng {_spans([r for r, _ in cells])}); xeploai đọc giá trị lưu trong ô, ví dụ "
+                      f"{_shown(first_value)} ở dòng {first_row}; hãy đổi định dạng ô về General (Home → Number Format "
+                      "→ General) để thấy đúng giá trị rồi kiểm tra lại", sheet=sheet.title, row=first_row,
+                      column=column_label(c, mapping[c].header))
         return out
 
     # -- subjects ----------------------------------------------------------------------------
@@ -1220,6 +1409,7 @@ class _Reader:
                                "dùng cho một đối tượng", sheet=sheet.title, row=row.number, column=labels.get("id"),
                                fld="id", subject=sid)
                     row.bad.add("id")
+                    self.duplicate_ids.add(sid)
                 else:
                     first_at[sid] = (sheet.title, row.number)
                 order = row.cells.get("order")
@@ -1319,19 +1509,14 @@ class _Reader:
         member_rows: dict[str, dict[str, int]] = {}
         named_at: dict[str, int] = {}
         kind_of: dict[str, tuple[str, int]] = {}
-        current: str | None = None
         for row in self.rows(sheet, start, mapping, frozenset({"id", "name", "kind"})):
             gid = row.cells.get("id")
-            if gid is None:
-                if "id" in row.bad:
-                    current = None
-                    continue
-                if current is None or "name" in row.cells:
-                    self.error("thiếu mã nhóm (dòng không nối tiếp một nhóm ở trên)", sheet=sheet.title,
-                               row=row.number, column=labels.get("id"), fld="id")
-                    continue
-                gid = current  # continuation of the group above (e.g. merged cells)
-            current = gid
+            if gid is None:  # a blank id never joins the group above: a merge down the column was filled in
+                if "id" not in row.bad:
+                    self.error("thiếu mã nhóm: mỗi dòng phải ghi mã nhóm của thành viên ghi ở dòng đó (nhiều dòng "
+                               "cùng mã là cùng một nhóm)", sheet=sheet.title, row=row.number,
+                               column=labels.get("id"), fld="id")
+                continue
             group = groups.get(gid)
             if group is None:
                 group = groups[gid] = {"id": gid, "name": None, "members": []}
@@ -1564,7 +1749,10 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     for origin, s in zip(subject_origins, subjects):
         origins.by_id.setdefault(s["id"], origin)
 
-    case: dict[str, Any] = {"name": data.get("name") or (clean_text(p.stem) or "Hồ sơ")}
+    from model.loader import BAD_CHARS
+
+    # the file's own name stands in for a case name not written; a control character in it is no cell's fault
+    case: dict[str, Any] = {"name": data.get("name") or (clean_text(BAD_CHARS.sub("", p.stem)) or "Hồ sơ")}
     if "profile" in data:
         case["profile"] = data["profile"]
     if "year" in data:
@@ -1596,7 +1784,7 @@ def read_workbook_with_origins(path: str | Path, file: str | None = None) -> tup
     if any(not p.warning for p in reader.problems):
         problems = list(reader.problems)
         if reader.structure_ok:
-            problems.extend(_follow_up(case, file, origins, bad_rows))
+            problems.extend(_follow_up(case, file, origins, bad_rows, reader.duplicate_ids))
         raise CaseInvalid(sort_problems(problems))
     origins.warnings = list(reader.problems)
     return case, origins
@@ -1621,8 +1809,10 @@ def sort_problems(problems: list[InputProblem]) -> list[InputProblem]:
     return sorted(problems, key=key)
 
 
-def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict[int, set[str]]) -> list[InputProblem]:
-    """Validation problems of the readable rest of a workbook, minus those caused by a cell already reported."""
+def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict[int, set[str]],
+               duplicate_ids: set[str] = frozenset()) -> list[InputProblem]:  # type: ignore[assignment]
+    """Validation problems of the readable rest of a workbook, minus those caused by a cell already reported
+    (a duplicated id included: the reader names both its places)."""
     from model.loader import parse_case  # the loader imports this module lazily
 
     try:
@@ -1633,6 +1823,8 @@ def _follow_up(case: dict[str, Any], file: str, origins: Origins, bad_rows: dict
         return []
     kept = []
     for p in found:
+        if p.field == "id" and p.subject in duplicate_ids:
+            continue
         if p.sheet == "subjects" and p.row is not None and (p.row - 1) in bad_rows:
             families = {_family(f) for f in bad_rows[p.row - 1]}
             if _family(p.field) in families or p.field is None:

@@ -364,7 +364,7 @@ def test_group_errors_point_to_the_member_row(tmp_path):
     sheets[ORG] = [["Mã", "Tên", "Cấp", "Mức đề xuất"], ["A", "Chi bộ A", "cơ sở", "T"], ["B", "Chi bộ B", "cơ sở", "T"]]
     sheets[SHEET_GROUPS] = [["Mã nhóm", "Tên nhóm", "Thành viên (mã)"],
                             ["N1", "Khối xã", "A"],
-                            [None, None, "B"],                    # merged-cell style: continues N1
+                            ["N1", None, "B"],                    # the name is written once, the id on every row
                             ["N1", None, "KHONG_CO"]]
     problems = problems_of(book(tmp_path / "nhom.xlsx", sheets))
     assert len(problems) == 1 and (problems[0].sheet, problems[0].row) == (SHEET_GROUPS, 4)

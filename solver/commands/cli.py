@@ -321,7 +321,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except Exception as exc:
         _out(f"Lỗi khi tìm cách giữ «{args.id}» ở mức đã chọn: {solver_error(exc)}")
         return EXIT_ERROR
-    for line in render_why_not(loaded, answer):
+    for line in render_why_not(loaded, answer) + warnings_lines(loaded):
         _out(line)
     return EXIT_OK
 

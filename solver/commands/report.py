@@ -88,7 +88,8 @@ def form_of(loaded, args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from solver.commands.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report
+    from solver.commands.cli import (EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report,
+                                     warnings_lines)
     from solver.audit import log_export
     from solver.io import write_atomic
     from solver.reports.word import write_docx
@@ -128,6 +129,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     _out(f"Trạng thái: {STATUS_LABELS[result.status]}")
     if result.changed is not None:
         _out(f"Số đối tượng phải thay đổi: {result.changed}; tổng số bậc: {result.steps}")
+    for line in warnings_lines(loaded):  # hidden rows, disguised cells…: said before the report is written
+        _out(line)
     review = getattr(args, "review", False)
     jobs = []
     if args.docx:

@@ -97,7 +97,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except OSError as exc:
             _out(f"Không ghi được kết quả so sánh vào «{args.json}»: {file_error(exc)}. Không ghi tệp nào.")
             return EXIT_ERROR
-    for line in notes + render_comparison(cmp):
+    from solver.commands.cli import warnings_lines
+
+    warned = warnings_lines(base_loaded)
+    if what_loaded.warnings != base_loaded.warnings:
+        warned += warnings_lines(what_loaded)
+    for line in notes + render_comparison(cmp) + warned:
         say(line)
     if delta is not None and delta.expect is not None:
         failures = check_expect(delta, what_result, cmp)

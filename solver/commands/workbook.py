@@ -48,13 +48,15 @@ def cmd_template(args: argparse.Namespace) -> int:
     if refuse_outputs([args.source], [("bảng tính", args.out)], stdout_ok=False):
         return EXIT_INVALID
     case = None
+    warnings: list = []
     if args.source:
         from model.excel import load_workbook_case
         from model.loader import load_case
 
         workbook = Path(args.source).suffix.lower() in WORKBOOK_SUFFIXES
         try:
-            case = (load_workbook_case if workbook else load_case)(args.source).case
+            loaded = (load_workbook_case if workbook else load_case)(args.source)
+            case, warnings = loaded.case, loaded.warnings
         except CaseInvalid as exc:
             _report(args.source, exc)
             _out("Không ghi tệp nào.")
@@ -71,6 +73,8 @@ def cmd_template(args: argparse.Namespace) -> int:
         _out(f"Đã ghi mẫu bảng tính (có các dòng ví dụ): {args.out}")
     else:
         _out(f"Đã ghi hồ sơ «{case.name}» ({len(case.subjects)} đối tượng) vào bảng tính: {args.out}")
+    for w in warnings:  # what was odd in the source (hidden rows…), as import says it
+        _out(f"  {w}")
     return EXIT_OK
 
 
