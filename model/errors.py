@@ -85,12 +85,58 @@ _OS_ERRORS = {
 
 
 def os_error_text(exc: BaseException) -> str:
-    """What went wrong with a file, in Vietnamese (``strerror`` is English): «không có quyền truy cập»."""
+    """What went wrong with a file, in Vietnamese (``strerror`` is English): «không có quyền truy cập».
+
+    An error that carries its own Vietnamese text (``vietnamese``, e.g. ``solver.io.OutputRefused``) says it."""
+    own = getattr(exc, "vietnamese", None)
+    if isinstance(own, str) and own:
+        return own
     if isinstance(exc, OSError) and exc.errno in _OS_ERRORS:
         return _OS_ERRORS[exc.errno]
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"lỗi hệ thống (mã {exc.errno})"
     return "lỗi hệ thống khi đọc hoặc ghi tệp"
+
+
+# ---- SQLite errors (the audit log), in Vietnamese -------------------------------------------------
+
+#: SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xff``) → what to tell the user.
+_SQLITE_ERRORS = {
+    3: "không được phép truy cập tệp",  # SQLITE_PERM
+    5: "tệp đang bị chương trình khác ghi (đợi quá lâu)",  # SQLITE_BUSY
+    6: "tệp đang bị khóa",  # SQLITE_LOCKED
+    7: "không đủ bộ nhớ",  # SQLITE_NOMEM
+    8: "tệp chỉ cho đọc, không ghi được",  # SQLITE_READONLY
+    10: "lỗi đọc ghi đĩa (tệp có phải một tệp thường trên ổ đĩa?)",  # SQLITE_IOERR
+    11: "tệp cơ sở dữ liệu bị hỏng",  # SQLITE_CORRUPT
+    13: "đĩa đã đầy",  # SQLITE_FULL
+    14: "không mở được tệp (thư mục không có, tên tệp quá dài hoặc không có quyền)",  # SQLITE_CANTOPEN
+    23: "không được phép truy cập tệp",  # SQLITE_AUTH
+    26: "tệp này không phải cơ sở dữ liệu SQLite (không phải nhật ký kiểm tra của xeploai)",  # SQLITE_NOTADB
+}
+#: SQLite's English messages, for an error that carries no result code.
+_SQLITE_MESSAGES = {
+    "file is not a database": 26, "unable to open database file": 14, "disk I/O error": 10,
+    "database is locked": 5, "attempt to write a readonly database": 8, "database disk image is malformed": 11,
+    "database or disk is full": 13,
+}
+
+
+def sqlite_error_text(exc: BaseException) -> str:
+    """What went wrong with an SQLite file (the audit log), in Vietnamese: SQLite's own messages are English.
+    A message that is already Vietnamese (the log's triggers, its own checks) is kept."""
+    text = str(exc).strip()
+    if text and not text.isascii():  # xeploai's own words (the append-only triggers, the schema check)
+        return text
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _SQLITE_ERRORS:
+        return _SQLITE_ERRORS[code & 0xFF]
+    for english, primary in _SQLITE_MESSAGES.items():
+        if text.startswith(english):
+            return _SQLITE_ERRORS[primary]
+    if text.startswith("no such table") or text.startswith("no such column"):
+        return "tệp không phải nhật ký kiểm tra của xeploai"
+    return "lỗi cơ sở dữ liệu của nhật ký kiểm tra"
 
 
 @dataclass(frozen=True)
