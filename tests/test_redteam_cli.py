@@ -92,3 +92,200 @@ def test_the_whatif_prefilter_is_exact():
     assert may_be_whatif(b'{"name": "whatif", "subjects": []}')  # may be: the parsed keys decide (they say no)
     assert not may_be_whatif(b'{"\\u0057hatif": "x"}')  # "Whatif" is not the key
     assert not may_be_whatif(b'{"name": "\\u0041", "subjects": []}')
+
+
+# ---- item 4: a device, a pipe or a link as an output -----------------------------------------------------
+
+
+@pytest.fixture
+def fifo(tmp_path) -> Path:
+    path = tmp_path / "ong_dan"
+    os.mkfifo(path)  # never opened: opening it for writing would block until a reader came
+    return path
+
+
+def still_a_fifo(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+@pytest.mark.parametrize("verb", ["solve", "compare", "report-docx", "report-xlsx", "generate", "template", "import"])
+def test_a_fifo_as_an_output_is_refused_and_stays_a_fifo(capsys, case, tmp_path, fifo, verb):
+    link = tmp_path / "lien_ket.out"
+    link.symlink_to(fifo)
+    workbook = tmp_path / "bang.xlsx"
+    assert main(["template", str(workbook), "--from", str(case)]) == EXIT_OK
+    capsys.readouterr()
+    for target in (fifo, link):
+        args = {"solve": ["solve", case, "--json", target],
+                "compare": ["compare", case, case, "--json", target],
+                "report-docx": ["report", case, "--docx", target],
+                "report-xlsx": ["report", case, "--xlsx", target],
+                "generate": ["generate", "--members", "10", target],
+                "template": ["template", f"{target}.xlsx"],
+                "import": ["import", workbook, "--out", target]}[verb]
+        if verb == "template":  # the verb wants a name ending in .xlsx
+            named = tmp_path / f"{target.name}.xlsx"
+            named.symlink_to(fifo)
+            args = ["template", named]
+        text = refused(capsys, [case], *args)
+        assert "ống dẫn (FIFO)" in text and "không phải một tệp thường" in text
+        assert still_a_fifo(fifo) and link.is_symlink()
+
+
+def test_write_atomic_refuses_a_fifo_and_writes_through_a_link(tmp_path, fifo):
+    from model.errors import os_error_text
+    from solver.io import OutputRefused, write_text_atomic
+
+    with pytest.raises(OutputRefused) as caught:
+        write_text_atomic(fifo, "x")
+    assert "ống dẫn" in os_error_text(caught.value) and still_a_fifo(fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ong_dan"]  # no temporary file left
+    real, link = tmp_path / "that.json", tmp_path / "lien_ket.json"
+    real.write_text("cũ", encoding="utf-8")
+    link.symlink_to(real)
+    write_text_atomic(link, "mới")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "mới"  # the target written, the link kept
+
+
+def test_solve_json_through_a_link_writes_the_target_and_keeps_the_link(capsys, case, tmp_path):
+    real, link = tmp_path / "kq_that.json", tmp_path / "kq.json"
+    link.symlink_to(real)
+    code, text = run(capsys, "solve", case, "--json", link)
+    assert code == EXIT_OK, text
+    assert link.is_symlink() and json.loads(real.read_text(encoding="utf-8"))["status"] == "optimal"
+
+
+def test_json_into_stderr_that_is_a_pipe_is_refused_and_dash_still_writes_stdout(case):
+    env = {**os.environ, "XEPLOAI_AUDIT": "off"}
+    proc = subprocess.run([sys.executable, "-m", "solver", "solve", str(case), "--json", "/dev/stderr"], cwd=ROOT,
+                          capture_output=True, env=env, timeout=120)
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == EXIT_INVALID and "không phải một tệp thường" in out and "«-»" in out
+    proc = subprocess.run([sys.executable, "-m", "solver", "solve", str(case), "--json", "-"], cwd=ROOT,
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode == EXIT_OK and json.loads(proc.stdout.decode("utf-8"))["status"] == "optimal"
+
+
+# ---- item 9: the audit log is never an output --------------------------------------------------------
+
+
+@pytest.fixture
+def logged(case, monkeypatch) -> Path:
+    """The default audit log beside the case, written by one solve."""
+    monkeypatch.delenv("XEPLOAI_AUDIT")
+    assert main(["solve", str(case)]) == EXIT_OK
+    log = case.parent / "xeploai-audit.sqlite"
+    assert log.is_file()
+    return log
+
+
+def test_compare_import_and_generate_cannot_write_over_the_audit_log(capsys, case, logged, tmp_path):
+    capsys.readouterr()
+    workbook = tmp_path / "bang.xlsx"
+    assert main(["template", str(workbook), "--from", str(case)]) == EXIT_OK
+    capsys.readouterr()
+    for args in (["compare", case, case, "--json", logged], ["import", workbook, "--out", logged],
+                 ["generate", "--members", "10", logged], ["solve", case, "--json", logged],
+                 ["report", case, "--xlsx", logged], ["generate", "--members", "10", f"{logged}-wal"]):
+        assert "nhật ký kiểm tra" in refused(capsys, [case, logged], *args)
+    with sqlite3.connect(logged) as db:  # still a log
+        assert db.execute("SELECT count(*) FROM events").fetchone()[0] >= 1
+
+
+def test_the_log_named_by_the_environment_or_any_sqlite_file_is_protected(capsys, case, tmp_path, monkeypatch):
+    log = tmp_path / "so" / "nhat_ky.db"
+    monkeypatch.setenv("XEPLOAI_AUDIT", str(log))
+    assert main(["solve", str(case)]) == EXIT_OK and log.is_file()
+    capsys.readouterr()
+    assert "nhật ký kiểm tra" in refused(capsys, [case, log], "compare", case, case, "--json", log)
+    monkeypatch.setenv("XEPLOAI_AUDIT", "off")  # not the current log, still a database: never overwritten
+    assert "cơ sở dữ liệu SQLite" in refused(capsys, [case, log], "generate", "--members", "10", log)
+
+
+# ---- item 8: long audit names, passwords that are not UTF-8 -------------------------------------------
+
+
+def test_a_300_character_audit_name_is_a_vietnamese_warning(capsys, case, monkeypatch, tmp_path):
+    long_name = str(tmp_path / ("a" * 300 + ".sqlite"))
+    code, text = run(capsys, "solve", case, "--audit", long_name)
+    assert code == EXIT_OK and "tên tệp quá dài" in text and "Traceback" not in text
+    monkeypatch.setenv("XEPLOAI_AUDIT", long_name)
+    code, text = run(capsys, "report", case, "--xlsx", tmp_path / "kq.xlsx")
+    assert code == EXIT_OK and "tên tệp quá dài" in text
+    assert "File name too long" not in text
+
+
+def test_a_long_output_name_is_said_in_vietnamese(capsys, case, tmp_path):
+    code, text = run(capsys, "report", case, "--docx", tmp_path / ("b" * 300 + ".docx"))
+    assert code == EXIT_ERROR and "tên tệp quá dài" in text and "File name too long" not in text
+
+
+def test_a_password_that_is_not_utf8_is_refused_with_exit_2(tmp_path):
+    target = tmp_path / "ho_so"
+    proc = subprocess.run([sys.executable, "-m", "solver", "password", "--stdin", "--folder", str(target)],
+                          input=b"matkhau\xff-dai\nmatkhau\xff-dai\n", capture_output=True, cwd=ROOT, timeout=60)
+    out = proc.stdout.decode("utf-8") + proc.stderr.decode("utf-8")
+    assert proc.returncode == EXIT_INVALID and "UTF-8" in out and "Traceback" not in out
+    assert not (target / "xeploai-matkhau.json").exists()
+
+
+def test_a_password_with_a_surrogate_is_refused_by_the_library(tmp_path):
+    from solver import access
+
+    with pytest.raises(access.AccessError, match="UTF-8"):
+        access.set_password(tmp_path / "ho_so", "matkhau\udcff-dai")
+    access.set_password(tmp_path / "ho_so", "matkhau-dai")
+    assert access.check_password(tmp_path / "ho_so", "matkhau\udcff-dai") is False
+
+
+def test_password_without_a_terminal_says_so_in_vietnamese(tmp_path):
+    target = tmp_path / "ho_so"
+    proc = subprocess.run([sys.executable, "-m", "solver", "password", "--folder", str(target)],
+                          input="matkhau-dai-1\nmatkhau-dai-1\n", capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, start_new_session=True)  # a new session: no controlling terminal
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == EXIT_OK, out
+    assert "Warning" not in out and "echo" not in out and "cửa sổ dòng lệnh" in out
+    from solver import access
+
+    assert access.check_password(target, "matkhau-dai-1")
+
+
+# ---- item 10: SQLite and write errors in Vietnamese ---------------------------------------------------
+
+
+def test_audit_warnings_are_vietnamese(capsys, case, tmp_path, fifo):
+    blocker = tmp_path / "tep_thuong"
+    blocker.write_text("x", encoding="utf-8")
+    cases = {case: "không phải cơ sở dữ liệu SQLite",  # the case itself as the log: a JSON file, not a database
+             fifo: "ống dẫn",
+             blocker / "nhat_ky.sqlite": "không phải thư mục",
+             tmp_path / "khong_co" / "x" / ("c" * 300): "tên tệp quá dài"}
+    for log, fragment in cases.items():
+        before = digest(case)
+        code, text = run(capsys, "solve", case, "--audit", log)
+        assert code == EXIT_OK and fragment in text, text
+        for english in ("file is not a database", "unable to open", "disk I/O", "Errno", "rollback"):
+            assert english not in text
+        assert digest(case) == before
+
+
+def test_sqlite_error_text_translates_and_keeps_xeploai_words():
+    from model.errors import sqlite_error_text
+
+    assert "không phải cơ sở dữ liệu" in sqlite_error_text(sqlite3.DatabaseError("file is not a database"))
+    assert "lỗi đọc ghi đĩa" in sqlite_error_text(sqlite3.OperationalError("disk I/O error"))
+    kept = "nhật ký kiểm tra chỉ được ghi thêm: không được sửa bản ghi"
+    assert sqlite_error_text(sqlite3.IntegrityError(kept)) == kept
+    assert sqlite_error_text(sqlite3.OperationalError("cannot rollback - no transaction is active")).isascii() is False
+
+
+@pytest.mark.parametrize("where,fragment", [("tep_thuong/kq.docx", "không phải thư mục"),
+                                             ("khong_co/x/../../../../../../proc/nope/kq.docx", "không")])
+def test_report_write_errors_are_vietnamese(capsys, case, tmp_path, where, fragment):
+    (tmp_path / "tep_thuong").write_text("x", encoding="utf-8")
+    code, text = run(capsys, "report", case, "--docx", tmp_path / where)
+    assert code == EXIT_ERROR and fragment in text, text
+    assert "Not a directory" not in text and "No such file" not in text and "Errno" not in text
