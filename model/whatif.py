@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, Strict
 
 from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, QuotaException, Ref, Score, Strict, Votes, nfc_deep
 from model.catalogue import OptionOverrides
-from model.errors import CaseInvalid, InputProblem, pydantic_message
+from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.levels import Level, parse_level
 from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_bytes, read_input_bytes,
                           read_json)
@@ -322,9 +323,23 @@ def _read_raw(path: Path) -> Any:
 def _resolve_base(file: str, path: Path, delta: WhatIf) -> Path:
     base = Path(delta.base)
     resolved = Path(os.path.normpath(base if base.is_absolute() else path.parent / base))
-    if not resolved.is_file():
-        raise CaseInvalid([InputProblem(file, f"không tìm thấy tệp hồ sơ gốc «{delta.base}» (tính từ thư mục của "
-                                              f"tệp giả định: {resolved})", field="base")])
+
+    def fail(what: str) -> CaseInvalid:
+        return CaseInvalid([InputProblem(file, f"{what} (tính từ thư mục của tệp giả định: {resolved})",
+                                         field="base")])
+
+    try:
+        mode = os.stat(resolved).st_mode
+    except FileNotFoundError:
+        raise fail(f"không tìm thấy tệp hồ sơ gốc «{delta.base}»") from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"không mở được tệp hồ sơ gốc «{delta.base}»: {os_error_text(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise fail(f"hồ sơ gốc «{delta.base}» là một thư mục, không phải tệp hồ sơ; hãy ghi tên tệp .json hoặc "
+                   ".xlsx trong thư mục đó")
+    if not stat.S_ISREG(mode):
+        raise fail(f"hồ sơ gốc «{delta.base}» không phải một tệp thường (là thiết bị, ống dẫn hay socket); hãy ghi "
+                   "tên một tệp .json hoặc .xlsx")
     return resolved
 
 

@@ -289,3 +289,120 @@ def test_report_write_errors_are_vietnamese(capsys, case, tmp_path, where, fragm
     code, text = run(capsys, "report", case, "--docx", tmp_path / where)
     assert code == EXIT_ERROR and fragment in text, text
     assert "Not a directory" not in text and "No such file" not in text and "Errno" not in text
+
+
+# ---- item 10: validation messages list the allowed values in Vietnamese -------------------------------
+
+
+def problems_of(data: dict) -> list[str]:
+    from model.errors import CaseInvalid
+    from model.loader import parse_case
+
+    with pytest.raises(CaseInvalid) as caught:
+        parse_case(data, "ho_so.json")
+    return [str(p) for p in caught.value.problems]
+
+
+def example() -> dict:
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda d: d["subjects"][1].update(kind="thanh_vien"), "«member» (đảng viên)"),
+    (lambda d: d.update(document={"type": "memo"}), "«report» (báo cáo) hoặc «submission» (tờ trình)"),
+    (lambda d: d["subjects"][1].update(facts={"discipline": {"form": "phat", "kind": "duty"}}),
+     "«khien_trach» (khiển trách), «canh_cao» (cảnh cáo), «cach_chuc» (cách chức) hoặc «khai_tru» (khai trừ)"),
+    (lambda d: d["subjects"][1].update(excluded="nghi"), "«new_member» (mới kết nạp chưa đủ 06 tháng)"),
+])
+def test_allowed_values_are_listed_in_vietnamese(change, fragment):
+    data = example()
+    change(data)
+    text = "\n".join(problems_of(data))
+    assert fragment in text, text
+    assert " or " not in text and "string_pattern_mismatch" not in text and "(enum)" not in text
+
+
+# ---- item 11: hidden characters in the document block and look-alike ids -------------------------------
+
+
+@pytest.mark.parametrize("field,value", [("signer_name", "Nguyễn\u202eA"), ("place", "Buôn\u200bMa Thuột"),
+                                         ("to", ["Ban Thường vụ\nTỉnh ủy"]), ("subject", "Báo cáo\u2066 kết quả"),
+                                         ("number", "15\u200d"), ("copies", ["Lưu\u3164"])])
+def test_the_document_block_refuses_hidden_characters(field, value):
+    data = example()
+    data["document"] = {field: value}
+    text = "\n".join(problems_of(data))
+    assert f"document.{field}" in text and "ký tự thứ" in text and "⟨U+" in text
+
+
+@pytest.mark.parametrize("flag,value", [("--signer-name", "Nguyễn\u202eA"), ("--to", "Ban\u200bThường vụ"),
+                                        ("--place", "Buôn\nMa Thuột"), ("--issuer", "BAN\ufe0f TỔ CHỨC")])
+def test_report_flags_refuse_hidden_characters_and_write_nothing(capsys, case, tmp_path, flag, value):
+    out = tmp_path / "bao_cao.docx"
+    code, text = run(capsys, "report", case, "--docx", out, flag, value)
+    assert code == EXIT_INVALID and flag in text and "⟨U+" in text, text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("char", ["\u034f", "\u3164", "\u2800", "\ufe0f", "\u115f", "\uffa0", "\U000e0041",
+                                  "\u180e", "\u00ad", "\u200b"])
+def test_invisible_characters_are_refused_in_ids_and_names(char):
+    from model.errors import first_hidden, visible
+
+    data = example()
+    member = data["subjects"][1]
+    old = member["id"]
+    member["id"] = old + char
+    data["subjects"][2]["name"] = char * 2
+    text = "\n".join(problems_of(data))
+    assert f"U+{ord(char):04X}" in text and "trường «id»" in text and "trường «name»" in text, text
+    assert first_hidden("M" + char) == (2, char) and f"⟨U+{ord(char):04X}⟩" in visible("M" + char)
+
+
+def test_ordinary_vietnamese_names_and_spaces_still_pass():
+    from model.loader import parse_case
+
+    data = example()
+    data["subjects"][1]["name"] = "Nguyễn Thị Ánh\u00a0Tuyết (Bí thư)"  # a no-break space is a space
+    data["document"] = {"signer_name": "Nguyễn Văn A", "place": "Buôn Ma Thuột", "to": ["Ban Thường vụ Tỉnh ủy"]}
+    loaded = parse_case(data, "ho_so.json")
+    assert loaded.case.document.signer_name == "Nguyễn Văn A"
+
+
+# ---- item 12: what-if bases that are not files, JSON positions, NaN -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_whatif_base_that_is_a_folder_or_a_fifo_is_named_as_such(capsys, tmp_path, kind):
+    base = tmp_path / "goc"
+    if kind == "folder":
+        base.mkdir()
+    else:
+        os.mkfifo(base)
+    whatif = tmp_path / "gia_dinh.json"
+    whatif.write_text(json.dumps({"whatif": "Nếu?", "base": "goc", "lock": {"DV1": "T"}}), encoding="utf-8")
+    code, text = run(capsys, "check", whatif)
+    assert code == EXIT_INVALID and "không tìm thấy" not in text
+    assert ("là một thư mục" if kind == "folder" else "không phải một tệp thường") in text
+
+
+def test_json_problems_name_the_position_in_the_list_not_a_sheet_and_row():
+    data = example()
+    data["subjects"][4]["kind"] = "x"
+    text = problems_of(data)[0]
+    assert "đối tượng thứ 5 của danh sách subjects" in text and "trang «subjects»" not in text
+    assert "dòng" not in text.split(":")[0]
+
+
+@pytest.mark.parametrize("token,fragment", [("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity"),
+                                            ("1e999", "quá lớn")])
+def test_nan_and_infinity_are_refused_when_the_json_is_read(tmp_path, capsys, token, fragment):
+    data = example()
+    data["subjects"][1]["score"] = 0.5
+    text = json.dumps(data, ensure_ascii=False, indent=1).replace('"score": 0.5', f'"score": {token}')
+    path = tmp_path / "ho_so.json"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if '"score"' in t)
+    code, out = run(capsys, "check", path)
+    assert code == EXIT_INVALID and fragment in out and f"ở dòng {line}" in out, out
+    assert "trường «subjects" not in out  # refused at parse, not by a range check later
