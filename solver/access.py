@@ -56,7 +56,12 @@ def case_dir(setting: str | None = None) -> Path:
     working directory; an absolute path. It is not created here (see :func:`ensure_case_dir`)."""
     value = setting if setting is not None else os.environ.get(CASE_DIR_ENV)
     value = (value or "").strip()
-    path = Path(value).expanduser() if value else Path.cwd() / DEFAULT_CASE_DIR
+    if not value:
+        return (Path.cwd() / DEFAULT_CASE_DIR).absolute()
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~someone" with no such account, or no home directory: the path as written
+        path = Path(value)
     return path.absolute()
 
 

@@ -406,3 +406,32 @@ def test_nan_and_infinity_are_refused_when_the_json_is_read(tmp_path, capsys, to
     code, out = run(capsys, "check", path)
     assert code == EXIT_INVALID and fragment in out and f"ở dòng {line}" in out, out
     assert "trường «subjects" not in out  # refused at parse, not by a range check later
+
+
+# ---- item 8, siblings: a home that cannot be found, a count of failures that cannot be kept -------------
+
+
+def test_a_tilde_of_an_unknown_account_is_a_path_not_a_traceback(tmp_path, monkeypatch):
+    from solver import access
+    from solver.audit import audit_path_for
+
+    monkeypatch.chdir(tmp_path)
+    assert access.case_dir("~khong_co_tai_khoan_nay/ho_so") == tmp_path / "~khong_co_tai_khoan_nay" / "ho_so"
+    assert audit_path_for("c.json", "~khong_co_tai_khoan_nay/nk.sqlite") == Path("~khong_co_tai_khoan_nay/nk.sqlite")
+
+
+def test_a_count_of_failures_that_cannot_be_kept_keeps_the_app_closed_with_a_message(tmp_path, monkeypatch):
+    from solver import access
+
+    folder = tmp_path / "ho_so"
+    access.set_password(folder, "matkhau-dai")
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(access.THROTTLE_FILE):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    fingerprint, problem = access.try_password(folder, "matkhau-dai", sleep=lambda s: None)
+    assert fingerprint is None and "không có quyền truy cập" in problem and "Permission" not in problem
