@@ -21,10 +21,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from model.errors import NAME_PATTERN
+
 #: ``report``: a Báo cáo (symbol BC); ``submission``: a Tờ trình (symbol TTr).
 DocumentType = Literal["report", "submission"]
+#: The names of the document types, for messages.
+DOCUMENT_TYPES = {"report": "Báo cáo", "submission": "Tờ trình"}
 
-Line = Annotated[str, Field(min_length=1, max_length=300)]
+#: One line of the form: as a name elsewhere (``model.errors.NAME_PATTERN``), no line break, control, zero-width,
+#: bidirectional-override or other invisible character — each would land in the Word report as it is.
+Line = Annotated[str, Field(min_length=1, max_length=300, pattern=NAME_PATTERN)]
 
 
 def _nfc(value: Any) -> Any:
@@ -63,15 +69,15 @@ class DocumentInfo(BaseModel):
     #: The issuing body under it, in bold, e.g. "BAN TỔ CHỨC".
     issuer: Line | None = None
     #: The document's number, e.g. "15" (the report writes "Số 15-BC/BTCTU").
-    number: str | None = Field(None, min_length=1, max_length=20)
+    number: str | None = Field(None, min_length=1, max_length=20, pattern=NAME_PATTERN)
     #: The symbol after the number, e.g. "BC/BTCTU" (default "BC/BTCTU", or "TTr/BTCTU" for a Tờ trình).
-    symbol: str | None = Field(None, min_length=1, max_length=40)
+    symbol: str | None = Field(None, min_length=1, max_length=40, pattern=NAME_PATTERN)
     #: The place of the place-and-date line, e.g. "Buôn Ma Thuột".
     place: Line | None = None
     #: The date of the place-and-date line.
     date: Date | None = None
     #: The subject line under the title (trích yếu).
-    subject: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    subject: Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN)] | None = None
     #: "Kính gửi": one line per addressee.
     to: tuple[Line, ...] = ()
     #: The authority line of the signature, e.g. "T/M BAN TỔ CHỨC" or "K/T TRƯỞNG BAN".
@@ -110,4 +116,4 @@ class DocumentInfo(BaseModel):
         return DocumentInfo.model_validate(data)
 
 
-__all__ = ["DocumentInfo", "DocumentType", "parse_document_date"]
+__all__ = ["DOCUMENT_TYPES", "DocumentInfo", "DocumentType", "parse_document_date"]

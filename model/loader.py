@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from datetime import date
 import json
+import math
 import os
 import re
 import stat
@@ -186,7 +187,8 @@ def regulation_problems(case: Case, options: RuleOptions, file: str) -> list[Inp
     seen: dict[str, int] = {}
     for i, e in enumerate(case.exceptions):
         if e.scope in seen:
-            out.append(InputProblem(file, f"«{e.scope}» có hai quyết định tỷ lệ (dòng {seen[e.scope]} và {i + 1})",
+            out.append(InputProblem(file, f"«{e.scope}» có hai quyết định tỷ lệ (quyết định thứ {seen[e.scope]} và "
+                                          f"thứ {i + 1})",
                                     sheet="exceptions", row=i + 1, field="scope", subject=e.scope))
         seen.setdefault(e.scope, i + 1)
     if options.on("Q1") and not case.groups and case.subjects:
@@ -322,6 +324,46 @@ def _parse_fast(data: bytes) -> Any:
     return value
 
 
+class _NotFinite(ValueError):
+    """``NaN``, ``Infinity`` or a number beyond the float range in a JSON text: no count, score or month is one."""
+
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.token = token
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _NotFinite(token)  # the json module's extensions NaN, Infinity, -Infinity: not JSON
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e999 would be read as infinity
+        raise _NotFinite(token)
+    return value
+
+
+#: A JSON string, or a token outside strings that the json module may read as a non-finite number.
+_NUMBER_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)')
+
+
+def _not_finite_problem(name: str, text: str, token: str) -> InputProblem:
+    """Where the first non-finite number of a JSON text is (line and column), in Vietnamese."""
+    at, line = "", None
+    for m in _NUMBER_TOKEN.finditer(text):
+        if m.group(1) == token:
+            line = text.count("\n", 0, m.start()) + 1
+            at = f" ở dòng {line}, cột {m.start() - (text.rfind(chr(10), 0, m.start()) + 1) + 1}"
+            break
+    if token in ("NaN", "Infinity", "-Infinity"):
+        why = (f"JSON có giá trị không phải số{at}: «{token}» (JSON không cho phép NaN hay Infinity); hãy ghi một "
+               "số")
+    else:
+        shown = token if len(token) <= 30 else token[:29] + "…"
+        why = f"JSON có số quá lớn{at}: «{shown}» vượt giới hạn số thực"
+    return InputProblem(name, why, row=line)
+
+
 def parse_json_bytes(raw: bytes, name: str) -> Any:
     """``parse_json_text`` of UTF-8 bytes (a BOM allowed), through msgspec when the text allows it."""
     try:
@@ -343,7 +385,8 @@ def parse_json_text(text: str, name: str) -> Any:
     if bad:
         raise CaseInvalid([_bad_char_problem(name, text, bad)])
     try:
-        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
         if "\\u" in text:  # escapes may hide NFD or forbidden characters
             data = nfc_deep(data)
             hidden = BAD_CHARS.search(json.dumps(data, ensure_ascii=False))
@@ -358,6 +401,8 @@ def parse_json_text(text: str, name: str) -> Any:
     except _DuplicateKey as exc:
         raise CaseInvalid([InputProblem(name, f"trường «{exc.key}» được ghi hai lần trong cùng một đối tượng: "
                                               "không biết giữ giá trị nào", field=exc.key)]) from None
+    except _NotFinite as exc:
+        raise CaseInvalid([_not_finite_problem(name, text, exc.token)]) from None
     except RecursionError:
         raise CaseInvalid([InputProblem(name, "JSON lồng nhau quá sâu")]) from None
     except ValueError:  # e.g. an integer of more than 4300 digits

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 import os
+import re
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,9 +26,9 @@ from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, Strict
 
 from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, QuotaException, Ref, Score, Strict, Votes, nfc_deep
 from model.catalogue import OptionOverrides
-from model.errors import CaseInvalid, InputProblem, pydantic_message
+from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.levels import Level, parse_level
-from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_text, read_input_bytes,
+from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_bytes, read_input_bytes,
                           read_json)
 
 #: The key that tells a what-if file from a case file.
@@ -321,9 +323,23 @@ def _read_raw(path: Path) -> Any:
 def _resolve_base(file: str, path: Path, delta: WhatIf) -> Path:
     base = Path(delta.base)
     resolved = Path(os.path.normpath(base if base.is_absolute() else path.parent / base))
-    if not resolved.is_file():
-        raise CaseInvalid([InputProblem(file, f"không tìm thấy tệp hồ sơ gốc «{delta.base}» (tính từ thư mục của "
-                                              f"tệp giả định: {resolved})", field="base")])
+
+    def fail(what: str) -> CaseInvalid:
+        return CaseInvalid([InputProblem(file, f"{what} (tính từ thư mục của tệp giả định: {resolved})",
+                                         field="base")])
+
+    try:
+        mode = os.stat(resolved).st_mode
+    except FileNotFoundError:
+        raise fail(f"không tìm thấy tệp hồ sơ gốc «{delta.base}»") from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"không mở được tệp hồ sơ gốc «{delta.base}»: {os_error_text(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise fail(f"hồ sơ gốc «{delta.base}» là một thư mục, không phải tệp hồ sơ; hãy ghi tên tệp .json hoặc "
+                   ".xlsx trong thư mục đó")
+    if not stat.S_ISREG(mode):
+        raise fail(f"hồ sơ gốc «{delta.base}» không phải một tệp thường (là thiết bị, ống dẫn hay socket); hãy ghi "
+                   "tên một tệp .json hoặc .xlsx")
     return resolved
 
 
@@ -413,6 +429,21 @@ def load_case_or_whatif(path: str | Path, published: Published | None = None) ->
         return _load(p, data, published, (p.resolve(),))[0]
 
 
+#: Every way a JSON text can spell the string "whatif": each letter as itself or as its ``\\u00XX`` escape (the
+#: four hex digits of these letters are all decimal digits, so no upper/lower-case variant exists, and JSON has no
+#: other escape for a letter). A text this does not match holds no key "whatif", whatever its escapes.
+_WHATIF_SPELLED = re.compile(rb'"(?:w|\\u0077)(?:h|\\u0068)(?:a|\\u0061)(?:t|\\u0074)(?:i|\\u0069)(?:f|\\u0066)"')
+
+
+def may_be_whatif(raw: bytes) -> bool:
+    """False only when the JSON bytes surely hold no key "whatif" (so a large case need not be parsed to know it
+    is not a what-if); True when they may, the parsed keys then decide. Exact: an escaped key
+    (``{"\\u0077hatif": …}``) is a what-if for the loader, so it is one here too."""
+    if b'"whatif"' in raw:
+        return True
+    return b"\\u" in raw and _WHATIF_SPELLED.search(raw) is not None
+
+
 def input_files(path: str | Path) -> list[Path]:
     """Every file that reading ``path`` reads: the file itself and, for a what-if, its base, the base's base…
     (best effort, for checks such as "an output must not overwrite an input": an unreadable file ends the chain,
@@ -424,9 +455,9 @@ def input_files(path: str | Path) -> list[Path]:
             break
         try:
             raw = read_input_bytes(current)
-            if b'"whatif"' not in raw:  # a case, not a what-if: no need to parse a large file
+            if not may_be_whatif(raw):  # a case, not a what-if: no need to parse a large file
                 break
-            data = parse_json_text(raw.decode("utf-8-sig"), str(current))
+            data = parse_json_bytes(raw, str(current))
         except (CaseInvalid, UnicodeDecodeError):
             break
         if not is_whatif_data(data) or not isinstance(data.get("base"), str) or not data["base"]:

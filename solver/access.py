@@ -56,7 +56,12 @@ def case_dir(setting: str | None = None) -> Path:
     working directory; an absolute path. It is not created here (see :func:`ensure_case_dir`)."""
     value = setting if setting is not None else os.environ.get(CASE_DIR_ENV)
     value = (value or "").strip()
-    path = Path(value).expanduser() if value else Path.cwd() / DEFAULT_CASE_DIR
+    if not value:
+        return (Path.cwd() / DEFAULT_CASE_DIR).absolute()
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~someone" with no such account, or no home directory: the path as written
+        path = Path(value)
     return path.absolute()
 
 
@@ -109,6 +114,8 @@ def check_new_password(password: str) -> None:
         raise AccessError(f"mật khẩu quá dài: tối đa {MAX_LENGTH} ký tự")
     if any(unicodedata.category(c) == "Cc" for c in text):
         raise AccessError("mật khẩu không được chứa ký tự điều khiển (xuống dòng, tab…)")
+    if any(unicodedata.category(c) == "Cs" for c in text):  # bytes that were not UTF-8, smuggled as surrogates
+        raise AccessError("mật khẩu có byte không phải chữ UTF-8: hãy gõ lại bằng bàn phím hoặc lưu tệp ở dạng UTF-8")
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,11 @@ class PasswordRecord:
     def matches(self, password: str) -> bool:
         if not isinstance(password, str) or len(password) > MAX_LENGTH * 4:
             return False
-        return hmac.compare_digest(self.derive(password), bytes.fromhex(self.key))
+        try:
+            derived = self.derive(password)
+        except UnicodeEncodeError:  # a lone surrogate: no password set through check_new_password has one
+            return False
+        return hmac.compare_digest(derived, bytes.fromhex(self.key))
 
     @property
     def fingerprint(self) -> str:
@@ -362,15 +373,19 @@ def try_password(folder: str | Path, password: str, *, sleep: Callable[[float], 
     if record is None:
         return "", None
     throttle = throttle_for(folder)
-    with throttle.held():
-        wait = throttle.wait_seconds()
-        if wait > 0:
-            return None, (f"Đã nhập sai {throttle.failures} lần: hãy đợi {int(wait) + 1} giây rồi thử lại.")
-        if record.matches(password or ""):
-            throttle.succeeded()
-            return record.fingerprint, None
-        throttle.failed()
-        failures = throttle.failures
+    try:
+        with throttle.held():
+            wait = throttle.wait_seconds()
+            if wait > 0:
+                return None, (f"Đã nhập sai {throttle.failures} lần: hãy đợi {int(wait) + 1} giây rồi thử lại.")
+            if record.matches(password or ""):
+                throttle.succeeded()
+                return record.fingerprint, None
+            throttle.failed()
+            failures = throttle.failures
+    except OSError as exc:  # the count of failures cannot be kept (a read-only folder…): never open unchecked
+        return None, (f"Không kiểm tra được mật khẩu: không ghi được số lần nhập sai vào «{throttle.path}» "
+                      f"({os_error_text(exc)}).")
     sleep(throttle.delay)
     left = throttle.free - failures
     more = f" Còn {left} lần thử trước khi phải đợi." if left > 0 else ""

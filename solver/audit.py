@@ -16,10 +16,12 @@ key has the key inside its hash link.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import sqlite3
+import stat
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -27,11 +29,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from model.errors import os_error_text, sqlite_error_text
+
 AUDIT_ENV = "XEPLOAI_AUDIT"
 DEFAULT_NAME = "xeploai-audit.sqlite"
 #: Values of ``XEPLOAI_AUDIT`` (or of the ``setting`` parameter) that turn the log off.
 OFF_WORDS = frozenset({"off", "0", "false", "no", "none"})
 SCHEMA_VERSION = "1"
+#: The files SQLite keeps beside a log: the write-ahead log, its shared memory, a rollback journal.
+LOG_COMPANIONS = ("-wal", "-shm", "-journal")
 GENESIS = "0" * 64
 #: Statuses a solve record may carry: those of ``solver.result`` and ``error`` (the solver raised).
 SOLVE_STATUSES = ("optimal", "feasible", "conflict", "invalid", "unknown", "error")
@@ -144,9 +150,34 @@ def audit_path_for(case_path: str | Path, setting: str | None = None) -> Path | 
     if value.lower() in OFF_WORDS:
         return None
     if value:
-        p = Path(value).expanduser()
-        return p / DEFAULT_NAME if p.is_dir() else p
+        try:
+            p = Path(value).expanduser()
+        except RuntimeError:  # "~" with no home directory: the path as written
+            p = Path(value)
+        # os.path.isdir, not Path.is_dir: a name too long or a loop is "not a folder" here, and the log's
+        # opening then says what is wrong in Vietnamese (Path.is_dir raised OSError: a traceback)
+        return p / DEFAULT_NAME if os.path.isdir(p) else p
     return Path(case_path).parent / DEFAULT_NAME
+
+
+def audit_files(paths: list[str | Path | None] | tuple, setting: str | None = None) -> list[Path]:
+    """The audit logs that reading or writing ``paths`` may append to (``--audit``/``XEPLOAI_AUDIT``, or the
+    default beside each path) and the files SQLite keeps beside each (``-wal``, ``-shm``, ``-journal``): no output
+    may be written over one of them."""
+    out: list[Path] = []
+    for path in paths:
+        if path is None or str(path) == "-":
+            continue
+        try:
+            log = audit_path_for(path, setting)
+        except (OSError, ValueError):
+            continue
+        if log is None:
+            continue
+        for f in (log, *(Path(f"{log}{end}") for end in LOG_COMPANIONS)):
+            if f not in out:
+                out.append(f)
+    return out
 
 
 def _utc_now() -> str:
@@ -211,17 +242,33 @@ class AuditLog:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
+        where = f"không mở được nhật ký kiểm tra «{self.path}»"
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):  # SQLite would only say "unable to open"
+                raise AuditError(f"{where}: {os_error_text(exc)}") from None
+            st = None  # not there yet (made below), or a path SQLite will refuse with its own error
+        except ValueError:  # a NUL in the path
+            raise AuditError(f"{where}: đường dẫn có ký tự không hợp lệ") from None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            kind = "một thư mục" if stat.S_ISDIR(st.st_mode) else "một thiết bị, ống dẫn hay socket"
+            raise AuditError(f"{where}: đây là {kind}, không phải một tệp thường")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise AuditError(f"không mở được nhật ký kiểm tra «{self.path}»: {exc}") from None
+        except FileExistsError:  # a file stands where a folder of the path should be
+            raise AuditError(f"{where}: một phần của đường dẫn là tệp, không phải thư mục") from None
+        except OSError as exc:
+            raise AuditError(f"{where}: {os_error_text(exc)}") from None
+        except sqlite3.Error as exc:
+            raise AuditError(f"{where}: {sqlite_error_text(exc)}") from None
         try:
             self._setup()
         except sqlite3.Error as exc:
             self._db.close()
-            raise AuditError(f"không mở được nhật ký kiểm tra «{self.path}» (tệp hỏng hoặc không phải "
-                             f"nhật ký của xeploai): {exc}") from None
+            raise AuditError(f"{where} (tệp hỏng hoặc không phải nhật ký của xeploai): "
+                             f"{sqlite_error_text(exc)}") from None
 
     def _setup(self) -> None:
         db = self._db
@@ -248,7 +295,8 @@ class AuditLog:
                            "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema')", (SCHEMA_VERSION,))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may have rolled back already ("no transaction is active")
+                    db.execute("ROLLBACK")
                 raise
 
     def _has_all_triggers(self) -> bool:
@@ -294,7 +342,7 @@ class AuditLog:
                         db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise AuditError(f"không ghi được nhật ký kiểm tra «{self.path}»: {exc}") from None
+                raise AuditError(f"không ghi được nhật ký kiểm tra «{self.path}»: {sqlite_error_text(exc)}") from None
         return seq
 
     def record_solve(self, *, case_hash: str, case_name: str, profile: str, options: dict[str, Any],
@@ -362,7 +410,7 @@ class AuditLog:
             try:
                 return self._db.execute(query + " ORDER BY e.seq", args).fetchall()
             except sqlite3.Error as exc:
-                raise AuditError(f"không đọc được nhật ký kiểm tra «{self.path}»: {exc}") from None
+                raise AuditError(f"không đọc được nhật ký kiểm tra «{self.path}»: {sqlite_error_text(exc)}") from None
 
     @staticmethod
     def _details(row: tuple) -> dict[str, Any]:
@@ -464,9 +512,12 @@ def case_key_for(case_path: str | Path, log_path: str | Path) -> str:
 
 
 def _warning(exc: Exception) -> str:
-    from model.errors import os_error_text
-
-    why = os_error_text(exc) if isinstance(exc, OSError) else exc
+    if isinstance(exc, OSError):
+        why = os_error_text(exc)
+    elif isinstance(exc, sqlite3.Error):
+        why = sqlite_error_text(exc)
+    else:
+        why = str(exc)
     return f"Cảnh báo: không ghi được nhật ký kiểm tra: {why}"
 
 
@@ -497,7 +548,7 @@ def log_solve_at(log_path: str | Path | None, *, case_key: str, case_hash: str, 
     try:
         with AuditLog(log_path) as log:
             log.record_solve(case_hash=case_hash, case_key=case_key, **_solve_fields(result, opts, case_name))
-    except (AuditError, OSError, ValueError) as exc:
+    except (AuditError, OSError, ValueError, sqlite3.Error) as exc:
         return _warning(exc)
     return None
 
@@ -510,7 +561,7 @@ def log_export_at(log_path: str | Path | None, *, case_key: str, case_hash: str,
     try:
         with AuditLog(log_path) as log:
             log.record_export(case_hash, kind, path, sha256, case_key=case_key)
-    except (AuditError, OSError, ValueError) as exc:
+    except (AuditError, OSError, ValueError, sqlite3.Error) as exc:
         return _warning(exc)
     return None
 
@@ -533,7 +584,7 @@ def log_locks_at(log_path: str | Path | None, *, case_key: str, case_hash: str,
                     continue
                 log.record_lock(case_hash, sid, code, reason, author, case_key=case_key)
                 written += 1
-    except (AuditError, OSError, ValueError) as exc:
+    except (AuditError, OSError, ValueError, sqlite3.Error) as exc:
         return written, _warning(exc)
     return written, None
 

@@ -220,6 +220,7 @@ def test_the_cli_asks_twice_with_getpass(folder, monkeypatch, capsys):
     answers = iter([PASSWORD, PASSWORD])
     prompts = []
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": (prompts.append(prompt), next(answers))[1])
+    monkeypatch.setattr("solver.commands.cli._has_terminal", lambda: True)  # as at a terminal (tests have none)
     code, out = run_cli(monkeypatch, capsys, [])
     assert code == 0 and prompts == ["Mật khẩu mới: ", "Nhập lại mật khẩu mới: "]
     assert access.check_password(folder, PASSWORD)

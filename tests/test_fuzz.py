@@ -103,7 +103,7 @@ CORPUS: dict[str, str] = {
     "json_renamed.xlsx": "không phải bảng tính .xlsx",
     "lone_surrogate.json": "không hợp lệ",
     "merged_vote_cells.xlsx": "ô gộp (merge) D2:D3 trải trên dòng 2–3",
-    "nan_infinity.json": "facts.sick_leave_months",
+    "nan_infinity.json": "JSON không cho phép NaN hay Infinity",  # refused at parse (red-team item 12)
     "negative_counts.json": "phải lớn hơn hoặc bằng 0",
     "nfd_duplicate_ids.json": "bị trùng",
     "not_utf8_cp1258.csv": "không phải UTF-8",
@@ -113,7 +113,7 @@ CORPUS: dict[str, str] = {
     "subjects_not_a_list.json": "phải là một danh sách",
     "top_level_list.json": "đối tượng JSON {…} ở cấp cao nhất",
     "top_level_null.json": "đối tượng JSON {…} ở cấp cao nhất",
-    "top_level_number.json": "đối tượng JSON {…} ở cấp cao nhất",
+    "top_level_number.json": "vượt giới hạn số thực",  # 1e999 would be read as infinity
     "top_level_string.json": "đối tượng JSON {…} ở cấp cao nhất",
     "trailing_comma.json": "JSON sai cú pháp",
     "truncated.json": "JSON sai cú pháp ở dòng 24",

@@ -40,17 +40,11 @@ from solver.phases import write as write_phases
 
 
 def case_inputs(path: str, audit: str | None = None) -> list:
-    """The files a verb reads for the case at ``path`` (a what-if's bases included) and the audit log it
-    appends to: none of them may be an output."""
+    """The files a verb reads for the case at ``path`` (a what-if's bases included); the audit log it appends to
+    (``audit``) is protected by ``refuse_outputs(…, audit=…)``: none of them may be an output."""
     from model.whatif import input_files
-    from solver.audit import audit_path_for
 
-    files: list = list(input_files(path))
-    try:
-        files.append(audit_path_for(path, audit))
-    except Exception:  # a bad --audit value is reported where the log is written
-        pass
-    return files
+    return list(input_files(path))
 
 
 def _load_or_report(path: str) -> LoadedCase | None:
@@ -230,7 +224,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from solver.io import is_stdout, write_text_output
     from solver.engine.solve import SolveOptions
 
-    if refuse_outputs(case_inputs(args.case, args.audit), [("kết quả JSON", args.json)]):
+    if refuse_outputs(case_inputs(args.case), [("kết quả JSON", args.json)], audit=args.audit):
         return EXIT_INVALID
     to_stdout = is_stdout(args.json)
     say = _err if to_stdout else _out  # standard output carries the JSON: the summary goes beside it
@@ -340,10 +334,53 @@ def _password_args(p: argparse.ArgumentParser) -> None:
                 "Mật khẩu chỉ khóa giao diện, không mã hóa các tệp trên đĩa.")
 
 
+class _NotText(ValueError):
+    """What was typed for a password is not UTF-8 text."""
+
+
+def _stdin_lines(count: int) -> list[str]:
+    """Up to ``count`` lines of standard input, decoded as UTF-8 strictly (``_NotText`` otherwise): a password
+    piped in from a file in another encoding must be refused, not hashed as bytes that cannot be typed again."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    lines: list[str] = []
+    for _ in range(count):
+        if buffer is not None:
+            raw = buffer.readline()
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotText() from None
+        else:
+            line = sys.stdin.readline()
+        if not line:
+            break
+        if any("\ud800" <= ch <= "\udfff" for ch in line):  # bytes smuggled in as surrogates
+            raise _NotText()
+        lines.append(line.rstrip("\r\n") if line.endswith("\n") else line)
+    return lines
+
+
+def _has_terminal() -> bool:
+    """Whether a password can be typed without being shown (a controlling terminal, as getpass needs)."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def _read_new_password(use_stdin: bool) -> tuple[str, str] | None:
-    """(password, repeated) from two getpass prompts, or from two lines of stdin; None at end of input."""
+    """(password, repeated) from two getpass prompts, or from two lines of stdin; None at end of input.
+
+    Without a terminal, getpass would print an English warning and read stdin anyway: the same is said in
+    Vietnamese and the two lines are read from stdin, as with ``--stdin``."""
+    if not use_stdin and not _has_terminal():
+        _err("Lưu ý: không có cửa sổ dòng lệnh để gõ mật khẩu ẩn; mật khẩu được đọc từ đầu vào chuẩn (hai dòng) "
+             "và có thể hiện ra. Khi chuyển mật khẩu qua ống dẫn, hãy dùng --stdin.")
+        use_stdin = True
     if use_stdin:
-        lines = sys.stdin.read().splitlines()
+        lines = _stdin_lines(2)
         if len(lines) < 2:
             return None
         return lines[0], lines[1]
@@ -353,6 +390,8 @@ def _read_new_password(use_stdin: bool) -> tuple[str, str] | None:
         return getpass.getpass("Mật khẩu mới: "), getpass.getpass("Nhập lại mật khẩu mới: ")
     except EOFError:
         return None
+    except UnicodeDecodeError:
+        raise _NotText() from None
 
 
 def cmd_password(args: argparse.Namespace) -> int:
@@ -370,7 +409,12 @@ def cmd_password(args: argparse.Namespace) -> int:
             had = read_password(folder) is not None
         except AccessError:
             had = True  # a damaged file is replaced
-        given = _read_new_password(args.stdin)
+        try:
+            given = _read_new_password(args.stdin)
+        except _NotText:
+            _out("Mật khẩu không đọc được: có byte không phải chữ UTF-8 (tệp hay bàn phím dùng bảng mã khác?). "
+                 "Chưa đổi gì.")
+            return EXIT_INVALID
         if given is None:
             _out("Không đọc được mật khẩu: cần nhập mật khẩu hai lần (với --stdin: hai dòng).")
             return EXIT_INVALID

@@ -86,12 +86,17 @@ def solver_args(p, *, each: bool = False) -> None:
                    + ", giây, lớn hơn 0 (mặc định 60)")
 
 
-def refuse_outputs(inputs, outputs, *, stdout_ok: bool = True) -> bool:
+def refuse_outputs(inputs, outputs, *, stdout_ok: bool = True, audit: str | None = None) -> bool:
     """Print why the outputs may not be written and return True, or return False when they may (nothing is
-    read or written: the caller then exits 2 before any work)."""
+    written: the caller then exits 2 before any work). The audit log that the inputs (and the outputs, as cases
+    of their folder) would be logged in — ``audit`` (``--audit``), else ``XEPLOAI_AUDIT``, else the default
+    beside each — counts as an input: no output may replace it."""
+    from solver.audit import audit_files
     from solver.io import output_problem
 
-    problem = output_problem(inputs, outputs, stdout_ok=stdout_ok)
+    inputs = list(inputs)
+    logs = audit_files([*inputs, *(p for _, p in outputs)], audit)
+    problem = output_problem(inputs, outputs, stdout_ok=stdout_ok, logs=logs)
     if problem is None:
         return False
     out(f"Không thực hiện: {problem}. Không ghi tệp nào.")

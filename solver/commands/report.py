@@ -11,7 +11,7 @@ import gc
 from datetime import date as Date
 from pathlib import Path
 
-from solver.commands.console import audit_arg, refuse_outputs, solver_args, warn
+from solver.commands.console import audit_arg, file_error, refuse_outputs, solver_args, warn
 from solver.commands.console import out as _out
 
 #: Flag → field of ``model.document.DocumentInfo`` (single values).
@@ -108,8 +108,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     from solver.commands.cli import case_inputs
 
-    if refuse_outputs(case_inputs(args.case, args.audit), [("báo cáo Word", args.docx), ("bảng kết quả Excel", args.xlsx)],
-                      stdout_ok=False):
+    if refuse_outputs(case_inputs(args.case), [("báo cáo Word", args.docx), ("bảng kết quả Excel", args.xlsx)],
+                      stdout_ok=False, audit=args.audit):
         return EXIT_INVALID
     loaded = _load_or_report(args.case)
     if loaded is None:
@@ -149,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             write_atomic(path, write)
         except OSError as exc:
-            _out(f"Không ghi được {what} vào «{path}»: {exc.strerror or exc}")
+            _out(f"Không ghi được {what} vào «{path}»: {file_error(exc)}. Không ghi tệp «{path}».")
             return EXIT_ERROR
         except Exception as exc:  # a writer failed on the content: say so, nothing half-written stays
             _out(f"Lỗi khi lập {what} của hồ sơ «{loaded.case.name}»: {exc}. Không ghi tệp «{path}».")
