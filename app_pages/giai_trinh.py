@@ -60,18 +60,12 @@ ranking = appcore.quota_ranking(loaded, result, sid)
 if ranking is None:
     st.write("Đối tượng này không thuộc nhóm tỷ lệ nào.")
 else:
-    nums = ranking["numbers"] or {}
-    st.markdown(
-        f"Nhóm tỷ lệ **{shared.md(ranking['name'])}** ({appcore.num(ranking['size'])} đối tượng): "
-        f"{appcore.num(nums.get('before_xs', 0))} đề nghị XS; sau khi xếp: {appcore.num(nums.get('after_xs'))} XS, "
-        f"{appcore.num(nums.get('after_t'))} T; tối đa {appcore.num(ranking['cap'])} XS.")
+    st.markdown(appcore.ranking_sentence({**ranking, "name": shared.md(ranking["name"])}))
     if ranking["excluded"]:
         st.warning(shared.md(f"Đối tượng này không bị hạ vì tỷ lệ: bị hạ do quy định «{ranking['excluded']}», nên "
                              "không tính trong thứ tự của nhóm."))
     if ranking["rows"]:
-        st.caption("Khi nhóm vượt trần, xeploai hạ trước những đối tượng có tỷ lệ phiếu Xuất sắc thấp nhất (giữ "
-                   "người được tín nhiệm cao), trừ khi hạ người đó kéo theo nhiều thay đổi hơn hoặc người đó đã bị "
-                   "khóa mức. Đường kẻ là số XS tối đa của nhóm; bảng mở ở đối tượng đang xem (◀).")
+        st.caption(appcore.ranking_caption(loaded))
         shared.table(ranking["around"], key="why_ranking")
         if len(ranking["rows"]) > len(ranking["around"]):
             with st.expander(f"Cả nhóm ({appcore.num(len(ranking['rows']))} dòng)"):

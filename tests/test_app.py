@@ -1378,3 +1378,33 @@ def test_a_deferred_whatif_download_is_logged_with_its_bytes(monkeypatch, case_f
         exported = [e for e in log.history() if e["kind"] == "export"]
     assert [(e["export_kind"], e["path"]) for e in exported] == [("whatif", "phuong_tan_loi_2018_gia_dinh.json")]
     assert exported[0]["sha256"] == sha256_text(expected)
+
+
+def test_the_ranking_sentence_names_levels_in_full_and_what_the_case_ranks_by():
+    import re
+
+    from model.loader import load_case
+    from solver.engine.solve import solve
+
+    loaded = load_case(ROOT / "scenarios" / "xa_2025.json")
+    result = solve(loaded)
+    moved = next(c.id for c in result.changes if any(r.kind == "quota" for r in c.reasons))
+    ranking = appcore.quota_ranking(loaded, result, moved)
+    text = appcore.ranking_sentence(ranking)
+    nums = ranking["numbers"]
+    assert f"sau khi xếp: {appcore.num(nums['after_xs'])} Hoàn thành xuất sắc nhiệm vụ, " in text
+    assert not re.search(r"\b(XS|T)\b", text)
+    assert "có điểm thấp nhất" in appcore.ranking_caption(loaded)  # a 2025 case ranks by scores
+    tan_loi = load_case(ROOT / "scenarios" / "phuong_tan_loi_2018.json")
+    assert "có tỷ lệ phiếu thấp nhất" in appcore.ranking_caption(tan_loi)
+    no_result = appcore.ranking_sentence({**ranking, "numbers": {"before_xs": 3}})
+    assert "sau khi xếp" not in no_result and "—" not in no_result
+
+
+def test_problem_rows_of_a_json_case_give_the_place_in_its_list():
+    from model.errors import InputProblem
+
+    rows = appcore.problem_rows([InputProblem("ho_so.json", "sai", sheet="subjects", row=42, field="votes"),
+                                 InputProblem("ho_so.xlsx", "sai", sheet="Đảng viên", row=7, column="D")])
+    assert (rows[0]["Trang"], rows[0]["Dòng"]) == ("", "đối tượng thứ 42")
+    assert (rows[1]["Trang"], rows[1]["Dòng"]) == ("Đảng viên", "7")

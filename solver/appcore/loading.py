@@ -24,7 +24,7 @@ from typing import Any
 
 from model.case import KIND_LABELS, Kind, Tier, target_sources_text
 from model.catalogue import load_catalogue, resolve_options
-from model.errors import CaseInvalid, InputProblem
+from model.errors import JSON_LISTS, CaseInvalid, InputProblem
 from model.loader import MAX_BYTES, LoadedCase, no_gc, parse_case, parse_json_text
 from solver import access, audit
 from solver.appcore.words import nfc, num, profile_title, size
@@ -185,10 +185,19 @@ def load_source(source: CaseSource, say: Say = _quiet) -> LoadedCase:
 
 
 def problem_rows(problems: list[InputProblem]) -> list[dict]:
-    """Input problems as table rows: file, sheet, row, column, field, subject, message."""
-    return [{"Tệp": p.file, "Trang": p.sheet or "", "Dòng": str(p.row) if p.row is not None else "",
-             "Cột": p.column or "", "Trường": p.field or "", "Đối tượng": p.subject or "",
-             "Mức độ": "Cảnh báo" if p.warning else "Lỗi", "Nội dung": p.message} for p in problems]
+    """Input problems as table rows: file, sheet, row, column, field, subject, message. A problem of a JSON
+    file has no sheet and row but a place in one of its lists: «đối tượng thứ 42», not «subjects», 42."""
+    rows = []
+    for p in problems:
+        item = JSON_LISTS.get(p.sheet or "")
+        if item is not None and p.row is not None:
+            sheet, row = "", f"{item} thứ {num(p.row)}"
+        else:
+            sheet, row = p.sheet or "", str(p.row) if p.row is not None else ""
+        rows.append({"Tệp": p.file, "Trang": sheet, "Dòng": row, "Cột": p.column or "", "Trường": p.field or "",
+                     "Đối tượng": p.subject or "", "Mức độ": "Cảnh báo" if p.warning else "Lỗi",
+                     "Nội dung": p.message})
+    return rows
 
 
 # ---- shelves: what one app process keeps for every page and browser session -----------------------------

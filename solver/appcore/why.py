@@ -155,4 +155,27 @@ def quota_ranking(loaded: LoadedCase, result: SolveResult, sid: str, window: int
             "excluded": _excluded_by(change_of.get(sid)) if sid in candidates else None}
 
 
-__all__ = ["WINDOW", "locked_choices", "quota_ranking", "subject_choices", "subject_label", "why_moved"]
+__all__ = ["WINDOW", "locked_choices", "quota_ranking", "ranking_caption", "ranking_sentence", "subject_choices", "subject_label", "why_moved"]
+
+
+def ranking_sentence(ranking: dict) -> str:
+    """The numbers of a quota group (``quota_ranking``) in words, with the official level names; without a
+    result (a conflict) only what was proposed and the cap."""
+    nums = ranking["numbers"] or {}
+    xs, t = Level.XS.official, Level.T.official
+    text = (f"Nhóm tỷ lệ **{ranking['name']}** ({num(ranking['size'])} đối tượng): "
+            f"{num(nums.get('before_xs', 0))} đề nghị {xs}")
+    if nums.get("after_xs") is not None:
+        text += f"; sau khi xếp: {num(nums['after_xs'])} {xs}, {num(nums.get('after_t'))} {t}"
+    return text + f"; tối đa {num(ranking['cap'])} {xs}."
+
+
+def ranking_caption(loaded: LoadedCase) -> str:
+    """How a group over its cap is resolved (RULES.md §6), naming what this case ranks by."""
+    from solver.explanations.words import measure
+
+    return (f"Khi nhóm vượt trần, xeploai chọn phương án phải thay đổi ít đối tượng nhất, rồi ít bậc nhất; trong các "
+            f"phương án ấy, hạ trước những đối tượng có {measure(loaded)} thấp nhất (giữ người được đánh giá cao). "
+            "Người đã bị khóa mức giữ mức khóa. Đường kẻ là số Hoàn thành xuất sắc nhiệm vụ tối đa của nhóm; bảng mở "
+            "ở đối tượng đang xem (◀).")
+
