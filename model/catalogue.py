@@ -273,9 +273,20 @@ class Rule(_Frozen):
     family: Family
     binds: tuple[Kind, ...]
     summary: Text
+    #: The summary as a later text words the rule, by source id (``summary_in``): the seed summary of S5
+    #: lists the 2018 order, which QĐ 366 Điều 12 khoản 2 does not.
+    summaries: dict[str, Text] = {}
     params: tuple[ParamName, ...] = ()
     effective_from: date
     citations: tuple[Citation, ...]
+
+    def summary_in(self, sources: tuple[str, ...] | None = None) -> str:
+        """The summary for a case of these sources: a source's own wording when the rule has one (the first
+        of ``sources`` that has), else ``summary``."""
+        for src in sources or ():
+            if src in self.summaries:
+                return self.summaries[src]
+        return self.summary
 
     @field_validator("binds", "params")
     @classmethod

@@ -129,6 +129,12 @@ def _order_edges(h: Hierarchy, order: str = "seed") -> dict[str, set[str]]:
                 for m in h.members_of.get(s.leads, ()):  # (1) tập thể trước, cá nhân thành viên sau
                     if h.subjects[m].facts.committee_member:
                         edge(sid, m)
+                # (5) tập thể cấp dưới trước, cấp trên sau: the organizations directly under the one this
+                # collective leads, and their own collectives, before it (deeper ones come through them)
+                for o in h.sub_orgs_of.get(s.leads, ()):
+                    edge(o, sid)
+                    for c in h.collectives_leading.get(o, ()):
+                        edge(c, sid)
             else:  # the unit before its collective
                 edge(s.leads, sid)
         if s.kind is Kind.leader and s.heads is not None:  # the collective (and its unit) before its head

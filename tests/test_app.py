@@ -240,7 +240,7 @@ def test_a_failed_upload_says_which_case_is_still_open_and_changes_nothing():
     assert any("Chưa có hồ sơ nào đang mở" in e.value for e in at.error)
     assert "Không có gì thay đổi" in texts(at)
     rows = frame_with(at, "Trường")
-    assert {"Trang": "subjects", "Dòng": "1", "Trường": "votes.XS"}.items() <= rows.iloc[0].to_dict().items()
+    assert {"Trang": "", "Dòng": "đối tượng thứ 1", "Trường": "votes.XS"}.items() <= rows.iloc[0].to_dict().items()
     assert rows.iloc[0]["Tệp"] == "phieu_am.json"
     load_ward(at)
     upload(at, "phieu_am_2.json", (BAD / "negative_votes.json").read_bytes())

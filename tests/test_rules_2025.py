@@ -325,6 +325,25 @@ def test_S5_the_committee_is_rated_before_its_party_organization_under_qd_366():
     assert seed["CB"] < seed["CU"]
 
 
+def test_S5_lower_organizations_and_their_committees_before_the_upper_committee_under_qd_366():
+    """Điều 12 khoản 2 (5) «Tập thể cấp dưới trước, cấp trên sau»: the chi bộ under a đảng bộ and its chi ủy
+    are rated before the đảng bộ's own committee, which (3) puts before the đảng bộ."""
+    loaded, _ = run(org("P", "T", tier="upper"), collective("CP", "P", None, score=80.0),
+                    org("O", "T", parent="P"), collective("CU", "O", None, score=80.0),
+                    scored("A", "O", 80.0), scored("B", "O", 80.0))
+    order = {sid: i for i, stage in enumerate(loaded.hierarchy.rating_order("qd366")) for sid in stage}
+    assert order["CU"] < order["O"] < order["CP"] < order["P"]
+    assert order["A"] < order["O"]
+
+
+def test_the_2025_order_is_worded_as_qd_366_words_it():
+    s5 = load_catalogue().rule("S5")
+    text = s5.summary_in(("QĐ366", "HD43"))
+    assert "công chức, viên chức trước" not in text and "tập thể cấp dưới trước, cấp trên sau" in text
+    assert s5.summary_in(("BMT",)) == s5.summary and "công chức, viên chức trước" in s5.summary
+    assert len(s5.citations_in(("QĐ366",))) == 5
+
+
 def test_a_2025_case_cites_only_qd_366_hd_43_or_says_there_is_no_text():
     _, r = run(unit("U", "HT", category="chinh_quyen"), collective("C", "U", None, score=95.0),
                org("CB", "T"), scored("A", "CB", 95.0, facts={"tasks": tasks(10, 10, 10, 1)}), *base_members())

@@ -31,7 +31,7 @@ def rule_items(options=None) -> list[dict]:
         citations = r.citations_in(options.sources) if options is not None else list(r.citations)
         unsourced = profile.unsourced.get(r.id) if profile is not None and not citations else None
         out.append({"id": r.id, "title": r.title, "family": FAMILY_LABELS.get(r.family, r.family),
-                    "applies_to": ", ".join(kinds[k] for k in r.binds), "summary": plain_text(r.summary),
+                    "applies_to": ", ".join(kinds[k] for k in r.binds), "summary": plain_text(r.summary_in(options.sources if options is not None else None)),
                     "options": [cat.param(o).title for o in r.params],
                     "effective_from": r.effective_from.strftime("%d/%m/%Y"),
                     "in_force": None if options is None else options.on(r.id),

@@ -1028,7 +1028,7 @@ def _groups_appendix(doc, loaded, result, form, refs, facts) -> None:
 def _order_appendix(doc, loaded, result, form, refs, facts) -> None:
     width = _appendix(doc, form, refs, "order", "Thứ tự xem xét, xếp loại", PORTRAIT)
     s5 = load_catalogue().rule("S5")
-    _para(doc, f"{s5.summary} ({cite(loaded, 'S5')}).", align="justify", after=6)
+    _para(doc, f"{s5.summary_in(loaded.options.sources)} ({cite(loaded, 'S5')}).", align="justify", after=6)
     _para(doc, "Thứ tự các vòng suy ra từ quan hệ giữa các đối tượng: đối tượng ở một vòng chỉ xếp loại sau khi các "
                "đối tượng liên quan ở vòng trước đã xếp loại.", align="justify", after=6)
     t = _Table(doc, ["Vòng", "Số đối tượng theo loại", "Gồm"], _fit([1.5, 5.5, 9.5], width))
@@ -1069,7 +1069,7 @@ def _basis_appendix(doc, loaded, result, form, refs, facts) -> None:
         rule = cat.rule(rid)
         basis = cite(loaded, rid)
         unsourced |= basis == UNSOURCED
-        t.row([rid, [rule.title, rule.summary], basis])
+        t.row([rid, [rule.title, rule.summary_in(loaded.options.sources)], basis])
     t.finish()
     legend = f"Nguồn trích dẫn: {source_legend(loaded.options.sources)}."
     if unsourced:
