@@ -361,3 +361,13 @@ def test_every_2025_rule_cites_qd_366_or_hd_43():
         assert rule.citations_in(profile.sources) or rid in profile.unsourced, rid
         for c in rule.citations_in(profile.sources):
             assert c.section.startswith(("Điều", "mục")), (rid, c.section)
+
+
+def test_a_collective_late_on_its_tasks_cites_the_collective_clause_of_khoan_2():
+    """A collective with every task done but some late misses the Hoàn thành tốt nhiệm vụ condition
+    «Đối với tập thể: … đúng hạn» (Điều 11 khoản 2), not khoản 1, 3 and 4 together (audit, case c11)."""
+    _, r = run(unit("U", "XS", category="chinh_quyen"),
+               collective("C", "U", None, score=80.0, facts={"tasks": tasks(10, 10, 8, 0)}))
+    assert r.levels["C"] == HT
+    assert [x.citation for c in r.changes if c.id == "C" for x in c.reasons if x.rule == "Q2"] == [
+        "QĐ 366 Điều 11 khoản 2"]
