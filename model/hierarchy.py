@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from model.ballots import NoMajority
-from model.case import FACTS_BY_KIND, SCORE_BANDS, UNIT_CATEGORIES, Case, Kind, Subject, Tier
+from model.case import FACTS_BY_KIND, SCORE_BANDS, TARGET_SOURCE_PHRASES, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.errors import InputProblem
 from model.levels import Level
 
@@ -292,11 +292,12 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
                     _err(here, "votes", "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)")
             if target is not None and targets is not None:
                 targets[s.id] = target
-            if target is not None and votes is not None and s.proposed is not None:
-                voted = target if s.target is None else s.voted()
-                if voted != s.proposed:
-                    _err(here, "proposed", f"mức đề xuất {s.proposed.code} khác mức theo phiếu {voted.code}; "
-                        "dùng mức theo phiếu", True)
+            proposed = s.proposed
+            if proposed is not None and target is not None and target != proposed and (
+                    s.target is not None or s.score is not None or votes is not None):
+                source = TARGET_SOURCE_PHRASES[s.target_source()]  # what the target was read from
+                _err(here, "proposed", f"mức đề xuất {proposed.official} khác mức mục tiêu {target.official} "
+                     f"{source}: dùng mức {source}", True)
         elif s.lock is not None:
             _err(here, "lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
     if "facts" in s.__pydantic_fields_set__ and not facts.__pydantic_fields_set__ <= FACTS_BY_KIND[k]:

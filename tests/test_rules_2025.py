@@ -371,3 +371,21 @@ def test_a_collective_late_on_its_tasks_cites_the_collective_clause_of_khoan_2()
     assert r.levels["C"] == HT
     assert [x.citation for c in r.changes if c.id == "C" for x in c.reasons if x.rule == "Q2"] == [
         "QĐ 366 Điều 11 khoản 2"]
+
+
+def test_a_proposal_that_differs_from_the_target_is_warned_with_the_target_s_own_source():
+    """The warning names the level actually used and where it came from (audit, case c02: it said «dùng mức
+    theo phiếu» for a written target, and called a score band «mức theo phiếu»)."""
+    loaded = case(org("CB", "T"),
+                  {**scored("A", "CB", 95.0, votes=votes(9, 1), voters=10), "target": "HT", "proposed": "T"},
+                  {**scored("B", "CB", 75.0, votes=votes(9, 1), voters=10), "proposed": "HT"},
+                  member("C", "CB", None, votes=votes(9, 1), voters=10, proposed="XS"),
+                  member("D", "CB", None, votes=votes(2, 8), voters=10, proposed="XS"),
+                  profile="qd366-2025", year=2025)
+    said = {w.subject: w.message for w in loaded.warnings if w.field == "proposed"}
+    assert said["A"] == ("mức đề xuất Hoàn thành tốt nhiệm vụ khác mức mục tiêu Hoàn thành nhiệm vụ ghi sẵn trong "
+                         "hồ sơ: dùng mức ghi sẵn trong hồ sơ")
+    assert said["B"] == ("mức đề xuất Hoàn thành nhiệm vụ khác mức mục tiêu Hoàn thành tốt nhiệm vụ theo điểm "
+                         "thẩm định: dùng mức theo điểm thẩm định")
+    assert "C" not in said
+    assert said["D"].endswith("Hoàn thành tốt nhiệm vụ theo phiếu biểu quyết: dùng mức theo phiếu biểu quyết")
