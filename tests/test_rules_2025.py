@@ -211,6 +211,25 @@ def test_Q5_a_self_reported_violation_is_not_rated_the_committee_decides_and_a_l
     assert r.levels["A"] == HT and dict(d.numbers)["resolved"] is True and "Hội nghị Ban Thường vụ" in d.text
 
 
+def test_Q5_a_lock_without_its_reason_or_author_does_not_settle_the_decision():
+    facts = {"discipline": {"form": "khien_trach", "kind": "duty", "self_reported": True}}
+    _, r = run(org("CB", "T"), scored("A", "CB", 85.0, facts=facts, lock="HT"), *base_members())
+    (d,) = [d for d in r.decisions if d.subjects == ("A",)]
+    assert r.levels["A"] == HT and dict(d.numbers)["resolved"] is False
+    assert "chưa ghi lý do và người quyết định" in d.text
+
+
+def test_Q6_a_collective_whose_member_self_reported_a_duty_violation_is_left_to_the_competent_level():
+    """Điều 11 khoản 4 (tập thể): a member disciplined but who found and remedied the violation in time — the
+    competent level weighs the collective; the product caps it provisionally and lists the decision."""
+    facts = {"committee_member": True, "discipline": {"form": "khien_trach", "kind": "duty", "self_reported": True}}
+    _, r = run(org("CB", "T"), collective("CU", "CB", None, score=95.0, facts={"tasks": tasks(10, 10, 10, 5)}),
+               scored("A", "CB", 80.0, facts=facts), *base_members())
+    assert r.levels["CU"] == T
+    (d,) = [d for d in r.decisions if d.subjects == ("CU", "A")]
+    assert d.rule == "Q6" and dict(d.numbers)["resolved"] is False and "chức trách" in d.text
+
+
 def test_Q5_a_discipline_without_form_and_kind_is_a_decision_not_a_guess():
     _, r = run(org("CB", "T"), scored("A", "CB", 85.0, facts={"disciplined": True}), *base_members())
     assert r.levels["A"] == T  # E2 of the 2018 guides is not in force

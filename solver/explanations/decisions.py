@@ -126,11 +126,19 @@ def exception_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisio
 
 
 def _decided_by_lock(s) -> str:
-    if s.lock is None:
+    """The sentence of a decision the competent level took (a lock with its reason and author), or "" while
+    it is not taken: a lock without its reason or author does not settle the matter (QĐ 366 leaves it to a
+    recorded decision)."""
+    if s.lock is None or not s.lock_reason or not s.lock_author:
         return ""
-    who = f" ({s.lock_author})" if s.lock_author else ""
-    why = f": {s.lock_reason}" if s.lock_reason else ""
-    return f" Cấp có thẩm quyền đã quyết định mức {s.lock.official}{why}{who}."
+    return f" Cấp có thẩm quyền đã quyết định mức {s.lock.official}: {s.lock_reason} ({s.lock_author})."
+
+
+def _ask(s) -> str:
+    if s.lock is not None:
+        return (f" Hồ sơ có mức khóa {s.lock.official} nhưng chưa ghi lý do và người quyết định: cần ghi đủ để hoàn tất "
+                "quyết định.")
+    return " Cấp có thẩm quyền xem xét, quyết định (khóa mức, ghi lý do và người quyết định)."
 
 
 def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decision]:
@@ -138,17 +146,18 @@ def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisi
     level weighs it, Điều 11 khoản 4), a discipline recorded without its form and kind, and tasks that meet
     neither the conditions of HTNV nor a K clause. Each is resolved by a lock with its reason and author."""
     o = loaded.options
-    if not (o.on("Q5") or o.on("Q4") or o.on("Q2")):
+    if not (o.on("Q5") or o.on("Q4") or o.on("Q2") or o.on("Q6")):
         return []
-    from solver.engine.rules import task_cap
+    from solver.engine.rules import Context, collective_members, task_cap
 
     out = []
+    ctx = None  # made at the first collective: it indexes the case
     for s in loaded.case.subjects:
         if not s.decided:
             continue
         f = s.facts
         done = _decided_by_lock(s)
-        ask = "" if done else " Cấp có thẩm quyền xem xét, quyết định (khóa mức, ghi lý do và người quyết định)."
+        ask = "" if done else _ask(s)
         if o.on("Q5") and f.discipline is not None and f.discipline.self_reported:
             text = (f"{s.name} bị kỷ luật {DISCIPLINE_FORMS[f.discipline.form]} nhưng đã tự giác nhận lỗi, tự phát hiện "
                     f"vi phạm và khắc phục xong hậu quả: mức xếp loại do cấp có thẩm quyền căn cứ hoàn cảnh, tính chất, mức độ vi phạm để quyết định.{done or ask}")
@@ -164,6 +173,19 @@ def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisi
                     f"định 366 (Điều 11 khoản 4) chưa xác định được mức.{done or ask}")
             out.append(Decision("exception", "Kỷ luật chưa ghi hình thức, loại vi phạm", text, (s.id,), None,
                                 (("resolved", bool(done)),), "Q5", cite(loaded, "Q5", s.kind.value)))
+        if o.on("Q6") and s.kind.value == "collective":
+            if ctx is None:
+                ctx = Context(loaded.hierarchy, o)
+            subjects = loaded.hierarchy.subjects
+            for mid in collective_members(ctx, s.id):
+                d = subjects[mid].facts.discipline
+                if d is not None and d.kind == "duty" and d.self_reported:
+                    text = (f"{s.name}: thành viên {subjects[mid].name} bị kỷ luật {DISCIPLINE_FORMS[d.form]} vì vi phạm "
+                            "liên quan đến chức trách, nhiệm vụ nhưng đã chủ động phát hiện và khắc phục kịp thời: cấp có "
+                            "thẩm quyền xem xét mức của tập thể (tạm xếp không cao hơn Hoàn thành tốt nhiệm vụ)."
+                            f"{done or ask}")
+                    out.append(Decision("exception", "Thành viên vi phạm đã tự giác khắc phục", text, (s.id, mid), None,
+                                        (("resolved", bool(done)),), "Q6", cite(loaded, "Q6", s.kind.value)))
         if o.on("Q2") and f.tasks is not None and s.kind.value in ("member", "leader", "collective"):
             cap, clause = task_cap(f.tasks, o, s.kind.value != "member")
             if clause == "gap":
