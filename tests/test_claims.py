@@ -239,3 +239,29 @@ def test_a_lock_low_in_a_large_group_makes_no_claims():
     moved = [c for c in result.changes if c.id.startswith("M")]
     assert len(moved) > 50  # the quota moves many, and none of them is a claim against the lock
     assert all(subjects[-2]["id"] not in c.weaker_kept for c in result.claims.values())
+
+
+def test_every_quota_sentence_does_its_own_sum(solved):
+    """«N đối tượng đạt từ Hoàn thành tốt nhiệm vụ trở lên, trong đó tối đa C …»: C is the largest number a
+    reader gets from N by the rule the sentence names (audit, case c17: «5 xếp loại T, tối đa 0» read as a
+    wrong sum)."""
+    _loaded, base = solved
+    pattern = re.compile(r"(\d+) đối tượng đạt từ Hoàn thành tốt nhiệm vụ trở lên, trong đó tối đa (\d+) được "
+                         r"Hoàn thành xuất sắc nhiệm vụ \(([^)]*)\)")
+    seen = 0
+    for c in base.changes:
+        for r in c.reasons:
+            for n, cap, rule in pattern.findall(r.text):
+                n, cap = int(n), int(cap)
+                seen += 1
+                small = re.fullmatch(r"nhóm dưới (\d+) được (\d+)", rule)
+                if small:
+                    assert cap == int(small.group(2)), r.text
+                    continue
+                p = int(re.search(r"(\d+)%", rule).group(1))
+                if "số còn lại" in rule:
+                    fits = [k for k in range(n + 1) if 100 * k <= p * (n - k)]
+                else:
+                    fits = [k for k in range(n + 1) if 100 * k <= p * n]
+                assert cap == max(fits), r.text
+    assert seen or not any(r.kind == "quota" for c in base.changes for r in c.reasons)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from model.ballots import ballots_at_or_above, denominator
 from model.levels import Level
 from model.loader import LoadedCase
-from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, SmallGroup, max_xs
+from solver.engine.records import AtMost, Cap, CountTrigger, Needs, Quota, SmallGroup, max_xs, quota_ok
 from solver.explanations.words import cite, claim_sentence, describe_record, fact_sentence, score_text
 from solver.explanations.words import final_level as _final
 from solver.explanations.words import _name
@@ -24,6 +24,21 @@ def quota_numbers(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels
     base = t + xs if q.base == "good_and_above" else t
     cap = max_xs(q, small, xs + t)
     return {"proposed_xs": len(proposed), "final_xs": xs, "final_t": t, "base": base, "cap": cap}
+
+
+def cap_sentence(q: Quota, small: SmallGroup | None, nums: dict) -> str:
+    """How many of the group may be XS, as the regulation counts it: of those rated T or above (the pool that
+    moving XS to T keeps), at most ``cap`` — a share of the rest rated T (the literal reading), or of the
+    whole pool — or the small-group allowance (C2). Said this way, "5 rated T, at most 0 XS" (20% of the 4
+    left if one kept XS) no longer reads as a wrong sum."""
+    pool = nums["final_xs"] + nums["final_t"]
+    xs_name, t_name = Level.XS.official, Level.T.official
+    head = f"{pool} đối tượng đạt từ {t_name} trở lên, trong đó tối đa {nums['cap']} được {xs_name}"
+    if small is not None and not quota_ok(q, None, nums["cap"], pool - nums["cap"]):
+        return f"{head} (nhóm dưới {small.threshold:02d} được {small.allowance:02d})"
+    if q.base == "good_and_above":
+        return f"{head} (không vượt quá {q.percent}% số đạt từ {t_name} trở lên)"
+    return f"{head} (số {xs_name} không vượt quá {q.percent}% số còn lại xếp loại {t_name})"
 
 
 def ballot_share(loaded: LoadedCase, sid: str, level: Level) -> str | None:
@@ -125,9 +140,8 @@ class _Explainer:
         cands, index, nums = self.ranking(q, small)
         rank = index[sid] + 1
         g = loaded.hierarchy.group(q.group)
-        text = (f"nhóm «{g.name}»: {nums['proposed_xs']} đề nghị Hoàn thành xuất sắc nhiệm vụ, "
-                f"{nums['final_t']} xếp loại Hoàn thành tốt nhiệm vụ, tối đa {nums['cap']} Hoàn thành xuất sắc nhiệm "
-                f"vụ; xếp thứ {rank}/{len(cands)}")
+        text = (f"nhóm «{g.name}»: {nums['proposed_xs']} đề nghị Hoàn thành xuất sắc nhiệm vụ; "
+                f"{cap_sentence(q, small, nums)}; xếp thứ {rank}/{len(cands)}")
         subject = loaded.hierarchy.subjects[sid]
         share = ballot_share(loaded, sid, Level.XS)
         if subject.score is not None and subject.target is None:
