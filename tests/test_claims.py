@@ -242,12 +242,13 @@ def test_a_lock_low_in_a_large_group_makes_no_claims():
 
 
 def test_every_quota_sentence_does_its_own_sum(solved):
-    """«N đối tượng đạt từ Hoàn thành tốt nhiệm vụ trở lên, trong đó tối đa C …»: C is the largest number a
+    """«N đạt từ Hoàn thành tốt nhiệm vụ trở lên, tối đa C Hoàn thành xuất sắc nhiệm vụ (20% của R người còn
+    lại)»: C is the largest number a
     reader gets from N by the rule the sentence names (audit, case c17: «5 xếp loại T, tối đa 0» read as a
     wrong sum)."""
     _loaded, base = solved
-    pattern = re.compile(r"(\d+) đối tượng đạt từ Hoàn thành tốt nhiệm vụ trở lên, trong đó tối đa (\d+) được "
-                         r"Hoàn thành xuất sắc nhiệm vụ \(([^)]*)\)")
+    pattern = re.compile(r"(\d+) đạt từ Hoàn thành tốt nhiệm vụ trở lên, tối đa (\d+) Hoàn thành xuất sắc nhiệm vụ "
+                         r"\(([^)]*)\)")
     seen = 0
     for c in base.changes:
         for r in c.reasons:
@@ -258,10 +259,12 @@ def test_every_quota_sentence_does_its_own_sum(solved):
                 if small:
                     assert cap == int(small.group(2)), r.text
                     continue
-                p = int(re.search(r"(\d+)%", rule).group(1))
-                if "số còn lại" in rule:
+                p, of = map(int, re.fullmatch(r"(\d+)% của (\d+)(?: người còn lại)?", rule).groups())
+                if "còn lại" in rule:
+                    assert of == n - cap, r.text
                     fits = [k for k in range(n + 1) if 100 * k <= p * (n - k)]
                 else:
+                    assert of == n, r.text
                     fits = [k for k in range(n + 1) if 100 * k <= p * n]
                 assert cap == max(fits), r.text
     assert seen or not any(r.kind == "quota" for c in base.changes for r in c.reasons)

@@ -966,3 +966,24 @@ def test_xlsx_text_never_becomes_a_formula_and_no_temp_file(monkeypatch):
     from model.excel_template import template_bytes
 
     assert read_xlsx(template_bytes(loaded.case)).sheetnames  # the case written as a workbook, in memory too
+
+
+def test_a_2025_case_voted_by_ballots_says_the_ballot_count_has_no_text(tmp_path):
+    """Under QĐ 366 levels come from scores; where a case still reads targets from ballots, the basis lists
+    how ballots are counted (V1) and says «chưa có văn bản» (audit, case c27); a case of scores only does not."""
+    def case_with(member_fields):
+        subjects = [{"id": "CB", "name": "Chi bộ A", "kind": "party_org", "tier": "grassroots", "score": 80.0}]
+        subjects += [{"id": f"M{i}", "name": f"Đảng viên {i}", "kind": "member", "parent": "CB",
+                      **member_fields(i)} for i in range(7)]
+        path = tmp_path / f"c{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({"name": "Thử 2025", "profile": "qd366-2025", "year": 2025,
+                                    "subjects": subjects}, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    by_ballots = case_with(lambda i: {"votes": {"XS": 9, "T": 1}, "voters": 10} if i < 2
+                           else {"votes": {"T": 10}, "voters": 10})
+    rows = table_starting(read_docx(build_docx(*solved(by_ballots))), "Quy định", "Nội dung", "Căn cứ")[1:]
+    assert [basis for rid, _body, basis in rows if rid == "V1"] == ["chưa có văn bản"]
+    by_scores = case_with(lambda i: {"score": 95.0 if i < 2 else 80.0})
+    rows = table_starting(read_docx(build_docx(*solved(by_scores))), "Quy định", "Nội dung", "Căn cứ")[1:]
+    assert "V1" not in [rid for rid, _body, _basis in rows]

@@ -28,17 +28,16 @@ def quota_numbers(loaded: LoadedCase, q: Quota, small: SmallGroup | None, levels
 
 def cap_sentence(q: Quota, small: SmallGroup | None, nums: dict) -> str:
     """How many of the group may be XS, as the regulation counts it: of those rated T or above (the pool that
-    moving XS to T keeps), at most ``cap`` — a share of the rest rated T (the literal reading), or of the
-    whole pool — or the small-group allowance (C2). Said this way, "5 rated T, at most 0 XS" (20% of the 4
-    left if one kept XS) no longer reads as a wrong sum."""
-    pool = nums["final_xs"] + nums["final_t"]
-    xs_name, t_name = Level.XS.official, Level.T.official
-    head = f"{pool} đối tượng đạt từ {t_name} trở lên, trong đó tối đa {nums['cap']} được {xs_name}"
-    if small is not None and not quota_ok(q, None, nums["cap"], pool - nums["cap"]):
+    moving XS to T keeps), at most ``cap`` — within the share of the rest rated T (the literal reading) or of
+    the whole pool — or the small-group allowance (C2). Said with the number the share is taken of, "5 rated T,
+    at most 0 XS" (20% of the 4 left if one kept XS) no longer reads as a wrong sum."""
+    pool, cap = nums["final_xs"] + nums["final_t"], nums["cap"]
+    head = f"{pool} đạt từ {Level.T.official} trở lên, tối đa {cap} {Level.XS.official}"
+    if small is not None and not quota_ok(q, None, cap, pool - cap):
         return f"{head} (nhóm dưới {small.threshold:02d} được {small.allowance:02d})"
     if q.base == "good_and_above":
-        return f"{head} (không vượt quá {q.percent}% số đạt từ {t_name} trở lên)"
-    return f"{head} (số {xs_name} không vượt quá {q.percent}% số còn lại xếp loại {t_name})"
+        return f"{head} ({q.percent}% của {pool})"
+    return f"{head} ({q.percent}% của {pool - cap} người còn lại)"
 
 
 def ballot_share(loaded: LoadedCase, sid: str, level: Level) -> str | None:

@@ -1040,13 +1040,16 @@ def _order_appendix(doc, loaded, result, form, refs, facts) -> None:
 
 def _cited_rules(loaded: LoadedCase, result: SolveResult) -> list[str]:
     """The catalogue rules the report's tables name, in catalogue order: those of the changes and conflicts,
-    and the quota and meeting-order rules where the case's profile has them."""
+    the quota and meeting-order rules where the case's profile has them, and V1 when targets come from
+    ballots (under QĐ 366 it then says «chưa có văn bản»: the texts read levels from scores)."""
     cat = load_catalogue()
     used = {r.rule for c in result.changes for r in c.reasons}
     used |= {c.rule for c in result.conflicts if c.kind == "rule"}
     used |= {d.rule for d in result.decisions if d.rule}
     used |= {rid for rid in ("C1", "C2", "C3") if loaded.options.on(rid)} if result.targets else set()
     used |= {"S5"} if loaded.options.on("S5") else set()
+    if loaded.options.on("V1") and loaded.ranks_by[1]:  # some target read from ballots: how they are counted
+        used.add("V1")
     return [rid for rid in cat.rule_ids if rid in used]
 
 
