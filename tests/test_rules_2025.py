@@ -228,6 +228,8 @@ def test_Q6_a_collective_whose_member_self_reported_a_duty_violation_is_left_to_
     assert r.levels["CU"] == T
     (d,) = [d for d in r.decisions if d.subjects == ("CU", "A")]
     assert d.rule == "Q6" and dict(d.numbers)["resolved"] is False and "chức trách" in d.text
+    (reason,) = [x.text for c in r.changes if c.id == "CU" for x in c.reasons if x.rule == "Q6"]
+    assert "liên quan đến chức trách, nhiệm vụ, đã chủ động phát hiện và khắc phục kịp thời" in reason
 
 
 def test_Q5_a_discipline_without_form_and_kind_is_a_decision_not_a_guess():

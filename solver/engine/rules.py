@@ -647,9 +647,12 @@ def rule_Q6_collective(ctx: Context) -> Iterator[Record]:
         for m in members:
             mf = m.facts
             if mf.discipline is not None or mf.disciplined:
-                duty = mf.discipline is not None and mf.discipline.kind == "duty" and not mf.discipline.self_reported
-                yield Cap("Q6", s.id, Level.K if duty else Level.T, "member_disciplined",
-                          {"member": m.id, "duty": duty})
+                on_duty = mf.discipline is not None and mf.discipline.kind == "duty"
+                remedied = on_duty and mf.discipline.self_reported  # the competent level weighs it (a decision)
+                detail = {"member": m.id, "duty": on_duty and not remedied}
+                if remedied:
+                    detail["self_reported"] = True
+                yield Cap("Q6", s.id, Level.T if remedied or not on_duty else Level.K, "member_disciplined", detail)
             if mf.degeneration:
                 yield Cap("Q6", s.id, Level.K, "member_degeneration", {"member": m.id})
         if s.leads is not None:

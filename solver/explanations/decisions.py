@@ -166,8 +166,8 @@ def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisi
         if o.on("Q4") and s.kind.value == "leader" and f.corruption_in_scope and f.self_remedied:
             text = (f"{s.name}: trong phạm vi quản lý trực tiếp xảy ra tham nhũng, lãng phí, tiêu cực bị kỷ luật, nhưng "
                     f"cán bộ đã chủ động phát hiện, báo cáo, chỉ đạo xử lý và khắc phục xong hậu quả.{done or ask}")
-            out.append(Decision("exception", "Vi phạm tự giác nhận lỗi, đã khắc phục", text, (s.id,), None,
-                                (("resolved", bool(done)),), "Q4", cite(loaded, "Q4", s.kind.value)))
+            out.append(Decision("exception", "Chủ động phát hiện, xử lý vi phạm trong phạm vi quản lý", text, (s.id,),
+                                None, (("resolved", bool(done)),), "Q4", cite(loaded, "Q4", s.kind.value)))
         if o.on("Q5") and f.disciplined and f.discipline is None and s.kind.value in ("member", "leader"):
             text = (f"{s.name} bị kỷ luật trong năm nhưng hồ sơ chưa ghi hình thức kỷ luật và loại vi phạm: theo Quy "
                     f"định 366 (Điều 11 khoản 4) chưa xác định được mức.{done or ask}")

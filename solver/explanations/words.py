@@ -134,7 +134,9 @@ def fact_sentence(loaded: LoadedCase, r: Cap) -> str:
     if r.rule == "Q6" and r.fact == "collective_disciplined":
         return f"tập thể bị kỷ luật trong năm → không cao hơn {lv.official}"
     if r.rule == "Q6" and r.fact == "member_disciplined":
-        what = ("vi phạm liên quan đến chức trách, nhiệm vụ" if d.get("duty") else "vi phạm")
+        what = ("vi phạm liên quan đến chức trách, nhiệm vụ" if d.get("duty") or d.get("self_reported") else "vi phạm")
+        if d.get("self_reported"):
+            what += ", đã chủ động phát hiện và khắc phục kịp thời"
         return f"thành viên {member} bị kỷ luật ({what}){moved} → tập thể không cao hơn {lv.official}"
     if r.rule == "Q6" and r.fact == "subordinate_disciplined":
         return f"đơn vị trực thuộc có {collective} bị kỷ luật → tập thể không cao hơn {lv.official}"
