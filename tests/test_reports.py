@@ -987,3 +987,20 @@ def test_a_2025_case_voted_by_ballots_says_the_ballot_count_has_no_text(tmp_path
     by_scores = case_with(lambda i: {"score": 95.0 if i < 2 else 80.0})
     rows = table_starting(read_docx(build_docx(*solved(by_scores))), "Quy định", "Nội dung", "Căn cứ")[1:]
     assert "V1" not in [rid for rid, _body, _basis in rows]
+
+
+def test_the_excel_row_of_an_excluded_member_says_why_and_cites_the_clause(tmp_path):
+    subjects = [{"id": "CB", "name": "Chi bộ A", "kind": "party_org", "tier": "grassroots", "score": 80.0},
+                {"id": "A", "name": "Đảng viên A", "kind": "member", "parent": "CB", "score": 95.0,
+                 "excluded": "suspended"},
+                {"id": "B", "name": "Đảng viên B", "kind": "member", "parent": "CB", "score": 80.0, "rated": False},
+                *[{"id": f"M{i}", "name": f"Đảng viên {i}", "kind": "member", "parent": "CB", "score": 80.0}
+                  for i in range(5)]]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"name": "Thử 2025", "profile": "qd366-2025", "year": 2025, "subjects": subjects},
+                               ensure_ascii=False), encoding="utf-8")
+    wb = read_xlsx(build_xlsx(*solved(path)))
+    rows = {r[0]: r for ws in wb.worksheets for r in ws.iter_rows(values_only=True) if r and r[0] in ("A", "B")}
+    assert "Không xếp loại: bị đình chỉ sinh hoạt đảng" in rows["A"] and "X1" in rows["A"]
+    assert any(str(v).startswith("QĐ 366") for v in rows["A"] if v)
+    assert any(str(v).startswith("Không thuộc diện xếp loại") for v in rows["B"] if v)

@@ -16,10 +16,11 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.functions import Element
 
-from model.case import KIND_LABELS, Kind
+from model.case import EXCLUSIONS, KIND_LABELS, Kind
 from model.levels import LEVELS_DESC
 from model.loader import LoadedCase
 from model.xlsx_memory import MemoryExcelWriter, workbook_bytes, workbook_write
+from solver.explanations.words import cite
 from solver.reports.tables import report_facts
 from solver.reports.word import (
     AUTHOR,
@@ -333,7 +334,11 @@ def _subject_rows(loaded: LoadedCase, result: SolveResult, kind: Kind) -> tuple[
             ballots = (None,) * 5
         target = targets.get(sid)
         if target is None:
-            rows.append([sid, s.name, context, *ballots, s.score, None, None, None, UNRATED, "Không", None, None, None,
+            if s.excluded is not None:  # X1: why the subject is listed but not rated, and the clause
+                why, rule, basis = f"Không xếp loại: {EXCLUSIONS[s.excluded]}", "X1", cite(loaded, "X1", s.kind.value)
+            else:
+                why, rule, basis = "Không thuộc diện xếp loại (hồ sơ ghi không xếp loại)", None, None
+            rows.append([sid, s.name, context, *ballots, s.score, None, None, None, UNRATED, "Không", why, rule, basis,
                          group])
             continue
         final = levels.get(sid)
