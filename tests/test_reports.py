@@ -1004,3 +1004,20 @@ def test_the_excel_row_of_an_excluded_member_says_why_and_cites_the_clause(tmp_p
     assert "Không xếp loại: bị đình chỉ sinh hoạt đảng" in rows["A"] and "X1" in rows["A"]
     assert any(str(v).startswith("QĐ 366") for v in rows["A"] if v)
     assert any(str(v).startswith("Không thuộc diện xếp loại") for v in rows["B"] if v)
+
+
+@pytest.mark.parametrize("path", CASES, ids=ids)
+def test_the_body_rests_on_the_texts_themselves(path):
+    """«Căn cứ …» names the profile's source texts (a Party document cites texts, not «đúng chữ», a reading of
+    them), and no document number is split over two lines (non-breaking hyphens)."""
+    loaded, _ = solved(path)
+    cat = load_catalogue()
+    document = read_docx(docx_bytes(path))
+    (first,) = [p for p in paragraphs(document) if p.startswith("Căn cứ ")][:1]
+    assert "đúng chữ" not in first
+    assert all(cat.source(sid).short in first for sid in loaded.options.sources)
+    if re.search(r"\d-[A-ZĐ]+/", first):
+        for p in document.paragraphs:
+            if p.text == first:
+                assert p._p.xpath(".//w:noBreakHyphen") and not re.search(r"\d-[A-ZĐ]+/", "".join(
+                    t.text or "" for t in p._p.xpath(".//w:t")))

@@ -36,6 +36,7 @@ from solver.reports.word import (
     level_name,
     options_rows,
     profile_title,
+    sources_basis,
     rule_codes,
     status_paragraphs,
     tie_rows,
@@ -271,7 +272,8 @@ def _summary(ws, loaded: LoadedCase, result: SolveResult) -> None:
         ws.column_dimensions[col].width = 16
     ws.append([f"{TITLE}: {loaded.case.name}"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["Căn cứ", profile_title(result)])
+    ws.append(["Căn cứ", sources_basis(loaded)])
+    ws.append(["Bộ quy định áp dụng", profile_title(result)])
     facts = report_facts(loaded, result)
     counts = facts.counts
     rated = sum(r["rated"] for r in counts)

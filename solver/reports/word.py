@@ -236,6 +236,19 @@ def profile_title(result: SolveResult) -> str:
         return ""
 
 
+def sources_basis(loaded: LoadedCase) -> str:
+    """The texts a report rests on, as a Party document names them («Căn cứ …»): the case profile's sources by
+    their short titles (the profile's own title may describe a reading, «đúng chữ», which is not a text)."""
+    cat = load_catalogue()
+    names = []
+    for sid in loaded.options.sources:
+        try:
+            names.append(cat.source(sid).short)
+        except (KeyError, ValueError):
+            continue
+    return (", ".join(names[:-1]) + " và " + names[-1]) if len(names) > 1 else "".join(names)
+
+
 def status_sentences(result: SolveResult) -> list[str]:
     """The status in words (``words.status_sentences``), with the status label first."""
     return [f"Trạng thái: {STATUS_LABELS[result.status]}.", *_status_sentences(result)]
@@ -599,6 +612,8 @@ def _para(container, text: str = "", *, bold: bool = False, italic: bool = False
     p = container.add_paragraph(style=style) if style else container.add_paragraph()
     if text:
         run = p.add_run(text)
+        if DOC_NUMBER_HYPHEN.search(text):
+            _keep_numbers_whole(run, text)
         run.bold, run.italic = bold or None, italic or None
         if underline:
             run.underline = True
@@ -619,9 +634,26 @@ def _para(container, text: str = "", *, bold: bool = False, italic: bool = False
     return p
 
 
+#: The hyphen of a Party document's number («366-QĐ/TW», «43-HD/BTCTW», «…-BC/BTCTU»): a line never breaks there.
+DOC_NUMBER_HYPHEN = re.compile(r"(?<=[\d…])-(?=[A-ZĐ]{1,6}/)")
+
+
 def _body(doc, text: str, **kw):
     """A paragraph of the body: justified, first line indented."""
     return _para(doc, text, align="justify", indent=True, **kw)
+
+
+def _keep_numbers_whole(run, text: str) -> None:
+    """Write ``text`` into ``run`` with the hyphens of document numbers as Word's non-breaking hyphen (every
+    reader shows it as "-"), so that «43-HD/BTCTW» is never split over two lines."""
+    pieces = DOC_NUMBER_HYPHEN.split(text)
+    run.text = pieces[0]
+    for piece in pieces[1:]:
+        run._r.append(OxmlElement("w:noBreakHyphen"))
+        t = OxmlElement("w:t")
+        t.set(qn("xml:space"), "preserve")
+        t.text = piece
+        run._r.append(t)
 
 
 def _cell_para(cell, text: str = "", **kw):
@@ -861,7 +893,7 @@ def _body_text(doc, loaded: LoadedCase, result: SolveResult, form: Form, refs: _
     counts = facts.counts
     rated = sum(r["rated"] for r in counts)
     sources = facts.sources
-    basis = profile_title(result)
+    basis = sources_basis(loaded)
     _body(doc, (f"Căn cứ {basis}; " if basis else "") +
           f"trên cơ sở kết quả {sources} xếp loại chất lượng của {_kind_phrase(counts)}, {form.we} đã rà soát, "
           "đối chiếu với các quy định về tỷ lệ xếp loại, về quan hệ giữa mức xếp loại của tổ chức, tập thể và cá "
@@ -1055,9 +1087,11 @@ def _cited_rules(loaded: LoadedCase, result: SolveResult) -> list[str]:
 
 def _basis_appendix(doc, loaded, result, form, refs, facts) -> None:
     width = _appendix(doc, form, refs, "basis", "Căn cứ và cách áp dụng các quy định", PORTRAIT)
-    basis = profile_title(result)
+    basis, reading = sources_basis(loaded), profile_title(result)
     if basis:
         _para(doc, f"Căn cứ: {basis}.", align="justify", after=6)
+    if reading:
+        _para(doc, f"Bộ quy định áp dụng: {reading}.", align="justify", after=6)
     _para(doc, cap_words(result.options, loaded), align="justify", after=6)
     _para(doc, "1. Cách áp dụng", bold=True, after=3, keep=True)
     t = _Table(doc, ["Nội dung", "Cách áp dụng", "Ghi chú"], _fit([5.5, 7.5, 3.5], width))
