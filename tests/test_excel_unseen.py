@@ -17,29 +17,14 @@ import pytest
 
 from model.case import Kind
 from model.errors import CaseInvalid, InputProblem
-from model.excel import (GROUP_COLUMNS, KIND_SHEETS, SETTING_COLUMNS, SHEET_GROUPS, SHEET_SETTINGS, SUBJECT_COLUMNS,
-                         load_workbook_case)
+from model.excel import KIND_SHEETS, SETTING_COLUMNS, SHEET_GROUPS, SHEET_SETTINGS, load_workbook_case
 from solver.commands.cli import main
 
 ORG, MEMBER = KIND_SHEETS[Kind.party_org], KIND_SHEETS[Kind.member]
 
 
-def book(path: Path, sheets: dict[str, list[list]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
-
-
-def empty_sheets() -> dict[str, list[list]]:
-    sheets = {KIND_SHEETS[k]: [[c.header for c in SUBJECT_COLUMNS[k] if c.standard]] for k in Kind}
-    sheets[SHEET_GROUPS] = [[c.header for c in GROUP_COLUMNS]]
-    sheets[SHEET_SETTINGS] = [[c.header for c in SETTING_COLUMNS[:2]], ["Tên hồ sơ", "Thử"]]
-    return sheets
+# the workbook builders of tests/test_excel.py (tests/ is on the import path, as for casebuild)
+from test_excel import book, empty_sheets  # noqa: E402
 
 
 def ballots(path: Path, xs: list = None) -> Path:
