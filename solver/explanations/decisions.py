@@ -151,7 +151,12 @@ def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisi
     from solver.engine.rules import Context, collective_members, task_cap
 
     out = []
-    ctx = None  # made at the first collective: it indexes the case
+    # Q6: members who found and remedied a duty-related violation; a rule context (which reads the case's
+    # conduct indexes) only when there is one, so that a what-if does not pay for it
+    remedied = {s.id for s in loaded.case.subjects
+                if s.facts.discipline is not None and s.facts.discipline.kind == "duty"
+                and s.facts.discipline.self_reported} if o.on("Q6") else set()
+    ctx = None
     for s in loaded.case.subjects:
         if not s.decided:
             continue
@@ -173,13 +178,13 @@ def regulation_decisions(loaded: LoadedCase, result: SolveResult) -> list[Decisi
                     f"định 366 (Điều 11 khoản 4) chưa xác định được mức.{done or ask}")
             out.append(Decision("exception", "Kỷ luật chưa ghi hình thức, loại vi phạm", text, (s.id,), None,
                                 (("resolved", bool(done)),), "Q5", cite(loaded, "Q5", s.kind.value)))
-        if o.on("Q6") and s.kind.value == "collective":
+        if remedied and s.kind.value == "collective":
             if ctx is None:
-                ctx = Context(loaded.hierarchy, o)
+                ctx = Context(loaded.hierarchy, o, decided_ids=set(loaded.targets))
             subjects = loaded.hierarchy.subjects
             for mid in collective_members(ctx, s.id):
                 d = subjects[mid].facts.discipline
-                if d is not None and d.kind == "duty" and d.self_reported:
+                if mid in remedied:
                     text = (f"{s.name}: thành viên {subjects[mid].name} bị kỷ luật {DISCIPLINE_FORMS[d.form]} vì vi phạm "
                             "liên quan đến chức trách, nhiệm vụ nhưng đã chủ động phát hiện và khắc phục kịp thời: cấp có "
                             "thẩm quyền xem xét mức của tập thể (tạm xếp không cao hơn Hoàn thành tốt nhiệm vụ)."
