@@ -144,7 +144,7 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
     ids: dict = {}
     problems[:0] = validate(case, file, targets, bands_of(options), locks=locks, given_levels=given, index=ids)
     if options is not None:
-        problems.extend(regulation_problems(case, options, file))
+        problems.extend(regulation_problems(case, options, file, targets, ids))
     if not any(s.decided for s in case.subjects):
         problems.append(InputProblem(file, "hồ sơ không có đối tượng nào để xếp loại", field="subjects"))
     if any(not p.warning for p in problems):
@@ -162,10 +162,23 @@ def bands_of(options: RuleOptions | None) -> tuple[int, int, int]:
     return options.score_xs, options.score_t, options.score_ht
 
 
-def regulation_problems(case: Case, options: RuleOptions, file: str) -> list[InputProblem]:
+def regulation_problems(case: Case, options: RuleOptions, file: str, targets: dict | None = None,
+                        by_id: dict | None = None) -> list[InputProblem]:
     """What the case's own regulation adds to the checks: score bands in order, the 25% decisions (C3)
-    within the ratio allowed and on organizations of the case, facts written for the other regulation."""
+    within the ratio allowed and on organizations of the case, facts written for the other regulation, and
+    (QĐ 366 Điều 11 khoản 1) subjects proposed Hoàn thành xuất sắc nhiệm vụ whose task results are not given,
+    so that its task conditions cannot be checked."""
     out: list[InputProblem] = []
+    if options.on("Q2") and targets and by_id:
+        unproven = [sid for sid, lv in targets.items() if lv is Level.XS and by_id[sid].facts.tasks is None
+                    and by_id[sid].kind.value in ("member", "leader", "collective")]
+        if unproven:
+            shown = ", ".join(f"«{sid}»" for sid in unproven[:5]) + (f" và {len(unproven) - 5} đối tượng khác"
+                                                                     if len(unproven) > 5 else "")
+            out.append(InputProblem(file, f"{len(unproven)} đối tượng có mức mục tiêu Hoàn thành xuất sắc nhiệm vụ nhưng "
+                                          f"không ghi kết quả thực hiện nhiệm vụ (facts.tasks): điều kiện về nhiệm vụ "
+                                          f"của Quy định 366 Điều 11 khoản 1 không được kiểm tra ({shown})",
+                                    field="facts.tasks", warning=True))
     if not options.score_xs > options.score_t > options.score_ht:
         out.append(InputProblem(file, f"khung điểm phải giảm dần: Hoàn thành xuất sắc nhiệm vụ từ {options.score_xs}, "
                                       f"Hoàn thành tốt nhiệm vụ từ {options.score_t}, Hoàn thành nhiệm vụ từ "

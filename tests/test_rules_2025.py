@@ -410,3 +410,13 @@ def test_a_proposal_that_differs_from_the_target_is_warned_with_the_target_s_own
                          "thẩm định: dùng mức theo điểm thẩm định")
     assert "C" not in said
     assert said["D"].endswith("Hoàn thành tốt nhiệm vụ theo phiếu biểu quyết: dùng mức theo phiếu biểu quyết")
+
+
+def test_an_xs_target_without_task_results_is_warned_once():
+    loaded = case(org("CB", "T"), scored("A", "CB", 95.0), scored("B", "CB", 95.0, facts={"tasks": tasks(10, 10, 10, 4)}),
+                  *base_members(), **P2025)
+    (w,) = [w for w in loaded.warnings if w.field == "facts.tasks"]
+    assert w.message.startswith("1 đối tượng có mức mục tiêu Hoàn thành xuất sắc nhiệm vụ") and "«A»" in w.message
+    assert "«B»" not in w.message
+    seed = case(org("CB", "T"), member("A", "CB", "XS"), *[member(f"M{i}", "CB") for i in range(6)])
+    assert not [w for w in seed.warnings if w.field == "facts.tasks"]  # the 2018 guides have no task conditions
