@@ -12,7 +12,6 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from model.case import Kind
@@ -25,6 +24,7 @@ ORG, MEMBER = KIND_SHEETS[Kind.party_org], KIND_SHEETS[Kind.member]
 
 # the workbook builders of tests/test_excel.py (tests/ is on the import path, as for casebuild)
 from test_excel import book, empty_sheets  # noqa: E402
+from test_excel import edit_book as edit  # noqa: E402
 
 
 def ballots(path: Path, xs: list = None) -> Path:
@@ -36,13 +36,6 @@ def ballots(path: Path, xs: list = None) -> Path:
     for i, x in enumerate(xs, start=1):
         sheets[MEMBER].append([f"DV{i}", f"Người {i}", "CB", x, None if isinstance(x, str) else 15 - x, 15])
     return book(path, sheets)
-
-
-def edit(path: Path, change) -> Path:
-    wb = openpyxl.load_workbook(path)
-    change(wb)
-    wb.save(path)
-    return path
 
 
 def sheet_part(archive: zipfile.ZipFile, title: str) -> str:

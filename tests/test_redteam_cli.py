@@ -5,10 +5,8 @@ before its fix."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,42 +17,8 @@ import pytest
 from solver.commands.cli import main
 from solver.commands.console import EXIT_ERROR, EXIT_INVALID, EXIT_OK
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "tests" / "data" / "examples" / "01_cap_20_percent.json"
-
-
-@pytest.fixture(autouse=True)
-def _no_audit_log(monkeypatch):
-    monkeypatch.setenv("XEPLOAI_AUDIT", "off")
-
-
-@pytest.fixture
-def case(tmp_path) -> Path:
-    path = tmp_path / "ho_so.json"
-    shutil.copy(EXAMPLE, path)
-    return path
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def run(capsys, *args) -> tuple[int, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def refused(capsys, files: list[Path], *args) -> str:
-    """A verb that must refuse its outputs: exit 2, a Vietnamese message, every file as it was, nothing new."""
-    before = {f: digest(f) for f in files if f.is_file()}
-    listing = sorted(p.name for p in files[0].parent.iterdir())
-    code, text = run(capsys, *args)
-    assert code == EXIT_INVALID, text
-    assert "Không thực hiện" in text and "Traceback" not in text
-    assert {f: digest(f) for f in before} == before
-    assert sorted(p.name for p in files[0].parent.iterdir()) == listing
-    return text
+# the case fixtures and the refusal check of tests/test_outputs.py (the same output rules, re-checked)
+from test_outputs import EXAMPLE, ROOT, _no_audit_log, case, digest, refused, run  # noqa: E402,F401,F811
 
 
 # ---- item 3: an escaped "whatif" key is a what-if for every check ----------------------------------------
