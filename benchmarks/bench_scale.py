@@ -121,12 +121,14 @@ def scale(args, tmp: Path) -> int:
             continue
         print(f"\n# solve phases, {n} members (floor {fmt(floor)} s; solve {fmt(solve_s)} s end to end, interpreter "
               "start and imports included)")
-        print("| phase | wall s | CPU s | wall/floor |")
-        print("|---|---|---|---|")
+        print("| phase | wall s | CPU s | wall/floor | resident MiB at its end | peak MiB at its end |")
+        print("|---|---|---|---|---|---|")
         for name in PHASES:
             wall, cpu = phases["wall"].get(name), phases["cpu"].get(name)
+            rss, top = phases.get("rss", {}).get(name), phases.get("peak", {}).get(name)
             if wall is not None:
-                print(f"| {name} | {fmt(wall)} | {fmt(cpu)} | {fmt(wall / floor)} |")
+                mem = f"{rss:.0f} | {top:.0f}" if rss is not None else "— | —"
+                print(f"| {name} | {fmt(wall)} | {fmt(cpu)} | {fmt(wall / floor)} | {mem} |")
         inside = sum(phases["wall"].values())
         print(f"| (start, imports, summary) | {fmt(solve_s - inside)} | | {fmt((solve_s - inside) / floor)} |")
     return 0

@@ -1,6 +1,6 @@
 """Where the time of one command goes, for ``benchmarks/bench_scale.py``: nothing is recorded unless the
 environment variable ``XEPLOAI_PHASES`` names a file, where the command writes the seconds (wall and CPU) of
-each phase as JSON when it ends. Never shown to users; never part of a result."""
+each phase, and the resident and peak memory (MiB) at its end, as JSON when it ends. Never shown to users; never part of a result."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ ENV = "XEPLOAI_PHASES"
 _target = os.environ.get(ENV) or None
 _wall: dict[str, float] = {}
 _cpu: dict[str, float] = {}
+_rss: dict[str, float] = {}
+_peak: dict[str, float] = {}
+
+
+def _memory() -> tuple[float, float]:
+    """(resident MiB now, peak resident MiB so far) of this process."""
+    import resource
+
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager
@@ -28,6 +39,10 @@ def phase(name: str):
     finally:
         _wall[name] = _wall.get(name, 0.0) + time.perf_counter() - wall
         _cpu[name] = _cpu.get(name, 0.0) + time.process_time() - cpu
+        try:
+            _rss[name], _peak[name] = _memory()
+        except OSError:  # no /proc: memory is not recorded
+            pass
 
 
 def write() -> None:
@@ -35,4 +50,4 @@ def write() -> None:
     if _target is None:
         return
     with open(_target, "w", encoding="utf-8") as fh:
-        json.dump({"wall": _wall, "cpu": _cpu}, fh)
+        json.dump({"wall": _wall, "cpu": _cpu, "rss": _rss, "peak": _peak}, fh)
