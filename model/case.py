@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import unicodedata
 from enum import Enum
+from functools import lru_cache
 from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt,
                       ValidationInfo, field_validator, model_validator)
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
@@ -45,6 +49,30 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: The per-subject types (``Subject`` and what it holds) are pydantic dataclasses with slots, not models: the
+#: same validation in pydantic-core, but an instance is its slots, without a ``__dict__`` and a set of the fields
+#: given. At 300,000 members the subjects as models took 865 MiB, as slotted dataclasses 150 MiB
+#: (``benchmarks/bench_scale.py``). Frozen and strict like ``Strict``; read and written through ``validate_as``
+#: and ``dump``.
+record = pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+
+
+@lru_cache(maxsize=None)
+def _adapter(cls: type) -> TypeAdapter:
+    return TypeAdapter(cls)
+
+
+def validate_as(cls: type, data: Any, context: dict | None = None) -> Any:
+    """``data`` validated as ``cls`` (a record type such as ``Subject`` or ``Votes``; a model type works too)."""
+    return _adapter(cls).validate_python(data, context=context)
+
+
+def dump(value: Any, **kwargs: Any) -> Any:
+    """A record (or model) as plain data: ``pydantic.TypeAdapter.dump_python`` with its keywords (``mode``,
+    ``exclude_defaults``…)."""
+    return _adapter(type(value)).dump_python(value, **kwargs)
 
 
 #: A subject, group or category id, or a reference to one: printable, no hidden character (model.errors).
@@ -132,7 +160,8 @@ TIER_LABELS = {
 }
 
 
-class Votes(Strict):
+@record
+class Votes:
     """A tally: ballots per grade (XS, T, TB = trung bình, K = kém)."""
 
     XS: Count = 0
@@ -148,7 +177,8 @@ class Votes(Strict):
         return self.XS + self.T + self.TB + self.K
 
 
-class Criteria(Strict):
+@record
+class Criteria:
     """E6 self-grades per criterion (ballot grades XS/T/TB/K): task criteria and the rest."""
 
     task: tuple[str, ...] = ()
@@ -201,7 +231,8 @@ def level_of_score(score: float, bands: tuple[int, int, int] = SCORE_BANDS) -> L
     return Level.K
 
 
-class Tasks(Strict):
+@record
+class Tasks:
     """Q2 (QĐ 366 Điều 11): the tasks assigned in the year and how they were done (for a leader: the tasks of
     the places he or she directly leads)."""
 
@@ -221,7 +252,8 @@ class Tasks(Strict):
         return self
 
 
-class Discipline(Strict):
+@record
+class Discipline:
     """Q5, Q6 (QĐ 366 Điều 11 khoản 4): a discipline in the year, by form and kind of violation; a violation
     self-reported and remedied is left to the competent level (``self_reported``)."""
 
@@ -230,7 +262,8 @@ class Discipline(Strict):
     self_reported: StrictBool = False
 
 
-class Facts(Strict):
+@record
+class Facts:
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
     civil_servant_level: LevelField | None = None
@@ -278,7 +311,14 @@ class Facts(Strict):
 
     def set_fields(self) -> list[str]:
         """Names of the facts that are set (true, or a value)."""
-        return [k for k, v in self.__dict__.items() if v is not None and v is not False]
+        return [k for k, v in zip(FACT_NAMES, _fact_values(self)) if v is not None and v is not False]
+
+
+#: The names of the facts, in their order.
+FACT_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Facts))
+_fact_values = operator.attrgetter(*FACT_NAMES)
+#: The facts of a subject given none: one shared instance.
+EMPTY_FACTS = Facts()
 
 
 #: Which facts each kind may carry; anything else is an input error.
@@ -306,7 +346,8 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
 }
 
 
-class Subject(Strict):
+@record
+class Subject:
     """One rated (or listed) subject: organization, member, collective, leader or unit."""
 
     id: Id
@@ -342,7 +383,7 @@ class Subject(Strict):
     lock_author: Name | None = None
     rated: StrictBool = True
     may_rise: StrictBool = False
-    facts: Facts = Facts()
+    facts: Facts = EMPTY_FACTS
 
     @field_validator("proposed", "target", "level", "lock", mode="before")
     @classmethod
@@ -471,7 +512,7 @@ class Case(Strict):
 
 
 __all__ = [
-    "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
+    "EMPTY_FACTS", "FACT_NAMES", "dump", "record", "validate_as", "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
     "UNIT_CATEGORIES", "VIOLATION_KINDS", "level_of_score", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
     "Subject", "Tier", "Votes", "nfc_deep",
 ]

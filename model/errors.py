@@ -250,9 +250,9 @@ def pydantic_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     value = err.get("input")
-    if kind == "missing":
+    if kind in ("missing", "missing_keyword_argument"):
         return "thiếu trường bắt buộc"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):  # the second: a record type (model.case.record)
         return "trường này không có trong định dạng (viết sai tên trường?)"
     numeric = isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -279,7 +279,7 @@ def pydantic_message(err: dict[str, Any]) -> str:
         if allowed:
             return f"giá trị không hợp lệ {_fmt(value)}; cho phép: {_choices(allowed)}"
         return f"giá trị không hợp lệ {_fmt(value)}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
+    if kind in ("model_type", "dict_type", "model_attributes_type", "dataclass_type", "dataclass_exact_type"):
         return "phải là một đối tượng JSON {…}"
     if kind in ("list_type", "tuple_type"):
         return "phải là một danh sách […]"

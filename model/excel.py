@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from model.case import (DISCIPLINE_FORMS, EXCLUSIONS, FACTS_BY_KIND, KIND_LABELS, TIER_LABELS, UNIT_CATEGORIES,
-                        VIOLATION_KINDS, Facts, Kind, Tier)
+                        VIOLATION_KINDS, FACT_NAMES, Kind, Tier)
 from model.catalogue import ParamSpec, load_catalogue
 from model.errors import CaseInvalid, InputProblem
 from model.levels import LEVELS_DESC, Level, parse_level
@@ -300,7 +300,7 @@ def _person() -> list[Column]:
 
 
 def _fact_columns(kind: Kind) -> list[Column]:
-    return [c for name in Facts.model_fields if name in FACTS_BY_KIND[kind] for c in _FACT_COLUMNS[name]]
+    return [c for name in FACT_NAMES if name in FACTS_BY_KIND[kind] for c in _FACT_COLUMNS[name]]
 
 
 def _id(kind: Kind) -> Column:

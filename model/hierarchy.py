@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from model.ballots import NoMajority
-from model.case import FACTS_BY_KIND, SCORE_BANDS, TARGET_SOURCE_PHRASES, UNIT_CATEGORIES, Case, Kind, Subject, Tier
+from model.case import EMPTY_FACTS, FACTS_BY_KIND, SCORE_BANDS, TARGET_SOURCE_PHRASES, UNIT_CATEGORIES, Case, Kind, Subject, Tier
 from model.errors import InputProblem
 from model.levels import Level
 
@@ -300,7 +300,7 @@ def _subject_problems(file: str, index: int, s: Subject, ids: dict[str, Subject]
                      f"{source}: dùng mức {source}", True)
         elif s.lock is not None:
             _err(here, "lock", "đối tượng không xếp loại (rated = false) không thể bị khóa mức")
-    if "facts" in s.__pydantic_fields_set__ and not facts.__pydantic_fields_set__ <= FACTS_BY_KIND[k]:
+    if facts is not EMPTY_FACTS:
         allowed = FACTS_BY_KIND[k]
         for name in facts.set_fields():
             if name not in allowed:

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, ValidationError
 
-from model.case import Expect, Facts, FACTS_BY_KIND, Kind, Name, QuotaException, Ref, Score, Strict, Votes, nfc_deep
+from model.case import FACT_NAMES, Expect, Facts, FACTS_BY_KIND, Kind, Name, QuotaException, Ref, Score, Strict, Votes, nfc_deep, validate_as
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.levels import Level, parse_level
@@ -120,7 +120,7 @@ def _check_facts(file: str, sid: str, kind: Kind, merged: dict[str, Any], given:
                  problems: list[InputProblem]) -> None:
     """The merged facts of one subject must be valid facts that its kind may carry."""
     for name in given:
-        if name not in Facts.model_fields:
+        if name not in FACT_NAMES:
             problems.append(InputProblem(file, "dữ kiện này không có trong định dạng (viết sai tên?)",
                                          field=f"facts.{sid}.{name}"))
         elif given[name] not in (None, False) and name not in FACTS_BY_KIND[kind]:
@@ -129,7 +129,7 @@ def _check_facts(file: str, sid: str, kind: Kind, merged: dict[str, Any], given:
     if any(p.field and p.field.startswith(f"facts.{sid}.") for p in problems):
         return
     try:
-        Facts.model_validate(merged)
+        validate_as(Facts, merged)
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.ballots import voted_from_counts
-from model.case import Kind, Subject
+from model.case import EMPTY_FACTS, Kind
 from model.levels import GRADE_TO_LEVEL, Level
 from model.loader import LoadedCase
 
@@ -664,7 +664,7 @@ CHECK_FACTS: dict[str, str] = {
     "E5": "sick_leave_months", "E6": "criteria",
 }
 #: The facts of a subject given none: every fact unset (``check`` skips its fact-bound checks at once).
-_UNSET_FACTS = Subject.model_fields["facts"].default
+_UNSET_FACTS = EMPTY_FACTS
 assert not _UNSET_FACTS.set_fields(), "the default facts must set nothing (CHECK_FACTS)"
 
 #: The per-subject checks by rule ID (C1/C2 are checked per group; V1, S5, E8 and E9 bound no level by

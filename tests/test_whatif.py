@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from model.case import dump
 from model.errors import CaseInvalid
 from model.levels import Level
 from model.loader import load_case, read_json
@@ -175,7 +176,7 @@ def test_a_whatif_may_stand_on_another_whatif_and_unlock_its_lock():
     assert base.hierarchy.subjects["DV-K3-02"].lock is Level.XS
     assert what.hierarchy.subjects["DV-K3-02"].lock is None
     assert delta.unlock == ("DV-K3-02",)
-    assert [s.model_dump() for s in what.case.subjects] == [s.model_dump() for s in load_case(WARD).case.subjects]
+    assert [dump(s) for s in what.case.subjects] == [dump(s) for s in load_case(WARD).case.subjects]
 
 
 def test_load_any_reads_cases_and_whatifs():

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.case import KIND_LABELS, Kind, Votes, nfc_deep
+from model.case import KIND_LABELS, Kind, Votes, nfc_deep, validate_as
 from model.catalogue import OptionOverrides, UnknownProfile, load_catalogue, resolve_options
 from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.levels import LEVELS_DESC, Level, parse_level
@@ -99,7 +99,7 @@ def delta_from_file(data: Any, name: str = "<giả định>") -> dict:
                 err(f"{key}.{sid}", str(exc))
     for sid, tally in delta["votes"].items():
         try:
-            delta["votes"][sid] = Votes.model_validate(tally).as_dict()
+            delta["votes"][sid] = validate_as(Votes, tally).as_dict()
         except ValidationError as exc:
             err(f"votes.{sid}", "; ".join(pydantic_message(e) for e in exc.errors()))
     for sid, facts in delta["facts"].items():

@@ -32,7 +32,7 @@ from model.errors import CaseInvalid, InputProblem, pydantic_message
 from model.hierarchy import _subject_problems
 from model.levels import Level
 from model.loader import LoadedCase, bands_of, no_gc
-from model.case import Kind, Subject
+from model.case import Kind, Subject, dump, validate_as
 from model.whatif import WhatIf, apply_whatif, parse_whatif
 from pydantic import ValidationError
 from solver.engine.bounds import record_bound
@@ -171,7 +171,7 @@ class Session:
         raw = self._raw_subjects.get(sid)
         if raw is not None:
             return raw
-        return self.loaded.hierarchy.subjects[sid].model_dump(mode="json", exclude_defaults=True)
+        return dump(self.loaded.hierarchy.subjects[sid], mode="json", exclude_defaults=True)
 
     def _apply_to_subjects(self, delta: WhatIf, file: str, base_file: str | None
                            ) -> tuple[LoadedCase, dict[str, Subject]]:
@@ -191,7 +191,7 @@ class Session:
             sid = raw["id"]
             row = self._position(sid) + 1
             try:
-                new[sid] = Subject.model_validate(raw, context={"nfc_done": True})
+                new[sid] = validate_as(Subject, raw, context={"nfc_done": True})
             except ValidationError as exc:
                 for err in exc.errors():
                     problems.append(InputProblem(where, pydantic_message(err), sheet="subjects", row=row,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from model.case import Kind, Subject
+from model.case import EMPTY_FACTS, Kind, Subject
 from model.catalogue import RuleOptions, load_catalogue
 from model.hierarchy import Hierarchy
 from model.levels import GRADE_TO_LEVEL, Level
@@ -32,21 +32,17 @@ from solver.engine.records import (
     subject_of,
 )
 
-#: The facts of a subject given none (pydantic shares the default instance): nothing to index.
-_DEFAULT_FACTS = Subject.model_fields["facts"].default
+#: The facts of a subject given none (one shared instance): nothing to index.
+_DEFAULT_FACTS = EMPTY_FACTS
 
 #: The facts the default instance itself sets (none today): ``Context.having`` gives every subject for these.
 _DEFAULT_SET = frozenset(_DEFAULT_FACTS.set_fields())
 
 
 def _index_facts(having: dict, s: Subject, f) -> None:
-    """File ``s`` under each fact its ``f`` sets (``Facts.set_fields``): only a field given in the input (or a
-    copy's update) can hold anything but its default, so only those are looked at."""
-    values = f.__dict__
-    for name in f.__pydantic_fields_set__:
-        v = values[name]
-        if v is not None and v is not False:
-            having.setdefault(name, {}).setdefault(s.kind, []).append(s)
+    """File ``s`` under each fact its ``f`` sets (``Facts.set_fields``)."""
+    for name in f.set_fields():
+        having.setdefault(name, {}).setdefault(s.kind, []).append(s)
 
 
 #: Unit types whose K rating counts towards S3's "từ 02 tổ chức (Mặt trận Tổ quốc, đoàn thể …)" trigger.
