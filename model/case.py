@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import operator
 import unicodedata
 from enum import Enum
@@ -310,13 +311,22 @@ class Facts:
         return _level(v)
 
     def set_fields(self) -> list[str]:
-        """Names of the facts that are set (true, or a value)."""
-        return [k for k, v in zip(FACT_NAMES, _fact_values(self)) if v is not None and v is not False]
+        """Names of the facts that are set (true, or a value: level K, 0 months and an empty reference count)."""
+        values = _fact_values(self)
+        maybe = _falsy_valued(values)
+        if 0 in maybe or "" in maybe:  # a set fact with a false-looking value (rare): look at each
+            return [k for k, v in zip(FACT_NAMES, values) if v is not None and v is not False]
+        # every other fact is set exactly when it is truthy: chosen in C, a third of the time at 300,000 members
+        return list(itertools.compress(FACT_NAMES, values))
 
 
 #: The names of the facts, in their order.
 FACT_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Facts))
 _fact_values = operator.attrgetter(*FACT_NAMES)
+#: The facts whose value may be set yet false-looking (level K, 0 months, an empty reference); every other fact
+#: is a boolean or a record (always truthy). ``tests/test_case_records.py`` holds the list to the types.
+FALSY_SETTABLE = ("civil_servant_level", "sick_leave_months", "violation_org")
+_falsy_valued = operator.itemgetter(*(FACT_NAMES.index(n) for n in FALSY_SETTABLE))
 #: The facts of a subject given none: one shared instance.
 EMPTY_FACTS = Facts()
 

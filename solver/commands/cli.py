@@ -235,7 +235,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         loaded = _load_or_report(args.case)
     if loaded is None:
         return EXIT_INVALID
-    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress)
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress,
+                        verify_in_child=True)
     result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.")
     if result is None:
         return EXIT_ERROR

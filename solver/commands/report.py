@@ -119,8 +119,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _out(f"Thông tin văn bản không hợp lệ — {exc}. Không ghi tệp báo cáo nào.")
         return EXIT_INVALID
-    result = solve_or_report(loaded, args, SolveOptions(time_limit=args.time_limit, workers=args.workers),
-                             "Không ghi tệp báo cáo nào.")
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, verify_in_child=True)
+    result = solve_or_report(loaded, args, opts, "Không ghi tệp báo cáo nào.")
     if result is None:
         return EXIT_ERROR
     result.sealed = None  # its JSON text was hashed for the audit log; the report does not write it (tens of MB)

@@ -28,6 +28,7 @@ from model.loader import LoadedCase, no_gc
 from solver.engine.bounds import upper_bounds
 from solver.engine.encoding import Encoding
 from solver.engine.reduced import solve_reduced
+from solver.background import Forked
 from solver.result import SolveResult
 from solver.engine.rules import Quota, SmallGroup, records, subject_of
 from solver.engine.staging import Runner, solve_space, support_weight, support_weights
@@ -48,6 +49,9 @@ class SolveOptions:
     explain: bool = True
     method: str = "auto"  # "auto" | "general" | "reduced"
     progress: Callable[[str], None] | None = None  # told, in Vietnamese, what a long solve is doing
+    #: Verify a large answer in a forked child while this process explains it (``solver.background``): the
+    #: command line's choice; the app's server, with its threads, verifies in process.
+    verify_in_child: bool = False
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -106,6 +110,18 @@ class GeneralSpace:
     def equal(self, sid: str, cur: int) -> list:
         ge = self.enc.ge[sid]
         return [ge[lv] if lv <= cur else ge[lv].Not() for lv in (1, 2, 3)]
+
+
+#: The number of decided subjects from which the command line verifies in a child process: below it the
+#: verifier takes a few hundredths of a second, less than starting the child.
+FORK_FROM = 20_000
+
+
+def _verified(loaded: LoadedCase, checking: Forked) -> None:
+    """Raise ``VerifierFailure`` when the independent verifier found a rule broken."""
+    violations = checking.result()
+    if violations:
+        raise verifier_failure(loaded, violations)
 
 
 def verifier_failure(loaded: LoadedCase, violations: list) -> VerifierFailure:
@@ -235,10 +251,10 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in moved)
     result.support_cost = sum(weights[sid] for sid in moved)
     opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
-    with phase("verify"):
-        violations = verify(loaded, levels)
-    if violations:
-        raise verifier_failure(loaded, violations)
+    with phase("verify"):  # on the second core for a large case, while this process explains
+        checking = Forked(verify, loaded, levels, fork=opts.verify_in_child and len(levels) >= FORK_FROM)
+    if not checking.forked:
+        _verified(loaded, checking)
     if method == "general" and opts.explain and status == "optimal":
         result.claims = general_claims(loaded, recs, result, weights, opts)
     opts.say("Đang lập giải trình cho từng thay đổi…")
@@ -247,5 +263,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
                                          claims=result.claims)
     with phase("decisions"):
         attach_decisions(loaded, result)
+    with phase("verify"):
+        _verified(loaded, checking)  # the answer is returned (and written) only once verified
     result.wall_time = time.monotonic() - start
     return result

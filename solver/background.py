@@ -1,0 +1,76 @@
+"""One call run on the machine's second core, in a forked child process, while this process goes on.
+
+``xeploai solve`` verifies its answer with the independent verifier (``solver.verify``) and explains it; the two
+read the same solved case and neither needs the other, so on a system with ``fork`` the verification runs in a
+child (which sees this process's memory as it was, page by page, without copying the case) while this process
+explains. At 300,000 members that takes the verifier's second off the time a user waits
+(``benchmarks/bench_scale.py``). The child's answer comes back pickled through a pipe; the caller waits for it
+before anything is written, so a rejected answer is never written.
+
+Used by the command line only (``SolveOptions.verify_in_child``): the app's server runs several threads, where a
+fork is not safe. Without ``fork`` (Windows), or when the child cannot be started or fails, the call runs here,
+in this process: the same answer, only later. Nothing is ever taken on trust from a child that did not finish.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Forked"]
+
+
+class Forked:
+    """``fn(*args)`` run in a forked child when ``fork`` is allowed, else here; ``result()`` gives its value."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, fork: bool = True):
+        self._fn, self._args = fn, args
+        self._pid: int | None = None
+        self._done = False
+        self._value: Any = None
+        if fork and hasattr(os, "fork"):
+            try:
+                read, write = os.pipe()
+                pid = os.fork()
+            except OSError:  # no process or descriptor left: run it here
+                pid = None
+            if pid == 0:  # the child: compute, send, and leave without running this process's exit handlers
+                code = 1
+                try:
+                    os.close(read)
+                    data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(write, "wb") as out:
+                        out.write(data)
+                    code = 0
+                finally:
+                    os._exit(code)
+            if pid is not None:
+                os.close(write)
+                self._pid, self._read = pid, read
+        if self._pid is None:
+            self._value, self._done = fn(*args), True
+
+    @property
+    def forked(self) -> bool:
+        """True when the call runs (or ran) in a child process."""
+        return self._pid is not None
+
+    def result(self) -> Any:
+        """The call's value: the child's when it finished and sent it whole, else computed here."""
+        if self._done:
+            return self._value
+        with os.fdopen(self._read, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(self._pid, 0)
+        value, ok = None, False
+        if os.waitstatus_to_exitcode(status) == 0 and data:
+            try:
+                value, ok = pickle.loads(data), True
+            except Exception:  # a truncated answer is no answer
+                ok = False
+        if not ok:  # the child failed or was killed: never trust its silence, compute it here
+            value = self._fn(*self._args)
+        self._value, self._done = value, True
+        return value

@@ -1,0 +1,92 @@
+"""``solver.background.Forked``: a call run in a forked child, whose answer is trusted only when it came back whole,
+and the command line's verification of a large answer there (``SolveOptions.verify_in_child``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from solver.background import Forked
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is what is tested here")
+
+
+def test_the_child_computes_and_sends_its_answer():
+    parent = os.getpid()
+    job = Forked(lambda a, b: (os.getpid() != parent, a + b, ["ví dụ"] * 3), 2, 3)
+    assert job.forked
+    assert job.result() == (True, 5, ["ví dụ"] * 3)  # computed in another process
+    assert job.result() == (True, 5, ["ví dụ"] * 3)  # asked twice: the same answer, no second child
+
+
+def test_a_child_that_fails_is_not_trusted_the_call_runs_here():
+    parent = os.getpid()
+
+    def only_here():
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return "computed here"
+
+    job = Forked(only_here)
+    assert job.forked and job.result() == "computed here"
+
+
+def test_a_child_killed_before_it_answers_is_not_trusted():
+    parent = os.getpid()
+
+    def slow():
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "computed here"
+
+    job = Forked(slow)
+    assert job.result() == "computed here"
+
+
+def test_without_fork_the_call_runs_here_at_once():
+    calls = []
+    job = Forked(lambda: calls.append(os.getpid()) or 7, fork=False)
+    assert not job.forked and calls == [os.getpid()] and job.result() == 7
+
+
+def test_a_large_answer_verified_in_a_child_is_the_same_as_in_process(monkeypatch):
+    """With the threshold at 0 every solve of the command line verifies in a child: same JSON, byte for byte."""
+    from model.loader import load_case
+    from solver.engine import solve as solving
+    from test_faults import TAN_LOI
+
+    loaded = load_case(TAN_LOI)
+    here = solving.solve(loaded, solving.SolveOptions(workers=1)).dumps()
+    monkeypatch.setattr(solving, "FORK_FROM", 0)
+    calls = []
+    real = Forked.__init__
+
+    def spy(self, fn, *args, fork=True):
+        real(self, fn, *args, fork=fork)
+        calls.append(self.forked)
+
+    monkeypatch.setattr(Forked, "__init__", spy)
+    there = solving.solve(loaded, solving.SolveOptions(workers=1, verify_in_child=True)).dumps()
+    assert calls == [True] and there == here
+
+
+def test_a_violation_found_in_the_child_is_an_error_and_nothing_is_written(monkeypatch, tmp_path, capsys):
+    from solver.commands.cli import EXIT_ERROR, main
+    from solver.engine import solve as solving
+    from solver.verify import Violation
+    from test_faults import CASE_NAME, TAN_LOI
+
+    monkeypatch.setattr(solving, "FORK_FROM", 0)
+    parent = os.getpid()
+    # the child reports a violation; the parent, if it had to verify, would find none: the error proves the
+    # child's answer was used
+    monkeypatch.setattr("solver.verify.verify", lambda loaded, levels: [Violation("C1", "DV1", "giả lập")]
+                        if os.getpid() != parent else [])
+    out = tmp_path / "ket_qua.json"
+    code = main(["solve", str(TAN_LOI), "--json", str(out), "--workers", "1"])
+    text = capsys.readouterr().out
+    assert code == EXIT_ERROR
+    assert "Bộ kiểm tra độc lập phát hiện 1 vi phạm" in text and f"«{CASE_NAME}»" in text
+    assert not out.exists()
