@@ -64,14 +64,25 @@ def check_summary(loaded: LoadedCase) -> list[str]:
     profile = loaded.options.profile
     title = load_catalogue().profile(profile).title
     lines = [f"Hồ sơ: {case.name}", f"Bộ quy định: {title}" + ("" if case.profile else " (mặc định)")]
-    kinds = Counter(s.kind for s in case.subjects)
-    rated = Counter(s.kind for s in case.subjects if s.decided)
+    kinds, rated, tiers, sources = Counter(), Counter(), Counter(), Counter()
+    locks = unrated = 0
+    for s in case.subjects:  # one pass: five counts over a province's 339,000 subjects took half a second
+        kind = s.kind
+        kinds[kind] += 1
+        if s.decided:
+            rated[kind] += 1
+            sources[s.target_source()] += 1
+        if not s.rated:
+            unrated += 1
+        if kind is Kind.party_org:
+            tiers[s.tier] += 1
+        if s.lock is not None:
+            locks += 1
     lines.append("Số đối tượng theo loại:")
     for k in Kind:
         if kinds[k]:
             extra = "" if k is Kind.unit else f" (xếp loại: {rated[k]})"
             lines.append(f"  {KIND_LABELS[k]}: {kinds[k]}{extra}")
-    tiers = Counter(s.tier for s in case.subjects if s.kind is Kind.party_org)
     if tiers:
         lines.append("Tổ chức đảng theo cấp:")
         for t, n in sorted(tiers.items(), key=lambda kv: kv[0].value):
@@ -82,12 +93,9 @@ def check_summary(loaded: LoadedCase) -> list[str]:
         lines.append(f"  {g.name}: {len(g.members)}")
     if len(h.groups) > 15:
         lines.append(f"  … và {len(h.groups) - 15} nhóm khác")
-    sources = Counter(s.target_source() for s in case.subjects if s.decided)
     lines.append(f"Mức mục tiêu: {target_sources_text(sources)}")
-    locks = sum(1 for s in case.subjects if s.lock is not None)
     if locks:
         lines.append(f"Mức đã khóa (cấp có thẩm quyền quyết định): {locks}")
-    unrated = sum(1 for s in case.subjects if not s.rated)
     if unrated:
         lines.append(f"Không xếp loại (mới dưới 6 tháng, miễn sinh hoạt…): {unrated}")
     stages = h.rating_order(loaded.options.rating_order)
