@@ -413,17 +413,20 @@ def merge_parts(parts: list[Part], forced: int, pos: dict[str, int], levels: dic
 
 def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Level], targets: dict[str, Level],
                   weights: dict[str, int], runner, opts, result, parts_out: list[Part] | None = None,
-                  conflict_out: list | None = None) -> tuple[str, dict[str, Level] | None]:
+                  conflict_out: list | None = None, pos: dict[str, int] | None = None
+                  ) -> tuple[str, dict[str, Level] | None]:
     """Decide every XS candidate; return (status, levels of all decided subjects).
 
     ``parts_out``, when given, receives every component's solution (``solver.engine.incremental`` keeps them);
-    ``conflict_out`` the candidates and quota records of a component that has no solution."""
+    ``conflict_out`` the candidates and quota records of a component that has no solution; ``pos`` the file
+    position of each subject of ``targets``, when the caller has it."""
     cands = [sid for sid in targets if bounds[sid] == Level.XS]
     plan = plan_components(cands, [r for r in recs if isinstance(r, Quota)],
                            [r for r in recs if isinstance(r, AtMost)],
                            {r.group: r for r in recs if isinstance(r, SmallGroup)})
     levels = {sid: bounds[sid] for sid in targets}
-    pos = {sid: i for i, sid in enumerate(targets)}
+    if pos is None:
+        pos = {sid: i for i, sid in enumerate(targets)}
     forced = sum(1 for sid in targets if bounds[sid] != targets[sid])  # forced changes, outside the model
     parts: list[Part] = []
     step = max(1, len(plan.comps) // 10)

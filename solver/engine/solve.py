@@ -186,6 +186,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         recs = records(loaded.hierarchy, loaded.options)
         targets = loaded.targets
         weights = support_weights(loaded, targets)
+        pos = {sid: i for i, sid in enumerate(targets)}  # file order, read by the components and the explanations
     method = opts.method
     if method == "auto":
         method = "reduced" if reducible(loaded) else "general"
@@ -207,7 +208,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
             parts: list = []
             with phase("components"):
                 status, levels = solve_reduced(loaded, recs, bounds, targets, weights, runner, opts, result,
-                                               parts_out=parts, conflict_out=conflicted)
+                                               parts_out=parts, conflict_out=conflicted, pos=pos)
             if keep is not None and levels is not None and not runner.interrupted:
                 keep.update(records=recs, weights=weights, bounds=bounds, parts=parts)
     else:
@@ -260,7 +261,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     opts.say("Đang lập giải trình cho từng thay đổi…")
     with phase("explain"):
         result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights,
-                                         claims=result.claims)
+                                         claims=result.claims, order=pos)
     with phase("decisions"):
         attach_decisions(loaded, result)
     with phase("verify"):

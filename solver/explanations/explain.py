@@ -53,10 +53,11 @@ class _Explainer:
     """Finds the binding records of each change; caches each quota group's ranking once."""
 
     def __init__(self, loaded, records, levels, targets, weights, *, by_sid=None, quota_of=None, order=None,
-                 claims=None):
-        """Index ``records``; or, with ``by_sid``/``quota_of``/``order`` given, use those indexes (a what-if
-        re-explains a few subjects of a province without re-reading its records). ``claims``: the computed
-        cost of each move against the vote ranking (``solver.result.Claim`` by subject)."""
+                 claims=None, only=None):
+        """Index ``records`` (only those of the subjects in ``only`` when given: the ones to explain); or, with
+        ``by_sid``/``quota_of``/``order`` given, use those indexes (a what-if re-explains a few subjects of a
+        province without re-reading its records). ``claims``: the computed cost of each move against the vote
+        ranking (``solver.result.Claim`` by subject)."""
         self.loaded, self.levels, self.targets = loaded, levels, targets
         self.claims = claims or {}
         self.order = order if order is not None else {sid: i for i, sid in enumerate(targets)}
@@ -65,19 +66,28 @@ class _Explainer:
         if by_sid is not None:
             self.by_sid, self.quota_of = by_sid, quota_of
             return
-        self.by_sid: dict[str, list[Record]] = {}
-        smalls = {r.group: r for r in records if isinstance(r, SmallGroup)}
+        by_sid: dict[str, list[Record]] = {}
+        self.by_sid = by_sid
+        smalls = {r.group: r for r in records if type(r) is SmallGroup}
         self.quota_of: dict[str, tuple[Quota, SmallGroup | None]] = {}
-        for r in records:
-            if isinstance(r, Cap):
-                self.by_sid.setdefault(r.sid, []).append(r)
-            elif isinstance(r, AtMost):
-                self.by_sid.setdefault(r.a, []).append(r)
-            elif isinstance(r, (Needs, CountTrigger)):
-                self.by_sid.setdefault(r.sid, []).append(r)
-            elif isinstance(r, Quota):
-                for m in r.members:
-                    self.quota_of[m] = (r, smalls.get(r.group))
+        for r in records:  # by exact type (the record classes have no subclasses): a province has 170,000
+            kind = type(r)
+            if kind is Cap or kind is Needs or kind is CountTrigger:
+                sid = r.sid
+            elif kind is AtMost:
+                sid = r.a
+            else:
+                if kind is Quota:
+                    members = r.members if only is None else [m for m in r.members if m in only]
+                    self.quota_of.update(dict.fromkeys(members, (r, smalls.get(r.group))))
+                continue
+            if only is not None and sid not in only:
+                continue
+            same = by_sid.get(sid)
+            if same is None:
+                by_sid[sid] = [r]
+            else:
+                same.append(r)
 
     def ranking(self, q: Quota, small: SmallGroup | None):
         """XS candidates of a group by the solver's support weight (then file order), and the group's numbers."""
@@ -162,14 +172,15 @@ class _Explainer:
 
 def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str, Level],
                     targets: dict[str, Level], reasons: bool = True,
-                    weights: dict[str, int] | None = None, claims: dict | None = None) -> list[Change]:
+                    weights: dict[str, int] | None = None, claims: dict | None = None,
+                    order: dict[str, int] | None = None) -> list[Change]:
     """A ``Change`` for every subject whose final level differs from its target, in file order."""
     from solver.engine.staging import support_weight
 
     if weights is None:
         weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
-    ex = _Explainer(loaded, records, levels, targets, weights, claims=claims)
-    return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ())
-            for sid in targets if levels[sid] != targets[sid]]
+    moved = [sid for sid in targets if levels[sid] != targets[sid]]
+    ex = _Explainer(loaded, records, levels, targets, weights, claims=claims, order=order, only=set(moved))
+    return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ()) for sid in moved]
 
 
