@@ -337,7 +337,8 @@ def _problem_rows(problems) -> list[tuple]:
 
 
 def test_several_problems_on_members_keep_their_messages_and_order():
-    """What ``validate`` printed for this case before members without problems took a fast path (a46a3dd)."""
+    """What ``validate`` returned for this case before plain members took a fast path (a46a3dd): the same problems, in
+    the same order."""
     from model.case import Case
     from model.hierarchy import validate
 
@@ -359,35 +360,35 @@ def test_several_problems_on_members_keep_their_messages_and_order():
     ]
     case = Case.model_validate({"name": "Thử", "subjects": subjects}, context={"nfc_done": True})
     assert _problem_rows(validate(case, "f.json", {})) == [
-        (5, 'parent', 'M1', False, '«H» là đảng bộ cấp trên cơ sở: đảng viên sinh hoạt ở chi bộ (chi bộ cơ sở hoặc chi bộ trực thuộc), hãy ghi chi bộ của đảng viên (parent)'),
-        (5, 'tier', 'M1', False, 'trường tier chỉ dùng cho tổ chức đảng'),
-        (5, 'leads', 'M1', False, 'trường leads chỉ dùng cho tập thể lãnh đạo, quản lý'),
-        (5, 'heads', 'M1', False, 'trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý'),
-        (5, 'same_level_units', 'M1', False, 'chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp'),
-        (5, 'same_level_units', 'M1', False, '«C» là tổ chức đảng, phải là cơ quan, đơn vị'),
-        (5, 'main_post', 'M1', False, 'chức vụ chính (main_post) chỉ ghi cho người có mã người (person)'),
-        (5, 'decided_by', 'M1', False, 'cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý'),
-        (5, 'excluded', 'M1', False, 'lý do không xếp loại này không dùng cho đảng viên'),
-        (5, 'in_charge_of', 'M1', False, 'chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)'),
-        (5, 'in_charge_of', 'M1', False, 'tham chiếu tới mã «ZZ» không có trong danh sách đối tượng'),
-        (5, 'lock_reason', 'M1', False, 'lý do và người quyết định chỉ ghi cùng một mức khóa (lock)'),
-        (5, 'facts.violation_org', 'M1', False, 'chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)'),
-        (5, 'level', 'M1', False, 'trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)'),
-        (5, 'facts.transferred_in_exempt', 'M1', False, 'dữ kiện này không áp dụng cho đảng viên'),
-        (5, 'facts.disunity', 'M1', False, 'dữ kiện này không áp dụng cho đảng viên'),
-        (6, 'parent', 'M2', False, 'tham chiếu tới mã «ZZ» không có trong danh sách đối tượng'),
-        (6, 'facts.violation_org', 'M2', True, 'tổ chức đảng nơi xảy ra vi phạm «NOPE» không có trong hồ sơ: kỷ luật này không tính cho tổ chức đảng nào trong hồ sơ (BĐ 5.12)'),
-        (6, 'votes', 'M2', False, 'không mức nào đạt quá bán kể cả khi cộng dồn (2/4 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định'),
-        (7, 'votes', 'M3', False, 'không mức nào đạt quá bán kể cả khi cộng dồn (4/9 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định'),
-        (7, 'facts.personnel_errors', 'M3', False, 'dữ kiện này không áp dụng cho đảng viên'),
-        (8, 'facts.violation_org', 'M4', False, 'chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)'),
-        (8, 'lock', 'M4', False, 'đối tượng không xếp loại (rated = false) không thể bị khóa mức'),
-        (9, 'parent', 'M5', False, '«OK1» là đảng viên, phải là tổ chức đảng'),
-        (9, 'proposed', 'M5', True, 'mức đề xuất Hoàn thành tốt nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo điểm thẩm định: dùng mức theo điểm thẩm định'),
-        (10, 'parent', 'M6', False, 'đảng viên phải thuộc một chi bộ (trường parent)'),
-        (10, 'votes', 'M6', False, 'không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)'),
-        (11, 'proposed', 'M7', True, 'mức đề xuất Hoàn thành nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo phiếu biểu quyết: dùng mức theo phiếu biểu quyết'),
-        (8, 'person', 'M4', True, 'mã người «P9» chỉ có một bản ghi: không có gì để liên kết'),
+        (5, "parent", "M1", False, "«H» là đảng bộ cấp trên cơ sở: đảng viên sinh hoạt ở chi bộ (chi bộ cơ sở hoặc chi bộ trực thuộc), hãy ghi chi bộ của đảng viên (parent)"),
+        (5, "tier", "M1", False, "trường tier chỉ dùng cho tổ chức đảng"),
+        (5, "leads", "M1", False, "trường leads chỉ dùng cho tập thể lãnh đạo, quản lý"),
+        (5, "heads", "M1", False, "trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý"),
+        (5, "same_level_units", "M1", False, "chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp"),
+        (5, "same_level_units", "M1", False, "«C» là tổ chức đảng, phải là cơ quan, đơn vị"),
+        (5, "main_post", "M1", False, "chức vụ chính (main_post) chỉ ghi cho người có mã người (person)"),
+        (5, "decided_by", "M1", False, "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý"),
+        (5, "excluded", "M1", False, "lý do không xếp loại này không dùng cho đảng viên"),
+        (5, "in_charge_of", "M1", False, "chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)"),
+        (5, "in_charge_of", "M1", False, "tham chiếu tới mã «ZZ» không có trong danh sách đối tượng"),
+        (5, "lock_reason", "M1", False, "lý do và người quyết định chỉ ghi cùng một mức khóa (lock)"),
+        (5, "facts.violation_org", "M1", False, "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)"),
+        (5, "level", "M1", False, "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)"),
+        (5, "facts.transferred_in_exempt", "M1", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (5, "facts.disunity", "M1", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (6, "parent", "M2", False, "tham chiếu tới mã «ZZ» không có trong danh sách đối tượng"),
+        (6, "facts.violation_org", "M2", True, "tổ chức đảng nơi xảy ra vi phạm «NOPE» không có trong hồ sơ: kỷ luật này không tính cho tổ chức đảng nào trong hồ sơ (BĐ 5.12)"),
+        (6, "votes", "M2", False, "không mức nào đạt quá bán kể cả khi cộng dồn (2/4 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định"),
+        (7, "votes", "M3", False, "không mức nào đạt quá bán kể cả khi cộng dồn (4/9 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định"),
+        (7, "facts.personnel_errors", "M3", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (8, "facts.violation_org", "M4", False, "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)"),
+        (8, "lock", "M4", False, "đối tượng không xếp loại (rated = false) không thể bị khóa mức"),
+        (9, "parent", "M5", False, "«OK1» là đảng viên, phải là tổ chức đảng"),
+        (9, "proposed", "M5", True, "mức đề xuất Hoàn thành tốt nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo điểm thẩm định: dùng mức theo điểm thẩm định"),
+        (10, "parent", "M6", False, "đảng viên phải thuộc một chi bộ (trường parent)"),
+        (10, "votes", "M6", False, "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)"),
+        (11, "proposed", "M7", True, "mức đề xuất Hoàn thành nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo phiếu biểu quyết: dùng mức theo phiếu biểu quyết"),
+        (8, "person", "M4", True, "mã người «P9» chỉ có một bản ghi: không có gì để liên kết"),
     ]
 
 
