@@ -183,7 +183,9 @@ def regulation_problems(case: Case, options: RuleOptions, file: str, targets: di
         out.append(InputProblem(file, f"khung điểm phải giảm dần: Hoàn thành xuất sắc nhiệm vụ từ {options.score_xs}, "
                                       f"Hoàn thành tốt nhiệm vụ từ {options.score_t}, Hoàn thành nhiệm vụ từ "
                                       f"{options.score_ht}", field="options"))
-    ids = {s.id: s for s in case.subjects}
+    ids: dict = {}
+    if case.exceptions:  # the subjects by id: ``by_id`` unless an id is written twice (then the last subject of it)
+        ids = by_id if by_id is not None and len(by_id) == len(case.subjects) else {s.id: s for s in case.subjects}
     for i, e in enumerate(case.exceptions):
         where = dict(sheet="exceptions", row=i + 1, subject=e.scope)
         target = ids.get(e.scope)

@@ -327,3 +327,109 @@ def test_a_member_directly_under_an_upper_organization_is_an_error():
     problems = [p for p in exc.value.problems if not p.warning]
     assert [(p.subject, p.field) for p in problems] == [("M1", "parent")]
     assert "đảng bộ cấp trên cơ sở" in problems[0].message
+
+
+# ---- validation of members: the fast path for plain members reports what the full checks report -------------
+
+
+def _problem_rows(problems) -> list[tuple]:
+    return [(p.row, p.field, p.subject, p.warning, p.message) for p in problems]
+
+
+def test_several_problems_on_members_keep_their_messages_and_order():
+    """What ``validate`` returned for this case before plain members took a fast path (a46a3dd): the same problems, in
+    the same order."""
+    from model.case import Case
+    from model.hierarchy import validate
+
+    subjects = [
+        org("H", "upper"), org("D", "grassroots", "H"), org("C", "branch", "D"),
+        member("OK1", "C", votes={"XS": 3, "T": 1}, proposed="XS",
+               facts={"committee_member": True, "civil_servant_level": "T"}),
+        member("M1", "H", tier="branch", leads="C", heads="C", same_level_units=["C"], main_post=True,
+               decided_by="D", excluded="new_body", in_charge_of=["ZZ"], lock_reason="r", level="T",
+               facts={"violation_org": "C", "disunity": True, "transferred_in_exempt": True}),
+        member("M2", "ZZ", voters=4, proposed="XS", votes={"T": 1, "K": 1},
+               facts={"violation_org": "NOPE", "disciplined": True}),
+        member("M3", "C", votes={"XS": 1, "T": 1, "TB": 1, "K": 1}, voters=9, lock="T",
+               facts={"sick_leave_months": 0, "personnel_errors": True}),
+        member("M4", "C", rated=False, lock="XS", person="P9", facts={"violation_org": "D"}),
+        member("M5", "OK1", score=95, proposed="T", target=None),
+        member("M6", None, proposed=None),
+        member("M7", "C", proposed="HT", votes={"XS": 3}, self_score=40, category="x"),
+    ]
+    case = Case.model_validate({"name": "Thử", "subjects": subjects}, context={"nfc_done": True})
+    assert _problem_rows(validate(case, "f.json", {})) == [
+        (5, "parent", "M1", False, "«H» là đảng bộ cấp trên cơ sở: đảng viên sinh hoạt ở chi bộ (chi bộ cơ sở hoặc chi bộ trực thuộc), hãy ghi chi bộ của đảng viên (parent)"),
+        (5, "tier", "M1", False, "trường tier chỉ dùng cho tổ chức đảng"),
+        (5, "leads", "M1", False, "trường leads chỉ dùng cho tập thể lãnh đạo, quản lý"),
+        (5, "heads", "M1", False, "trường heads chỉ dùng cho cán bộ lãnh đạo, quản lý"),
+        (5, "same_level_units", "M1", False, "chỉ tổ chức đảng mới có chính quyền, MTTQ, đoàn thể cùng cấp"),
+        (5, "same_level_units", "M1", False, "«C» là tổ chức đảng, phải là cơ quan, đơn vị"),
+        (5, "main_post", "M1", False, "chức vụ chính (main_post) chỉ ghi cho người có mã người (person)"),
+        (5, "decided_by", "M1", False, "cấp ủy xem xét, quyết định (decided_by) chỉ ghi cho tập thể lãnh đạo, quản lý"),
+        (5, "excluded", "M1", False, "lý do không xếp loại này không dùng cho đảng viên"),
+        (5, "in_charge_of", "M1", False, "chỉ cán bộ lãnh đạo, quản lý mới ghi nơi mình phụ trách (in_charge_of)"),
+        (5, "in_charge_of", "M1", False, "tham chiếu tới mã «ZZ» không có trong danh sách đối tượng"),
+        (5, "lock_reason", "M1", False, "lý do và người quyết định chỉ ghi cùng một mức khóa (lock)"),
+        (5, "facts.violation_org", "M1", False, "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)"),
+        (5, "level", "M1", False, "trường level chỉ dùng cho đơn vị (cơ quan, chính quyền, đoàn thể)"),
+        (5, "facts.transferred_in_exempt", "M1", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (5, "facts.disunity", "M1", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (6, "parent", "M2", False, "tham chiếu tới mã «ZZ» không có trong danh sách đối tượng"),
+        (6, "facts.violation_org", "M2", True, "tổ chức đảng nơi xảy ra vi phạm «NOPE» không có trong hồ sơ: kỷ luật này không tính cho tổ chức đảng nào trong hồ sơ (BĐ 5.12)"),
+        (6, "votes", "M2", False, "không mức nào đạt quá bán kể cả khi cộng dồn (2/4 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định"),
+        (7, "votes", "M3", False, "không mức nào đạt quá bán kể cả khi cộng dồn (4/9 phiếu hợp lệ): hãy nhập mức đề nghị (target) do cấp có thẩm quyền quyết định"),
+        (7, "facts.personnel_errors", "M3", False, "dữ kiện này không áp dụng cho đảng viên"),
+        (8, "facts.violation_org", "M4", False, "chỉ ghi nơi xảy ra vi phạm cho đảng viên bị kỷ luật (disciplined)"),
+        (8, "lock", "M4", False, "đối tượng không xếp loại (rated = false) không thể bị khóa mức"),
+        (9, "parent", "M5", False, "«OK1» là đảng viên, phải là tổ chức đảng"),
+        (9, "proposed", "M5", True, "mức đề xuất Hoàn thành tốt nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo điểm thẩm định: dùng mức theo điểm thẩm định"),
+        (10, "parent", "M6", False, "đảng viên phải thuộc một chi bộ (trường parent)"),
+        (10, "votes", "M6", False, "không có phiếu (votes), mức đề xuất (proposed) hay mức mục tiêu (target)"),
+        (11, "proposed", "M7", True, "mức đề xuất Hoàn thành nhiệm vụ khác mức mục tiêu Hoàn thành xuất sắc nhiệm vụ theo phiếu biểu quyết: dùng mức theo phiếu biểu quyết"),
+        (8, "person", "M4", True, "mã người «P9» chỉ có một bản ghi: không có gì để liên kết"),
+    ]
+
+
+def _member_variants() -> list[dict]:
+    """Members with one or two fields that a check of ``_subject_problems`` reads set to a value that passes or
+    fails it, next to the organizations they may refer to."""
+    changes = [
+        {}, {"parent": None}, {"parent": "ZZ"}, {"parent": "H"}, {"parent": "D"}, {"parent": "U"},
+        {"parent": "M0"}, {"parent": "NT"}, {"tier": "branch"}, {"leads": "C"}, {"heads": "CU"},
+        {"same_level_units": ["U"]}, {"category": "x"}, {"person": "P1"}, {"main_post": True},
+        {"main_post": True, "person": "P2"}, {"decided_by": "D"}, {"score": 95}, {"self_score": 10},
+        {"excluded": "exempted"}, {"excluded": "new_body"}, {"in_charge_of": ["C"]}, {"lock_reason": "r"},
+        {"lock_author": "a"}, {"lock": "XS"}, {"level": "T"}, {"may_rise": True}, {"rated": False},
+        {"votes": {"XS": 3, "T": 1}}, {"votes": {"XS": 1, "T": 1, "TB": 1, "K": 1}}, {"voters": 9},
+        {"votes": {"T": 2}, "voters": 3}, {"proposed": None}, {"proposed": "XS"}, {"target": "HT"},
+        {"facts": {"committee_member": True, "civil_servant_level": "T", "sick_leave_months": 0}},
+        {"facts": {"violation_org": "D", "disciplined": True}}, {"facts": {"violation_org": "C"}},
+        {"facts": {"violation_org": "NOPE"}}, {"facts": {"violation_org": "U", "disciplined": True}},
+        {"facts": {"disunity": True}}, {"facts": {"shortcomings_remedied": False}},
+        {"facts": {"shortcomings_remedied": True, "low_confidence": True}},
+    ]
+    variants = [dict(a, **b) for i, a in enumerate(changes) for b in changes[i:]]
+    subjects = [org("H", "upper"), org("D", "grassroots", "H"), org("C", "branch", "D"), org("NT", None, "D"),
+                unit("U"), member("M0", "C"), collective("CU", "C", "chi_uy")]
+    subjects += [member(f"V{i}", **{"parent": "C", **v}) for i, v in enumerate(variants)]
+    return subjects
+
+
+def test_plain_members_take_a_fast_path_that_reports_exactly_what_the_full_checks_report(monkeypatch):
+    from model import hierarchy
+    from model.case import Case
+
+    case = Case.model_validate({"name": "Thử", "subjects": _member_variants()}, context={"nfc_done": True})
+
+    def run() -> tuple:
+        targets, locks, given, index = {}, {}, {}, {}
+        problems = hierarchy.validate(case, "f.json", targets, locks=locks, given_levels=given, index=index)
+        return _problem_rows(problems), list(targets.items()), list(locks.items()), list(given.items())
+
+    fast = run()
+    plain = hierarchy._plain_member_targets(case.subjects, case.by_id(), hierarchy.SCORE_BANDS)
+    assert 20 < sum(t is not None for t in plain) < len(plain) - 100  # both paths are taken
+    monkeypatch.setattr(hierarchy, "_plain_member_targets", lambda subjects, ids, bands: [None] * len(subjects))
+    assert fast == run()
