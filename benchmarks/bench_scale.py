@@ -129,6 +129,12 @@ def scale(args, tmp: Path) -> int:
             if wall is not None:
                 mem = f"{rss:.0f} | {top:.0f}" if rss is not None else "— | —"
                 print(f"| {name} | {fmt(wall)} | {fmt(cpu)} | {fmt(wall / floor)} | {mem} |")
+        child = phases.get("other", {}).get("verify_child")
+        if child:  # the verifier ran in a forked child while the solving process explained
+            private = child.get("private_mib")
+            print(f"| verify, in a child process beside explain | (waited {fmt(phases['wall'].get('verify', 0))}) | "
+                  f"{fmt(child['cpu'])} | | memory not shared with the solving process: "
+                  f"{'—' if private is None else f'{private:.0f}'} MiB | |")
         inside = sum(phases["wall"].values())
         print(f"| (start, imports, summary) | {fmt(solve_s - inside)} | | {fmt((solve_s - inside) / floor)} |")
     return 0

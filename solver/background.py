@@ -30,6 +30,10 @@ class Forked:
         self._pid: int | None = None
         self._done = False
         self._value: Any = None
+        #: The child's CPU seconds and the memory it did not share with this process (MiB; None where the
+        #: system does not say), once ``result`` has waited for it: what ``benchmarks/bench_scale.py`` prints.
+        self.child_cpu: float | None = None
+        self.child_private_mib: float | None = None
         if fork and hasattr(os, "fork"):
             try:
                 read, write = os.pipe()
@@ -40,7 +44,8 @@ class Forked:
                 code = 1
                 try:
                     os.close(read)
-                    data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+                    value = fn(*args)
+                    data = pickle.dumps((value, _private_mib()), protocol=pickle.HIGHEST_PROTOCOL)
                     with os.fdopen(write, "wb") as out:
                         out.write(data)
                     code = 0
@@ -63,14 +68,26 @@ class Forked:
             return self._value
         with os.fdopen(self._read, "rb") as inp:
             data = inp.read()
-        _, status = os.waitpid(self._pid, 0)
+        _, status, usage = os.wait4(self._pid, 0)
+        self.child_cpu = usage.ru_utime + usage.ru_stime
         value, ok = None, False
         if os.waitstatus_to_exitcode(status) == 0 and data:
             try:
-                value, ok = pickle.loads(data), True
+                value, self.child_private_mib = pickle.loads(data)
+                ok = True
             except Exception:  # a truncated answer is no answer
                 ok = False
         if not ok:  # the child failed or was killed: never trust its silence, compute it here
             value = self._fn(*self._args)
         self._value, self._done = value, True
         return value
+
+
+def _private_mib() -> float | None:
+    """The memory of this (child) process not shared with its parent: the pages it wrote to, MiB."""
+    try:
+        with open("/proc/self/smaps_rollup") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line and not line.startswith(" "))
+        return (int(fields["Private_Dirty"].split()[0]) + int(fields["Private_Clean"].split()[0])) / 1024
+    except (OSError, KeyError, ValueError):
+        return None

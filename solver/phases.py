@@ -16,6 +16,7 @@ _wall: dict[str, float] = {}
 _cpu: dict[str, float] = {}
 _rss: dict[str, float] = {}
 _peak: dict[str, float] = {}
+_other: dict[str, dict] = {}
 
 
 def _memory() -> tuple[float, float]:
@@ -45,9 +46,15 @@ def phase(name: str):
             pass
 
 
+def note(name: str, **values) -> None:
+    """Record other figures under ``name`` (e.g. a child process's CPU seconds and memory)."""
+    if _target is not None:
+        _other[name] = values
+
+
 def write() -> None:
     """Write the phases recorded so far to the file ``XEPLOAI_PHASES`` names (nothing when it is unset)."""
     if _target is None:
         return
     with open(_target, "w", encoding="utf-8") as fh:
-        json.dump({"wall": _wall, "cpu": _cpu, "rss": _rss, "peak": _peak}, fh)
+        json.dump({"wall": _wall, "cpu": _cpu, "rss": _rss, "peak": _peak, "other": _other}, fh)

@@ -19,6 +19,9 @@ def test_the_child_computes_and_sends_its_answer():
     assert job.forked
     assert job.result() == (True, 5, ["ví dụ"] * 3)  # computed in another process
     assert job.result() == (True, 5, ["ví dụ"] * 3)  # asked twice: the same answer, no second child
+    assert job.child_cpu is not None and job.child_cpu >= 0  # what the benchmark prints of the child
+    if os.path.exists("/proc/self/smaps_rollup"):
+        assert job.child_private_mib is not None and job.child_private_mib > 0
 
 
 def test_a_child_that_fails_is_not_trusted_the_call_runs_here():

@@ -32,6 +32,7 @@ from solver.background import Forked
 from solver.result import SolveResult
 from solver.engine.rules import Quota, SmallGroup, records, subject_of
 from solver.engine.staging import Runner, solve_space, support_weight, support_weights
+from solver.phases import note as note_phase
 from solver.phases import phase
 
 __all__ = ["SolveOptions", "VerifierFailure", "reducible", "solve", "support_weight", "verifier_failure"]
@@ -266,5 +267,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         attach_decisions(loaded, result)
     with phase("verify"):
         _verified(loaded, checking)  # the answer is returned (and written) only once verified
+    if checking.forked:
+        note_phase("verify_child", cpu=checking.child_cpu, private_mib=checking.child_private_mib)
     result.wall_time = time.monotonic() - start
     return result
