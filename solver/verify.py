@@ -453,10 +453,6 @@ class Verifier:
             kinds = self._binds[rule_id] = _kinds(self.opts, rule_id)
         return kinds
 
-    def elsewhere(self, m) -> bool:
-        """E9: a member's discipline counts at the organization where the violation happened."""
-        return self._e9 and m.facts.violation_org is not None
-
     def conduct(self, org: str) -> list:
         """The members whose discipline counts at ``org`` and who have facts: its own (rated or not) not moved
         away by E9, and those disciplined after leaving it for a violation there (E9). A member without facts
@@ -465,6 +461,7 @@ class Verifier:
         out = self._conduct.get(org)
         if out is None:
             no_facts, e9 = EMPTY_FACTS, self._e9
+            # E9: a member's discipline counts at the organization where the violation happened
             out = [m for m in self.members_in.get(org, ())
                    if m.facts is not no_facts and not (e9 and m.facts.violation_org is not None)]
             if e9:
@@ -590,41 +587,43 @@ def check_S2(v: Verifier, s, x, levels, bad) -> None:
 
 def check_S3(v: Verifier, s, x, levels, bad) -> None:
     """S3: an organization against its members, sub-organizations, subordinate committees and same-level units."""
-    if s.kind is not Kind.party_org:
+    if s.kind is not Kind.party_org or x == K:  # every clause binds a level above K
         return
-    f = s.facts
-    lv = lambda sid: v.level(levels, sid)  # noqa: E731
+    f, opts, given, get = s.facts, v.opts, v._given, levels.get
+
+    def lv(sid: str) -> Level | None:  # ``Verifier.level``
+        return given[sid] if sid in given else get(sid)
+
     mem = v.member_levels(levels, s.id)
-    subs = v.orgs_in.get(s.id, [])
-    sub_lv = [y for y in [lv(o.id) for o in subs] if y is not None]
+    subs = v.orgs_in.get(s.id, ())
+    sub_lv = [y for o in subs if (y := lv(o.id)) is not None]
     units = [u for u in s.same_level_units if lv(u) is not None]
     unit_lv = [lv(u) for u in units]
-    hd21 = v.opts.org_xs_reading == "hd21"
+    hd21 = opts.org_xs_reading == "hd21"
     for label, vals in (("đảng viên", mem), ("tổ chức trực thuộc", sub_lv), ("đơn vị cùng cấp", unit_lv)):
         if vals and x == XS and hd21 and label != "đơn vị cùng cấp":
-            if min(vals) < HT or 100 * (vals.count(T) + vals.count(XS)) < v.opts.xs_good_share * len(vals):
-                bad("S3", s.id, f"XS nhưng {label} không đủ 100% từ HTNV và {v.opts.xs_good_share}% từ HTTNV")
+            if min(vals) < HT or 100 * (vals.count(T) + vals.count(XS)) < opts.xs_good_share * len(vals):
+                bad("S3", s.id, f"XS nhưng {label} không đủ 100% từ HTNV và {opts.xs_good_share}% từ HTTNV")
         elif vals and x == XS and min(vals) < T:
             bad("S3", s.id, f"XS nhưng có {label} dưới HTTNV")
         if vals and x >= T and min(vals) < HT:
             bad("S3", s.id, f"{x.code} nhưng có {label} KHTNV")
-    pct = v.opts.org_k_percent
-    if mem and x > K and 100 * mem.count(K) > pct * len(mem):
+    pct = opts.org_k_percent
+    if mem and 100 * mem.count(K) > pct * len(mem):
         bad("S3", s.id, f"trên {pct}% đảng viên KHTNV nhưng chi bộ không KHTNV")
     counted = []
     for o in subs:
-        lead = [c for c in v.collectives_on.get(o.id, []) if lv(c.id) is not None]
+        lead = [y for c in v.collectives_on.get(o.id, ()) if (y := lv(c.id)) is not None]
         if lead:
-            counted.extend(lv(c.id) for c in lead)
-        elif lv(o.id) is not None:
-            counted.append(lv(o.id))
-    if counted and x > K and 100 * sum(1 for y in counted if y == K) > pct * len(counted):
+            counted.extend(lead)
+        elif (y := lv(o.id)) is not None:
+            counted.append(y)
+    if counted and 100 * counted.count(K) > pct * len(counted):
         bad("S3", s.id, f"trên {pct}% tập thể cấp ủy trực thuộc KHTNV nhưng đảng bộ không KHTNV")
     front_k = sum(1 for u in units if v.subj[u].category in ("mat_tran", "doan_the") and lv(u) == K)
-    if x > K and front_k >= v.opts.units_k_at_least:
+    if front_k >= opts.units_k_at_least:
         bad("S3", s.id, f"{front_k} tổ chức Mặt trận, đoàn thể cùng cấp KHTNV nhưng tổ chức không KHTNV")
-    leading_disc = any(c.facts.disciplined for c in v.collectives_on.get(s.id, []))
-    if x > K and (f.standing_committee_disciplined or leading_disc):
+    if f.standing_committee_disciplined or any(c.facts.disciplined for c in v.collectives_on.get(s.id, ())):
         bad("S3", s.id, "ban thường vụ / chi ủy bị kỷ luật nhưng tổ chức không KHTNV")
 
 
