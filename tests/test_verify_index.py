@@ -1,5 +1,6 @@
-"""The verifier's shortcuts hold: a check listed in ``CHECK_KINDS`` is silent for every other kind, and one
-listed in ``CHECK_FACTS`` is silent whenever its fact is unset — so skipping those calls hides nothing."""
+"""The verifier's shortcuts hold: a check listed in ``CHECK_KINDS`` is silent for every other kind, one listed
+in ``CHECK_FACTS`` is silent whenever its fact is unset, and one in ``CHECK_PERSON`` for a subject without a
+person — so skipping those calls hides nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from model.case import Kind
 from model.levels import Level
 from model.loader import load_case
-from solver.verify import CHECK_FACTS, CHECK_KINDS, CHECKS, Verifier
+from solver.verify import CHECK_FACTS, CHECK_KINDS, CHECK_PERSON, CHECKS, Verifier
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "scenarios").glob("*.json")) + sorted((ROOT / "tests" / "data" / "examples").glob("*.json"))
@@ -43,6 +44,8 @@ def test_listed_checks_are_silent_outside_their_kinds_and_facts(path):
             value = getattr(s.facts, fact) if fact else True
             if value is None or value is False:
                 assert not found, (rid, s.id, fact)
+            if rid in CHECK_PERSON and s.person is None:
+                assert not found, (rid, s.id, "person")
 
 
 def test_a_fact_bound_check_still_fires_for_its_fact():
