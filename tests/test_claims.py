@@ -177,13 +177,19 @@ def test_the_why_not_answer_states_the_criterion_3_cost_it_computed(solved):
 
 
 def test_the_one_pass_weights_are_the_weights_of_the_ranking(solved):
-    """``support_weights`` (one pass, for a province) gives each subject its ``support_weight``: a score, a ballot
-    share, or full support for a written target."""
+    """``support_weights`` (computed when read, for a province) gives each subject its ``support_weight``: a score,
+    a ballot share, or full support for a written target; a subject outside the targets is a KeyError."""
     from solver.engine.staging import support_weight, support_weights
 
     loaded, base = solved
     fast = support_weights(loaded, base.targets)
-    assert fast == {sid: support_weight(loaded, sid, t) for sid, t in base.targets.items()}
+    assert len(fast) == 0  # nothing computed before it is read
+    first = next(iter(base.targets))
+    assert fast[first] == support_weight(loaded, first, base.targets[first]) and list(fast) == [first]
+    assert {sid: fast[sid] for sid in base.targets} == {sid: support_weight(loaded, sid, t)
+                                                        for sid, t in base.targets.items()}
+    with pytest.raises(KeyError):
+        fast["không có mã này"]
 
 
 def test_each_listed_name_reads_as_one_subject(solved):

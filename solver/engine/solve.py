@@ -191,7 +191,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     method = opts.method
     if method == "auto":
         method = "reduced" if reducible(loaded) else "general"
-    if method == "reduced" and not reducible(loaded):
+    elif method == "reduced" and not reducible(loaded):
         raise ValueError("mô hình rút gọn chỉ chính xác khi không cho phép nâng mức (allow_up, may_rise)")
     result = SolveResult(loaded.case.name, "unknown", targets=dict(targets),
                          profile=loaded.options.profile,
