@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from model.case import SCORE_BANDS, Case, nfc_deep
+from model.case import SCORE_BANDS, Case, Subject, nfc_deep
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
 from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
@@ -126,6 +126,11 @@ def parse_case(data: Any, file: str = "<case>", *, nfc_done: bool = False) -> Lo
             problems.append(InputProblem(file, pydantic_message(err), sheet=sheet, row=row, field=fld,
                                          subject=sid))
         raise CaseInvalid(problems) from None
+    return _checked(case, file)
+
+
+def _checked(case: Case, file: str) -> LoadedCase:
+    """A case whose types are valid, checked as a whole (options, structure, the regulation's own checks)."""
     problems: list[InputProblem] = []
     options = None
     try:
@@ -272,6 +277,11 @@ def read_input_bytes(path: str | Path, name: str | None = None, limit: int | Non
 
 def read_json(path: str | Path) -> Any:
     """Read a JSON file strictly (UTF-8, size-limited, bounded reader), with Vietnamese errors."""
+    return parse_json_bytes(read_json_bytes(path), str(path))
+
+
+def read_json_bytes(path: str | Path) -> bytes:
+    """The bytes of a JSON file (``read_input_bytes``), refusing a workbook or a zip archive by its first bytes."""
     name = str(path)
     raw = read_input_bytes(path, name)
     if raw.startswith(OLE_MAGIC):
@@ -279,7 +289,63 @@ def read_json(path: str | Path) -> Any:
     if raw.startswith(ZIP_MAGIC):
         raise CaseInvalid([InputProblem(name, "tệp này là tệp nén (như bảng tính .xlsx hay văn bản .docx), không phải "
                                               "hồ sơ JSON; nếu là bảng tính, hãy đặt đuôi tệp là .xlsx")])
-    return parse_json_bytes(raw, name)
+    return raw
+
+
+def parse_case_bytes(raw: bytes, file: str) -> LoadedCase:
+    """``parse_case`` of a JSON case's bytes: a valid case is read by ``_subjects_by_chunks`` without ever holding
+    every subject as raw data; anything else (a what-if, an escape, a syntax or type error, a duplicate key) is
+    read by ``parse_json_bytes`` and ``parse_case``, whose answer (case or Vietnamese errors) is the one given."""
+    case = _case_by_chunks(raw)
+    if case is not None:
+        return _checked(case, file)
+    return parse_case(parse_json_bytes(raw, file), file, nfc_done=True)
+
+
+#: Subjects read and validated together by ``_case_by_chunks``.
+CHUNK = 20_000
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _case_by_chunks(raw: bytes) -> Case | None:
+    """A valid case read from its bytes a chunk of subjects at a time, or None when the exact path must read it.
+
+    The subjects of a province, parsed whole, are 300 MB of dictionaries that live only to be validated; read
+    as slices of the text and parsed and validated ``CHUNK`` at a time, they never exist all at once, and the
+    solve's peak memory at 300,000 members falls by about that much (``benchmarks/bench_scale.py``). The text
+    passes the same screening as ``_parse_fast`` (UTF-8, NFC, no escape, no refused character). A key written
+    twice is found as there, by counting colons: the text's, against the compact writing of each part parsed.
+    Any problem at all returns None, and the exact path reads the file again and reports it as it always has:
+    this path only ever accepts what that one accepts (``tests/test_loader.py``)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if raw.startswith(b"\xef\xbb\xbf") or not unicodedata.is_normalized("NFC", text):
+        return None
+    del text
+    if b"\\" in raw or b'"whatif"' in raw or any(p.search(raw) for p in _FAST_REFUSED):
+        return None
+    try:
+        top = _TOP.decode(raw)
+        items = top.get("subjects")
+        if items is None:
+            return None
+        subjects_raw = _RAW_LIST.decode(items)
+        rest = {k: _DECODER.decode(v) for k, v in top.items() if k != "subjects"}
+        colons = len(top) + sum(_ENCODER.encode(v).count(b":") for v in rest.values())
+        subjects: list = []
+        for start in range(0, len(subjects_raw), CHUNK):
+            chunk = _DECODER.decode(b"[" + b",".join(subjects_raw[start:start + CHUNK]) + b"]")
+            colons += _ENCODER.encode(chunk).count(b":")
+            subjects.extend(_SUBJECTS.validate_python(chunk, context={"nfc_done": True}))
+            del chunk
+        if colons != raw.count(b":"):
+            return None  # a key written twice: the exact path names it
+        return Case.model_validate({**rest, "subjects": tuple(subjects)}, context={"nfc_done": True})
+    except (msgspec.DecodeError, ValidationError, RecursionError, ValueError, TypeError):
+        return None
 
 
 #: Characters refused in any text: C0/C1 controls except tab, line feed and carriage return, lone surrogates,
@@ -313,6 +379,7 @@ def _bad_char_problem(name: str, text: str, m: re.Match) -> InputProblem:
 #: itself allows in a string (msgspec refuses the C0 controls, and a decoded text holds no lone surrogate).
 _FAST_REFUSED = (re.compile(rb"\x7f"), re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xbf[\xbe\xbf]"))
 _DECODER = msgspec.json.Decoder()
+_SUBJECTS = TypeAdapter(list[Subject])
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -454,4 +521,4 @@ def _load_case(path: str | Path) -> LoadedCase:
         from model.excel import load_workbook_case  # imported lazily: openpyxl only when needed
 
         return load_workbook_case(p, str(path))
-    return parse_case(read_json(p), str(path), nfc_done=True)
+    return parse_case_bytes(read_json_bytes(p), str(path))

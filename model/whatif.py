@@ -28,8 +28,8 @@ from model.case import FACT_NAMES, Expect, Facts, FACTS_BY_KIND, Kind, Name, Quo
 from model.catalogue import OptionOverrides
 from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.levels import Level, parse_level
-from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_json_bytes, read_input_bytes,
-                          read_json)
+from model.loader import (WORKBOOK_SUFFIXES, LoadedCase, no_gc, parse_case, parse_case_bytes, parse_json_bytes,
+                          read_input_bytes, read_json, read_json_bytes)
 
 #: The key that tells a what-if file from a case file.
 WHATIF_KEY = "whatif"
@@ -425,7 +425,13 @@ def load_case_or_whatif(path: str | Path, published: Published | None = None) ->
     """A case file as ``model.loader.load_case`` reads it, or the case a what-if file describes."""
     p = Path(path)
     with no_gc():
-        data = _read_raw(p)
+        if p.suffix.lower() not in WORKBOOK_SUFFIXES:
+            raw = read_json_bytes(p)
+            if not may_be_whatif(raw):  # a case: read without keeping its raw data (``parse_case_bytes``)
+                return parse_case_bytes(raw, str(p))
+            data = parse_json_bytes(raw, str(p))
+        else:
+            data = _read_raw(p)
         return _load(p, data, published, (p.resolve(),))[0]
 
 
