@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +38,17 @@ class Forked:
         self.child_cpu: float | None = None
         self.child_private_mib: float | None = None
         if fork and hasattr(os, "fork"):
+            pid = None
             try:
                 read, write = os.pipe()
-                pid = os.fork()
-            except OSError:  # no process or descriptor left: run it here
-                pid = None
+            except OSError:  # no descriptor left: run it here
+                read = write = None
+            if read is not None:
+                try:
+                    pid = os.fork()
+                except OSError:  # no process left: run it here
+                    os.close(read)
+                    os.close(write)
             if pid == 0:  # the child: compute, send, and leave without running this process's exit handlers
                 code = 1
                 try:
@@ -62,12 +71,27 @@ class Forked:
         """True when the call runs (or ran) in a child process."""
         return self._pid is not None
 
-    def result(self) -> Any:
-        """The call's value: the child's when it finished and sent it whole, else computed here."""
+    def result(self, timeout: float | None = None) -> Any:
+        """The call's value: the child's when it finished and sent it whole, else computed here. A child still
+        not done ``timeout`` seconds after this is called (stuck, or on a machine far too busy) is stopped and
+        the call computed here: waiting longer never changes the answer, only when it comes."""
         if self._done:
             return self._value
-        with os.fdopen(self._read, "rb") as inp:
-            data = inp.read()
+        chunks: list[bytes] = []
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with os.fdopen(self._read, "rb", buffering=0) as inp:
+            while True:
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                ready, _, _ = select.select([inp], [], [], wait)
+                if not ready:  # the time is up: the child is not trusted, and is stopped
+                    os.kill(self._pid, signal.SIGKILL)
+                    chunks = []
+                    break
+                chunk = inp.read(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        data = b"".join(chunks)
         _, status, usage = os.wait4(self._pid, 0)
         self.child_cpu = usage.ru_utime + usage.ru_stime
         value, ok = None, False

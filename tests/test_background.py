@@ -48,6 +48,22 @@ def test_a_child_killed_before_it_answers_is_not_trusted():
     assert job.result() == "computed here"
 
 
+def test_a_child_past_its_time_is_stopped_and_the_call_runs_here():
+    import time
+
+    parent = os.getpid()
+
+    def stuck():
+        if os.getpid() != parent:
+            time.sleep(60)
+        return "computed here"
+
+    job = Forked(stuck)
+    start = time.monotonic()
+    assert job.result(timeout=0.5) == "computed here"
+    assert time.monotonic() - start < 30  # the child was stopped, not waited for
+
+
 def test_without_fork_the_call_runs_here_at_once():
     calls = []
     job = Forked(lambda: calls.append(os.getpid()) or 7, fork=False)

@@ -116,11 +116,14 @@ class GeneralSpace:
 #: The number of decided subjects from which the command line verifies in a child process: below it the
 #: verifier takes a few hundredths of a second, less than starting the child.
 FORK_FROM = 20_000
+#: Seconds the solving process waits, once it has explained, for the child's verification (a few seconds even for
+#: millions of members) before it stops the child and verifies in process.
+VERIFY_CHILD_TIMEOUT = 300.0
 
 
 def _verified(loaded: LoadedCase, checking: Forked) -> None:
     """Raise ``VerifierFailure`` when the independent verifier found a rule broken."""
-    violations = checking.result()
+    violations = checking.result(timeout=VERIFY_CHILD_TIMEOUT)
     if violations:
         raise verifier_failure(loaded, violations)
 
