@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import gt
 
+from model.ballots import voted_from_counts
 from model.case import EMPTY_FACTS, Kind, Tier
 from model.levels import GRADE_TO_LEVEL, Level
 from model.loader import LoadedCase
@@ -37,9 +38,8 @@ def _decided(s) -> bool:
 
 
 def _target(s, opts) -> Level:
-    """The target, read independently: ``target``, else the score's band, else the ballots (V1, counted here:
-    the highest level whose ballots at it or above are more than half of the voters, or of those cast), else
-    the proposal."""
+    """The target, read independently of the solver: ``target``, else the score's band, else the ballots (V1,
+    counted by ``model.ballots`` as the case format defines it), else the proposal."""
     if s.target is not None:
         return s.target
     if s.score is not None:
@@ -50,20 +50,7 @@ def _target(s, opts) -> Level:
     v = s.votes
     if v is None:
         return s.proposed
-    xs = v.XS
-    t = xs + v.T
-    tb = t + v.TB
-    cast = tb + v.K
-    total = s.voters if s.voters is not None else cast
-    if 2 * xs > total:
-        return XS
-    if 2 * t > total:
-        return T
-    if 2 * tb > total:
-        return HT
-    if 2 * cast > total:
-        return K
-    return s.voted()  # no level has a majority: the case's own reading raises its error (a loaded case has none)
+    return voted_from_counts(v.XS, v.T, v.TB, v.K, s.voters)  # NoMajority never: a loaded case has none
 
 
 def _kinds(opts, rule_id: str) -> set:
