@@ -293,7 +293,7 @@ def read_json_bytes(path: str | Path) -> bytes:
 
 
 def parse_case_bytes(raw: bytes, file: str) -> LoadedCase:
-    """``parse_case`` of a JSON case's bytes: a valid case is read by ``_subjects_by_chunks`` without ever holding
+    """``parse_case`` of a JSON case's bytes: a valid case is read by ``_case_by_chunks`` without ever holding
     every subject as raw data; anything else (a what-if, an escape, a syntax or type error, a duplicate key) is
     read by ``parse_json_bytes`` and ``parse_case``, whose answer (case or Vietnamese errors) is the one given."""
     case = _case_by_chunks(raw)
@@ -317,7 +317,7 @@ def _case_by_chunks(raw: bytes) -> Case | None:
     passes the same screening as ``_parse_fast`` (UTF-8, NFC, no escape, no refused character). A key written
     twice is found as there, by counting colons: the text's, against the compact writing of each part parsed.
     Any problem at all returns None, and the exact path reads the file again and reports it as it always has:
-    this path only ever accepts what that one accepts (``tests/test_loader.py``)."""
+    this path only ever accepts what that one accepts (``tests/test_fast_input.py``)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

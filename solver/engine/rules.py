@@ -32,11 +32,8 @@ from solver.engine.records import (
     subject_of,
 )
 
-#: The facts of a subject given none (one shared instance): nothing to index.
-_DEFAULT_FACTS = EMPTY_FACTS
-
-#: The facts the default instance itself sets (none today): ``Context.having`` gives every subject for these.
-_DEFAULT_SET = frozenset(_DEFAULT_FACTS.set_fields())
+#: The facts the shared empty instance itself sets (none today): ``Context.having`` gives every subject for these.
+_DEFAULT_SET = frozenset(EMPTY_FACTS.set_fields())
 
 
 def _index_facts(having: dict, s: Subject, f) -> None:
@@ -86,7 +83,7 @@ class Context:
         kind in file order, and, for each fact, the decided subjects whose facts give it a value (``having``)."""
         by_kind: dict[Kind, list[Subject]] = {k: [] for k in Kind}
         having = self._having
-        default = _DEFAULT_FACTS
+        default = EMPTY_FACTS
         if self.only is None:
             decided = self._decided is None
             dec: set[str] = set() if decided else self._decided

@@ -175,10 +175,10 @@ def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str,
                     weights: dict[str, int] | None = None, claims: dict | None = None,
                     order: dict[str, int] | None = None) -> list[Change]:
     """A ``Change`` for every subject whose final level differs from its target, in file order."""
-    from solver.engine.staging import support_weight
+    from solver.engine.staging import support_weights
 
     if weights is None:
-        weights = {sid: support_weight(loaded, sid, targets[sid]) for sid in targets}
+        weights = support_weights(loaded, targets)  # each computed when a ranking reads it
     moved = [sid for sid in targets if levels[sid] != targets[sid]]
     ex = _Explainer(loaded, records, levels, targets, weights, claims=claims, order=order, only=set(moved))
     return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ()) for sid in moved]
