@@ -92,10 +92,9 @@ def test_a_large_answer_verified_in_a_child_is_the_same_as_in_process(monkeypatc
 
 
 def test_a_violation_found_in_the_child_is_an_error_and_nothing_is_written(monkeypatch, tmp_path, capsys):
-    from solver.commands.cli import EXIT_ERROR, main
     from solver.engine import solve as solving
     from solver.verify import Violation
-    from test_faults import CASE_NAME, TAN_LOI
+    from test_faults import assert_solve_rejected
 
     monkeypatch.setattr(solving, "FORK_FROM", 0)
     parent = os.getpid()
@@ -103,9 +102,4 @@ def test_a_violation_found_in_the_child_is_an_error_and_nothing_is_written(monke
     # child's answer was used
     monkeypatch.setattr("solver.verify.verify", lambda loaded, levels: [Violation("C1", "DV1", "giả lập")]
                         if os.getpid() != parent else [])
-    out = tmp_path / "ket_qua.json"
-    code = main(["solve", str(TAN_LOI), "--json", str(out), "--workers", "1"])
-    text = capsys.readouterr().out
-    assert code == EXIT_ERROR
-    assert "Bộ kiểm tra độc lập phát hiện 1 vi phạm" in text and f"«{CASE_NAME}»" in text
-    assert not out.exists()
+    assert_solve_rejected(tmp_path, capsys)

@@ -427,14 +427,20 @@ def test_a_report_whose_solver_raises_writes_neither_file(monkeypatch, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_answer_the_verifier_rejects_is_an_error_not_a_result(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("solver.verify.verify", lambda loaded, levels: [Violation("C1", "DV1", "giả lập")])
+def assert_solve_rejected(tmp_path, capsys) -> None:
+    """``xeploai solve`` of the ward case, whose answer the (patched) verifier rejects: an error naming the case,
+    and no result written."""
     out = tmp_path / "ket_qua.json"
     code = main(["solve", str(TAN_LOI), "--json", str(out), "--workers", "1"])
     text = capsys.readouterr().out
     assert code == EXIT_ERROR
     assert "Bộ kiểm tra độc lập phát hiện 1 vi phạm" in text and f"«{CASE_NAME}»" in text
     assert not out.exists()
+
+
+def test_an_answer_the_verifier_rejects_is_an_error_not_a_result(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("solver.verify.verify", lambda loaded, levels: [Violation("C1", "DV1", "giả lập")])
+    assert_solve_rejected(tmp_path, capsys)
 
 
 def test_an_exception_inside_a_report_writer_is_reported_exit_3(monkeypatch, tmp_path, capsys):
