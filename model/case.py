@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import itertools
 import operator
+import re
+import typing
 import unicodedata
 from enum import Enum
 from functools import lru_cache
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt,
+import msgspec
+from msgspec import Meta
+from pydantic import (BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StrictBool, StrictFloat, StrictInt,
                       ValidationInfo, field_validator, model_validator)
 from pydantic import AfterValidator, TypeAdapter
 from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic_core import core_schema
 
 from model.ballots import NoMajority, support, voted_from_counts
 from model.catalogue import OptionOverrides
@@ -52,12 +58,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-#: The per-subject types (``Subject`` and what it holds) are pydantic dataclasses with slots, not models: the
-#: same validation in pydantic-core, but an instance is its slots, without a ``__dict__`` and a set of the fields
-#: given. At 300,000 members the subjects as models took 865 MiB, as slotted dataclasses 150 MiB
-#: (``benchmarks/bench_scale.py``). Frozen and strict like ``Strict``; read and written through ``validate_as``
-#: and ``dump``.
-record = pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+#: The per-subject types (``Subject`` and what it holds) are msgspec Structs (``Record``), frozen, without a
+#: ``__dict__`` and not tracked by the garbage collector. A JSON case of a province is decoded by msgspec straight
+#: into them (``model.loader``): at 300,000 members parsing and typing the subjects takes 0.4 s instead of 2.6 s
+#: through pydantic, and they take less memory than pydantic dataclasses (``benchmarks/bench_scale.py``).
+#:
+#: Each field is declared once, with its constraints for both libraries side by side in one ``Annotated``
+#: (msgspec reads its ``Meta`` and ignores pydantic's metadata; pydantic the reverse). What pydantic checks and
+#: msgspec cannot (the character classes of ids and names, the Python validators) is checked on msgspec's path
+#: by ``model.loader`` and ``typed_subjects_valid``; anything doubtful there sends the file to pydantic's path.
+#: pydantic validates any other data (workbooks, what-ifs, ``validate_as``) through a pydantic dataclass built
+#: from the same fields (``_twin``), which gives the Vietnamese error messages with their locations, and is
+#: turned into the record. ``tests/test_fast_input.py`` holds the two paths to the same answers.
 
 
 @lru_cache(maxsize=None)
@@ -76,19 +88,6 @@ def dump(value: Any, **kwargs: Any) -> Any:
     return _adapter(type(value)).dump_python(value, **kwargs)
 
 
-#: A subject, group or category id, or a reference to one: printable, no hidden character (model.errors).
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
-#: A reference (or a category): as an id, without the length floor (an empty one is caught by its rule).
-Ref = Annotated[str, Field(max_length=200, pattern=ID_PATTERN)]
-#: A name shown to people: no line break, control, zero-width or bidirectional-override character.
-Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN)]
-#: A count of ballots: a JSON integer (not "15", not true, not 15.0).
-Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-
-#: A level field: read from its code, written back as its code in JSON dumps.
-LevelField = Annotated[Level, PlainSerializer(lambda v: v.name, return_type=str, when_used="json")]
-
-
 _LEVEL_CODES = {lv.code: lv for lv in Level}
 
 
@@ -98,6 +97,92 @@ def _level(value: Any) -> Any:
     if value is None or isinstance(value, Level):
         return value
     return parse_level(value)
+
+
+class LevelValue(abc.ABC):
+    """The type of a level field: read from its code (``"XS"``), held as a ``Level``, written back as its code
+    in JSON dumps. ``Level`` is registered as a virtual subclass, so msgspec accepts the ``Level`` that
+    ``level_from_code`` (its decoding hook) returns; pydantic reads it through ``_level``."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            _level, handler.generate_schema(Level),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v: v.name, return_schema=core_schema.str_schema(), when_used="json"))
+
+
+LevelValue.register(Level)
+
+
+def level_from_code(tp: type, value: Any) -> Any:
+    """msgspec's decoding hook: a level field's code as its ``Level`` (only the plain code: anything else is
+    left to pydantic's path, which also reads spaces around it)."""
+    if tp is LevelValue and type(value) is str and value in _LEVEL_CODES:
+        return _LEVEL_CODES[value]
+    raise ValueError("not a level code")  # msgspec reports it as a validation error
+
+
+#: A subject, group or category id, or a reference to one: printable, no hidden character (model.errors).
+Id = Annotated[str, Meta(min_length=1, max_length=200), Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
+#: A reference (or a category): as an id, without the length floor (an empty one is caught by its rule).
+Ref = Annotated[str, Meta(max_length=200), Field(max_length=200, pattern=ID_PATTERN)]
+#: A name shown to people: no line break, control, zero-width or bidirectional-override character.
+Name = Annotated[str, Meta(min_length=1, max_length=500), Field(min_length=1, max_length=500, pattern=NAME_PATTERN)]
+#: A count of ballots: a JSON integer (not "15", not true, not 15.0).
+Count = Annotated[StrictInt, Meta(ge=0, le=1_000_000), Field(ge=0, le=1_000_000)]
+#: A count that is at least one (voters, tasks assigned).
+Positive = Annotated[StrictInt, Meta(ge=1, le=1_000_000), Field(ge=1, le=1_000_000)]
+
+#: A level field: read from its code, written back as its code in JSON dumps.
+LevelField = LevelValue
+
+
+def _choice(words: dict[str, str]) -> Any:
+    """A string that must be one of the keys of ``words`` (the same pattern for both libraries)."""
+    pattern = "^(" + "|".join(words) + ")$"
+    return Annotated[str, Meta(pattern=pattern), Field(pattern=pattern)]
+
+
+class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+    """Base of the per-subject types: see above. pydantic validates data as a record through its twin. The
+    constructor does not validate (a Struct's never does): data from outside is read with ``validate_as``."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        twin = _twin(cls)
+        names = cls.__struct_fields__
+
+        def validate(value: Any, checked: Any) -> Any:
+            if type(value) is cls:
+                return value
+            return cls(**vars(checked(value)))
+
+        def serialize(value: Any, info: Any) -> Any:
+            data = object.__new__(twin)
+            data.__dict__.update(zip(names, msgspec.structs.astuple(value)))
+            return _adapter(twin).dump_python(data, mode=info.mode, exclude_defaults=info.exclude_defaults,
+                                              exclude_none=info.exclude_none, round_trip=info.round_trip)
+
+        return core_schema.no_info_wrap_validator_function(
+            validate, handler.generate_schema(twin),
+            serialization=core_schema.plain_serializer_function_ser_schema(serialize, info_arg=True))
+
+
+#: The pydantic validators of each record type, by name: the checks that are more than a field's type.
+_TWIN_VALIDATORS: dict[str, dict[str, Any]] = {}
+
+
+@lru_cache(maxsize=None)
+def _twin(cls: type) -> type:
+    """The pydantic dataclass with the fields of the record type ``cls`` (same names, order, types, defaults)
+    and its validators: what validates data with pydantic's error messages before the record is built."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = [(f.name, hints[f.name]) if f.required else (f.name, hints[f.name], dataclasses.field(default=f.default))
+              for f in msgspec.structs.fields(cls)]
+    plain = dataclasses.make_dataclass(cls.__name__, fields, namespace=dict(_TWIN_VALIDATORS.get(cls.__name__, {})))
+    plain.__module__ = __name__
+    return pydantic_dataclass(plain, config=ConfigDict(extra="forbid"))
 
 
 class Kind(str, Enum):
@@ -161,8 +246,7 @@ TIER_LABELS = {
 }
 
 
-@record
-class Votes:
+class Votes(Record):
     """A tally: ballots per grade (XS, T, TB = trung bình, K = kém)."""
 
     XS: Count = 0
@@ -178,30 +262,40 @@ class Votes:
         return self.XS + self.T + self.TB + self.K
 
 
-@record
-class Criteria:
+#: A ballot grade of a criterion: msgspec checks the pattern, pydantic's twin the validator (its message says
+#: which grades are allowed).
+Grade = Annotated[str, Meta(pattern="^(" + "|".join(GRADE_KEYS) + ")$")]
+
+
+class Criteria(Record):
     """E6 self-grades per criterion (ballot grades XS/T/TB/K): task criteria and the rest."""
 
-    task: tuple[str, ...] = ()
-    other: tuple[str, ...] = ()
+    task: tuple[Grade, ...] = ()
+    other: tuple[Grade, ...] = ()
 
-    @field_validator("task", "other")
-    @classmethod
-    def _grades(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for g in v:
-            if g not in GRADE_KEYS:
-                raise ValueError(f"cấp độ tiêu chí không hợp lệ: {g!r} (dùng XS, T, TB hoặc K)")
-        return v
+
+def _grades(cls: type, v: tuple[str, ...]) -> tuple[str, ...]:
+    for g in v:
+        if g not in GRADE_KEYS:
+            raise ValueError(f"cấp độ tiêu chí không hợp lệ: {g!r} (dùng XS, T, TB hoặc K)")
+    return v
+
+
+_TWIN_VALIDATORS["Criteria"] = {"_grades": field_validator("task", "other")(classmethod(_grades))}
 
 
 def _one_decimal(value: float | None) -> float | None:
-    if value is not None and abs(value * 10 - round(value * 10)) > 1e-9:
+    if _more_than_one_decimal(value):
         raise ValueError("điểm chỉ ghi đến một chữ số thập phân (ví dụ 87,5)")
     return value
 
 
+def _more_than_one_decimal(value: float | None) -> bool:
+    return value is not None and abs(value * 10 - round(value * 10)) > 1e-9
+
+
 #: A score on the 100-point scale of QĐ 366 Điều 10, with one decimal.
-Score = Annotated[StrictFloat, Field(ge=0, le=100), AfterValidator(_one_decimal)]
+Score = Annotated[StrictFloat, Meta(ge=0, le=100), Field(ge=0, le=100), AfterValidator(_one_decimal)]
 
 #: Forms of party discipline, lightest first (QĐ 366 Điều 11 khoản 4: "từ khiển trách trở lên").
 DISCIPLINE_FORMS = {"khien_trach": "khiển trách", "canh_cao": "cảnh cáo", "cach_chuc": "cách chức",
@@ -232,48 +326,59 @@ def level_of_score(score: float, bands: tuple[int, int, int] = SCORE_BANDS) -> L
     return Level.K
 
 
-@record
-class Tasks:
+class Tasks(Record):
     """Q2 (QĐ 366 Điều 11): the tasks assigned in the year and how they were done (for a leader: the tasks of
     the places he or she directly leads)."""
 
-    assigned: StrictInt = Field(ge=1, le=1_000_000)
-    done: StrictInt = Field(ge=0, le=1_000_000)
-    on_time: StrictInt = Field(ge=0, le=1_000_000)
-    exceeded: StrictInt = Field(0, ge=0, le=1_000_000)
+    assigned: Positive
+    done: Count
+    on_time: Count
+    exceeded: Count = 0
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Tasks":
+    def problem(self) -> str | None:
+        """What makes these counts inconsistent, or None."""
         if self.done > self.assigned:
-            raise ValueError(f"số nhiệm vụ hoàn thành ({self.done}) lớn hơn số được giao ({self.assigned})")
+            return f"số nhiệm vụ hoàn thành ({self.done}) lớn hơn số được giao ({self.assigned})"
         if self.on_time > self.done:
-            raise ValueError(f"số hoàn thành đúng hạn ({self.on_time}) lớn hơn số hoàn thành ({self.done})")
+            return f"số hoàn thành đúng hạn ({self.on_time}) lớn hơn số hoàn thành ({self.done})"
         if self.exceeded > self.done:
-            raise ValueError(f"số vượt mức yêu cầu ({self.exceeded}) lớn hơn số hoàn thành ({self.done})")
-        return self
+            return f"số vượt mức yêu cầu ({self.exceeded}) lớn hơn số hoàn thành ({self.done})"
+        return None
 
 
-@record
-class Discipline:
+def _consistent(self: Any) -> Any:
+    problem = Tasks.problem(self)
+    if problem:
+        raise ValueError(problem)
+    return self
+
+
+_TWIN_VALIDATORS["Tasks"] = {"_consistent": model_validator(mode="after")(_consistent)}
+
+
+class Discipline(Record):
     """Q5, Q6 (QĐ 366 Điều 11 khoản 4): a discipline in the year, by form and kind of violation; a violation
     self-reported and remedied is left to the competent level (``self_reported``)."""
 
-    form: Annotated[str, Field(pattern="^(" + "|".join(DISCIPLINE_FORMS) + ")$")]
-    kind: Annotated[str, Field(pattern="^(" + "|".join(VIOLATION_KINDS) + ")$")]
+    form: _choice(DISCIPLINE_FORMS)
+    kind: _choice(VIOLATION_KINDS)
     self_reported: StrictBool = False
 
 
-@record
-class Facts:
+#: Months of sick leave in the year (a JSON integer is accepted too).
+Months = Annotated[StrictFloat, Meta(ge=0, le=12), Field(ge=0, le=12)]
+
+
+class Facts(Record):
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
-    civil_servant_level: LevelField | None = None
+    civil_servant_level: LevelValue | None = None
     disciplined: StrictBool = False
     self_remedied: StrictBool = False
     committee_member: StrictBool = False
     degeneration: StrictBool = False
     targets_below_half: StrictBool = False
-    sick_leave_months: StrictFloat | None = Field(None, ge=0, le=12)  # a JSON integer is accepted too
+    sick_leave_months: Months | None = None
     transferred_in_exempt: StrictBool = False
     maternity_leave: StrictBool = False
     criteria: Criteria | None = None
@@ -305,11 +410,6 @@ class Facts:
     #: Q6: the competent level concluded personnel errors, factions or the buying of posts in the collective.
     personnel_errors: StrictBool = False
 
-    @field_validator("civil_servant_level", mode="before")
-    @classmethod
-    def _civil(cls, v: Any) -> Any:
-        return _level(v)
-
     def set_fields(self) -> list[str]:
         """Names of the facts that are set (true, or a value: level K, 0 months and an empty reference count)."""
         values = _fact_values(self)
@@ -321,7 +421,7 @@ class Facts:
 
 
 #: The names of the facts, in their order.
-FACT_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Facts))
+FACT_NAMES: tuple[str, ...] = Facts.__struct_fields__
 _fact_values = operator.attrgetter(*FACT_NAMES)
 #: The facts whose value may be set yet false-looking (level K, 0 months, an empty reference); every other fact
 #: is a boolean or a record (always truthy). ``tests/test_case_records.py`` holds the list to the types.
@@ -356,8 +456,7 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
 }
 
 
-@record
-class Subject:
+class Subject(Record):
     """One rated (or listed) subject: organization, member, collective, leader or unit."""
 
     id: Id
@@ -381,39 +480,19 @@ class Subject:
     score: Score | None = None
     self_score: Score | None = None
     #: X1: why the subject is listed but not rated (``EXCLUSIONS``); it then takes part in no count.
-    excluded: Annotated[str, Field(pattern="^(" + "|".join(EXCLUSIONS) + ")$")] | None = None
+    excluded: _choice(EXCLUSIONS) | None = None
     votes: Votes | None = None
-    voters: StrictInt | None = Field(None, ge=1, le=1_000_000)
-    proposed: LevelField | None = None
-    target: LevelField | None = None
-    level: LevelField | None = None
-    lock: LevelField | None = None
+    voters: Positive | None = None
+    proposed: LevelValue | None = None
+    target: LevelValue | None = None
+    level: LevelValue | None = None
+    lock: LevelValue | None = None
     #: Why the competent level decided the lock, and who decided (a title or an account, not a name).
     lock_reason: Name | None = None
     lock_author: Name | None = None
     rated: StrictBool = True
     may_rise: StrictBool = False
     facts: Facts = EMPTY_FACTS
-
-    @field_validator("proposed", "target", "level", "lock", mode="before")
-    @classmethod
-    def _levels(cls, v: Any) -> Any:
-        return _level(v)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if v != v.strip() or not v:
-            raise ValueError("mã không được có khoảng trắng ở đầu hoặc cuối")
-        return v
-
-    @field_validator("voters")
-    @classmethod
-    def _votes_within_voters(cls, v: int | None, info: ValidationInfo) -> int | None:
-        votes = info.data.get("votes")
-        if v is not None and votes is not None and votes.total > v:
-            raise ValueError(f"tổng số phiếu ({votes.total}) lớn hơn số người tham gia biểu quyết ({v})")
-        return v
 
     @property
     def decided(self) -> bool:
@@ -454,6 +533,62 @@ class Subject:
         if self.votes is None:
             return None
         return support(self.votes.as_dict(), level, self.voters)
+
+
+_get_id = operator.attrgetter("id")
+#: An id that starts or ends with a space, in the ids joined by NUL (which no id decoded by msgspec holds).
+_SPACE_AT_AN_END = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def records_pass_checks(subjects: list[Subject]) -> bool:
+    """False when a subject breaks what the field types do not say: an id with spaces around it, more ballots
+    than voters, a score with two decimals, inconsistent task counts. msgspec's path asks it of the subjects it
+    decodes (a False sends the file to pydantic's path); pydantic's twin raises the same through its validators,
+    with the message, on the field concerned. The fields are read in C and only the subjects holding a value
+    looked at: 0.05 s at 300,000 members, a tenth of a look at each subject."""
+    ids = "\x00".join(map(_get_id, subjects))
+    if ids.count("\x00") != max(len(subjects) - 1, 0) or _SPACE_AT_AN_END.search(ids):
+        return False
+    for s in itertools.compress(subjects, map(_get_voters, subjects)):
+        if _ballots_problem(s.votes, s.voters):
+            return False
+    for field in (_get_score, _get_self_score):
+        if any(map(_more_than_one_decimal, filter(None, map(field, subjects)))):  # 0 and None pass
+            return False
+    return not any(t.problem() for t in filter(None, map(_get_tasks, subjects)))
+
+
+_get_voters = operator.attrgetter("voters")
+_get_score = operator.attrgetter("score")
+_get_self_score = operator.attrgetter("self_score")
+_get_tasks = operator.attrgetter("facts.tasks")
+
+
+def _id_problem(v: str) -> str | None:
+    return "mã không được có khoảng trắng ở đầu hoặc cuối" if v != v.strip() or not v else None
+
+
+def _ballots_problem(votes: Votes | None, voters: int | None) -> str | None:
+    if voters is not None and votes is not None and votes.total > voters:
+        return f"tổng số phiếu ({votes.total}) lớn hơn số người tham gia biểu quyết ({voters})"
+    return None
+
+
+def _id(cls: type, v: str) -> str:
+    if _id_problem(v):
+        raise ValueError(_id_problem(v))
+    return v
+
+
+def _votes_within_voters(cls: type, v: int | None, info: ValidationInfo) -> int | None:
+    problem = _ballots_problem(info.data.get("votes"), v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+_TWIN_VALIDATORS["Subject"] = {"_id": field_validator("id")(classmethod(_id)),
+                               "_votes_within_voters": field_validator("voters")(classmethod(_votes_within_voters))}
 
 
 class Group(Strict):
@@ -522,7 +657,7 @@ class Case(Strict):
 
 
 __all__ = [
-    "EMPTY_FACTS", "FACT_NAMES", "dump", "record", "validate_as", "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
+    "EMPTY_FACTS", "FACT_NAMES", "dump", "Record", "level_from_code", "records_pass_checks", "validate_as", "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
     "UNIT_CATEGORIES", "VIOLATION_KINDS", "level_of_score", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
     "Subject", "Tier", "Votes", "nfc_deep",
 ]

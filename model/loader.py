@@ -9,20 +9,22 @@ import math
 import os
 import re
 import stat
+import types
+import typing
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
-from model.case import SCORE_BANDS, Case, Subject, nfc_deep
+from model.case import SCORE_BANDS, Case, Record, Subject, level_from_code, nfc_deep, records_pass_checks
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
-from model.errors import CaseInvalid, InputProblem, os_error_text, pydantic_message
+from model.errors import ID_PATTERN, CaseInvalid, InputProblem, os_error_text, pydantic_message
 from model.hierarchy import Hierarchy, build, validate
 
 MAX_BYTES = 512 * 1024 * 1024
@@ -293,31 +295,79 @@ def read_json_bytes(path: str | Path) -> bytes:
 
 
 def parse_case_bytes(raw: bytes, file: str) -> LoadedCase:
-    """``parse_case`` of a JSON case's bytes: a valid case is read by ``_case_by_chunks`` without ever holding
-    every subject as raw data; anything else (a what-if, an escape, a syntax or type error, a duplicate key) is
-    read by ``parse_json_bytes`` and ``parse_case``, whose answer (case or Vietnamese errors) is the one given."""
-    case = _case_by_chunks(raw)
+    """``parse_case`` of a JSON case's bytes: a valid case is read by ``_case_typed`` without ever holding its
+    subjects as raw data; anything else (a what-if, an escape, a syntax or type error, a duplicate key) is read
+    by ``parse_json_bytes`` and ``parse_case``, whose answer (case or Vietnamese errors) is the one given."""
+    case = _case_typed(raw)
     if case is not None:
         return _checked(case, file)
     return parse_case(parse_json_bytes(raw, file), file, nfc_done=True)
 
 
-#: Subjects read and validated together by ``_case_by_chunks``.
-CHUNK = 20_000
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: The subjects decoded by msgspec straight into the records (``model.case.Record``).
+_SUBJECTS = msgspec.json.Decoder(list[Subject], dec_hook=level_from_code)
+#: Every character an id may hold (the pattern pydantic checks ids with).
+_ID_CHARS = TypeAdapter(Annotated[str, Field(pattern=ID_PATTERN)])
+_ASCII = bytes(range(128))
+
+
+@lru_cache(maxsize=None)
+def _keys_of(cls: type) -> type:
+    """A Struct with the fields of the record type ``cls``, each the text of its value as written
+    (``msgspec.Raw``; for a record, the keys of that record likewise), UNSET when not written. Written back, it
+    holds each key of the text once and every value's text as it is: its colons are the text's unless a key was
+    written twice (msgspec keeps the last). 0.35 s at 300,000 members; parsing the subjects into dictionaries
+    to count their keys took 1.2 s (``benchmarks/bench_scale.py``)."""
+    hints = typing.get_type_hints(cls)
+    fields = []
+    for f in msgspec.structs.fields(cls):
+        tp = hints[f.name]
+        options = typing.get_args(tp) if isinstance(tp, types.UnionType) else (tp,)
+        inner = [_keys_of(t) for t in options if isinstance(t, type) and issubclass(t, Record)]
+        if not inner:
+            fields.append((f.name, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
+        elif type(None) in options:
+            fields.append((f.name, inner[0] | None | msgspec.UnsetType, msgspec.UNSET))
+        else:
+            fields.append((f.name, inner[0] | msgspec.UnsetType, msgspec.UNSET))
+    return msgspec.defstruct(f"{cls.__name__}Keys", fields, forbid_unknown_fields=True, gc=False)
+
+
+_SUBJECT_KEYS = msgspec.json.Decoder(list[_keys_of(Subject)])
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+#: Subjects whose keys ``_case_typed`` counts together.
+KEYS_CHUNK = 20_000
 
 
-def _case_by_chunks(raw: bytes) -> Case | None:
-    """A valid case read from its bytes a chunk of subjects at a time, or None when the exact path must read it.
+def _written_keys_colons(items: bytes) -> int:
+    """The colons of the compact writing of the subjects' keys as written (``_keys_of``), counted a chunk of
+    subjects at a time: the keys of all at once are 150 MB at 300,000 members."""
+    each = _RAW_LIST.decode(items)
+    colons = 0
+    for start in range(0, len(each), KEYS_CHUNK):
+        keys = _SUBJECT_KEYS.decode(b"[" + b",".join(each[start:start + KEYS_CHUNK]) + b"]")
+        colons += _ENCODER.encode(keys).count(b":")
+    return colons
 
-    The subjects of a province, parsed whole, are 300 MB of dictionaries that live only to be validated; read
-    as slices of the text and parsed and validated ``CHUNK`` at a time, they never exist all at once, and the
-    solve's peak memory at 300,000 members falls by about that much (``benchmarks/bench_scale.py``). The text
-    passes the same screening as ``_parse_fast`` (UTF-8, NFC, no escape, no refused character). A key written
-    twice is found as there, by counting colons: the text's, against the compact writing of each part parsed.
-    Any problem at all returns None, and the exact path reads the file again and reports it as it always has:
-    this path only ever accepts what that one accepts (``tests/test_fast_input.py``)."""
+
+def _case_typed(raw: bytes) -> Case | None:
+    """A valid case read from its bytes with its subjects decoded by msgspec into the records, or None when the
+    exact path must read it.
+
+    Parsed into dictionaries and validated by pydantic, the subjects of a province took 2.6 s and 300 MB that
+    live only to be validated; decoded into the records they take 0.4 s (``benchmarks/bench_scale.py``).
+    msgspec checks the types and ``Meta`` constraints of the records; what pydantic checks besides is checked
+    here: the text passes the screening of ``_parse_fast`` (UTF-8, NFC, no escape, no refused character);
+    every other character of the subjects is one an id may hold (which a name may hold too), checked by
+    pydantic's own pattern on the set of them; ``records_pass_checks``. A key written twice is found by
+    counting colons, as in ``_parse_fast``: the text's, against the compact writing of the records, which
+    leaves out the defaults (0.15 s at 300,000 members). Only an equal count is proof: the compact writing
+    never has more colons than the text (strings are written as they are, a default holds none), and has fewer
+    when a key is dropped as written twice or left out as a default. When it has fewer, the keys as written
+    decide (``_written_keys_colons``, 0.45 s). The exact path reads the file again and reports it as it always
+    has: this path only ever accepts what that one accepts, and builds the same records
+    (``tests/test_fast_input.py``)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -332,18 +382,18 @@ def _case_by_chunks(raw: bytes) -> Case | None:
         items = top.get("subjects")
         if items is None:
             return None
-        subjects_raw = _RAW_LIST.decode(items)
+        items = bytes(items)
+        _ID_CHARS.validate_python("".join(sorted(set(items.translate(None, _ASCII).decode("utf-8")))))
+        subjects = _SUBJECTS.decode(items)
+        if not records_pass_checks(subjects):
+            return None
         rest = {k: _DECODER.decode(v) for k, v in top.items() if k != "subjects"}
-        colons = len(top) + sum(_ENCODER.encode(v).count(b":") for v in rest.values())
-        subjects: list = []
-        for start in range(0, len(subjects_raw), CHUNK):
-            chunk = _DECODER.decode(b"[" + b",".join(subjects_raw[start:start + CHUNK]) + b"]")
-            colons += _ENCODER.encode(chunk).count(b":")
-            subjects.extend(_SUBJECTS.validate_python(chunk, context={"nfc_done": True}))
-            del chunk
-        if colons != raw.count(b":"):
+        colons = raw.count(b":") - len(top) - sum(_ENCODER.encode(v).count(b":") for v in rest.values())
+        if _ENCODER.encode(subjects).count(b":") != colons and _written_keys_colons(items) != colons:
             return None  # a key written twice: the exact path names it
-        return Case.model_validate({**rest, "subjects": tuple(subjects)}, context={"nfc_done": True})
+        del items
+        case = Case.model_validate({**rest, "subjects": ()}, context={"nfc_done": True})
+        return case.model_copy(update={"subjects": tuple(subjects)})
     except (msgspec.DecodeError, ValidationError, RecursionError, ValueError, TypeError):
         return None
 
@@ -379,7 +429,6 @@ def _bad_char_problem(name: str, text: str, m: re.Match) -> InputProblem:
 #: itself allows in a string (msgspec refuses the C0 controls, and a decoded text holds no lone surrogate).
 _FAST_REFUSED = (re.compile(rb"\x7f"), re.compile(rb"\xc2[\x80-\x9f]"), re.compile(rb"\xef\xbf[\xbe\xbf]"))
 _DECODER = msgspec.json.Decoder()
-_SUBJECTS = TypeAdapter(list[Subject])
 _ENCODER = msgspec.json.Encoder()
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from model.ballots import (NoMajority, ballots_at_or_above, denominator, support, support_scaled,
                            voted_from_counts, voted_level)
-from model.case import Subject
+from model.case import Subject, validate_as
 from model.levels import GRADE_TO_LEVEL, LEVELS_DESC, Level, parse_level
 
 
@@ -75,8 +75,8 @@ def test_V1_no_majority_even_cumulatively_raises(votes, voters):
 
 
 def test_V1_no_majority_is_an_input_error_of_the_subject_not_a_guess():
-    s = Subject(id="DV1", name="Đảng viên 1", kind="member", parent="CB",
-                votes={"XS": 2, "T": 2, "TB": 1, "K": 0}, voters=15)
+    s = validate_as(Subject, {"id": "DV1", "name": "Đảng viên 1", "kind": "member", "parent": "CB",
+                              "votes": {"XS": 2, "T": 2, "TB": 1, "K": 0}, "voters": 15})
     with pytest.raises(NoMajority):
         s.target_level()
 
@@ -87,7 +87,8 @@ def test_V1_ballots_at_or_above_counts_higher_grades_too():
 
 
 def test_V1_subject_target_comes_from_its_votes():
-    s = Subject(id="DV1", name="Đảng viên 1", kind="member", parent="CB", votes=tally(3, 7, 5, 0))
+    s = validate_as(Subject, {"id": "DV1", "name": "Đảng viên 1", "kind": "member", "parent": "CB",
+                              "votes": tally(3, 7, 5, 0)})
     assert s.target_level() is Level.T
     assert s.target_source() == "votes"
     assert s.support(Level.T) == Fraction(10, 15)

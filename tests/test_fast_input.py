@@ -67,10 +67,12 @@ def test_what_only_the_exact_parser_reads():
         assert repr(_fast(raw)) == repr(_exact(raw)), text
 
 
-# ---- the chunked reading of a case (``model.loader.parse_case_bytes``) against the exact path --------------
+# ---- the typed reading of a case (``model.loader.parse_case_bytes``) against the exact path ----------------
 
 def _case_answer(raw: bytes, *, chunked: bool):
-    """What loading these bytes gives: the case (as plain data, with its warnings) or the problems' texts."""
+    """What loading these bytes gives: the case (as plain data, its records as they are, with their types, and
+    its warnings) or the problems' texts. ``chunked``: through ``parse_case_bytes`` (msgspec's typed reading
+    when it can vouch for the text), else through pydantic alone."""
     from model.case import dump
     from model.loader import parse_case, parse_case_bytes
 
@@ -80,7 +82,7 @@ def _case_answer(raw: bytes, *, chunked: bool):
     except CaseInvalid as exc:
         return ("error", [str(p) for p in exc.problems])
     return ("ok", loaded.case.model_dump(mode="json"), [dump(s) for s in loaded.case.subjects],
-            [str(w) for w in loaded.warnings])
+            repr(loaded.case.subjects), [str(w) for w in loaded.warnings])
 
 
 def _mutations(text: str):
@@ -112,20 +114,21 @@ def _mutations(text: str):
     yield "\ufeff" + text
 
 
-def test_the_chunked_reading_of_a_case_answers_as_the_exact_path(monkeypatch):
-    """``parse_case_bytes`` reads a valid case in chunks of subjects (never every subject as raw data at once);
-    on anything it cannot vouch for, the exact path answers. Either way: the same case, or the same problems in
-    the same order. Chunks of 3 subjects put keys written twice and wrong types at every boundary."""
+def test_the_typed_reading_of_a_case_answers_as_the_exact_path(monkeypatch):
+    """``parse_case_bytes`` decodes a valid case's subjects with msgspec straight into the records (never as raw
+    data); on anything it cannot vouch for, the exact path answers. Either way: the same case, the same records
+    with the same types, or the same problems in the same order. Keys are counted 3 subjects at a time, so that
+    keys written twice fall at every boundary."""
     from pathlib import Path
 
     import model.loader as loader
 
-    monkeypatch.setattr(loader, "CHUNK", 3)
+    monkeypatch.setattr(loader, "KEYS_CHUNK", 3)
     root = Path(__file__).resolve().parents[1]
     files = [root / "scenarios" / "phuong_tan_loi_2018.json", root / "scenarios" / "xa_2025.json",
              root / "tests" / "data" / "examples" / "05_conflicting_locks.json"]
     files += sorted((root / "tests" / "data" / "bad").glob("*.json"))
-    seen_chunked = 0
+    seen_typed = 0
     for f in files:
         raw = f.read_bytes()
         assert repr(_case_answer(raw, chunked=True)) == repr(_case_answer(raw, chunked=False)), f.name
@@ -139,25 +142,128 @@ def test_the_chunked_reading_of_a_case_answers_as_the_exact_path(monkeypatch):
         for variant in _mutations(text):
             raw = variant.encode("utf-8")
             assert repr(_case_answer(raw, chunked=True)) == repr(_case_answer(raw, chunked=False)), (f.name, variant[:200])
-            seen_chunked += loader._case_by_chunks(raw) is not None
-    assert seen_chunked >= 3  # the chunked path itself was taken, not only the exact one
+            seen_typed += loader._case_typed(raw) is not None
+    assert seen_typed >= 3  # the typed path itself was taken, not only the exact one
 
 
-def test_the_chunked_reading_refuses_what_it_cannot_vouch_for():
-    """Each of these returns None from the chunked reader (the exact path then answers): a key written twice at
-    any depth, an escape, a byte-order mark, text not in NFC, a what-if, no list of subjects."""
-    from model.loader import _case_by_chunks
+def test_the_typed_reading_refuses_what_it_cannot_vouch_for():
+    """Each of these returns None from the typed reader (the exact path then answers): a key written twice at
+    any depth (also with its default value, which the compact writing leaves out), an escape, a byte-order mark, text not in NFC, a what-if, no list of subjects."""
+    from model.loader import _case_typed
 
     good = {"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", "votes": {"XS": 1}}]}
-    assert _case_by_chunks(json.dumps(good, ensure_ascii=False).encode()) is not None
+    assert _case_typed(json.dumps(good, ensure_ascii=False).encode()) is not None
+    written = {"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", "rated": True,
+                                            "votes": {"XS": 1, "K": 0}, "facts": {}}]}  # defaults written out
+    assert _case_typed(json.dumps(written, ensure_ascii=False).encode()) is not None
     for text in ['{"name": "Hồ sơ", "name": "Hai", "subjects": [{"id": "A", "name": "An", "kind": "member"}]}',
                  '{"name": "Hồ sơ", "subjects": [{"id": "A", "id": "B", "name": "An", "kind": "member"}]}',
                  '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", '
                  '"votes": {"XS": 1, "XS": 2}}]}',
+                 '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", '
+                 '"rated": true, "rated": true}]}',
+                 '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", '
+                 '"votes": {"K": 0, "XS": 1, "K": 0}}]}',
+                 '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", '
+                 '"facts": {"tasks": {"assigned": 1, "done": 1, "on_time": 1, "done": 1}}}]}',
                  '{"name": "H\\u1ed3 sơ", "subjects": [{"id": "A", "name": "An", "kind": "member"}]}',
                  '\ufeff{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member"}]}',
                  unicodedata.normalize("NFD", '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", '
                                               '"kind": "member"}]}'),
                  '{"whatif": "Thử?", "name": "Hồ sơ", "subjects": []}', '{"name": "Hồ sơ"}', '[1, 2]',
                  '{"name": "Hồ sơ", "subjects": [{"id": "A", "name": "An", "kind": "member", "votes": {"XS": 1e400}}]}']:
-        assert _case_by_chunks(text.encode("utf-8")) is None, text
+        assert _case_typed(text.encode("utf-8")) is None, text
+    # what pydantic checks beyond msgspec's types: each sends the file to the exact path, which names it
+    for subject in ['{"id": " A", "name": "An", "kind": "member"}',
+                    '{"id": "A\u00a0B", "name": "An", "kind": "member"}',
+                    '{"id": "A", "name": "An", "kind": "member", "votes": {"XS": 3}, "voters": 2}',
+                    '{"id": "A", "name": "An", "kind": "member", "score": 87.55}',
+                    '{"id": "A", "name": "An", "kind": "member", "self_score": 0.05}',
+                    '{"id": "A ", "name": "An", "kind": "member"}',
+                    '{"id": "A", "name": "An", "kind": "member"}, {"id": "B　", "name": "Bình", "kind": "member"}',
+                    '{"id": "A", "name": "An", "kind": "member", "facts": {"tasks": {"assigned": 2, "done": 3, '
+                    '"on_time": 1}}}',
+                    '{"id": "A", "name": "An", "kind": "member", "level": " XS"}']:
+        text = '{"name": "Hồ sơ", "subjects": [' + subject + "]}"
+        assert _case_typed(text.encode("utf-8")) is None, text
+
+
+# ---- every field, good and bad values: the typed reading against pydantic's --------------------------------
+
+_ORG = {"id": "O1", "name": "Chi bộ Một", "kind": "party_org", "tier": "branch", "votes": {"XS": 2, "T": 5}}
+_LEVELS = ["XS", "T", "HT", "K", " XS", "xs", "HTXSNV", "TB", "", 3, None]
+_REFS = ["O1", "M9", "", "x" * 200, "x" * 201, "Ô 1", "O\u00a01", "O\u200b1", 3, None, ["O1"]]
+_NAMES = ["Lê Văn An", "", "n" * 500, "n" * 501, "Lê\u00a0An", "Lê\u2028An", "An\u00ad", 7, None]
+_COUNTS = [0, 1, 3, 1_000_000, 1_000_001, -1, 2.0, True, "3", None]
+_SCORES = [0, 90, 90.0, 87.5, 87.55, 100, 100.1, -0.5, "90", True, None, 1e300]
+_FACT_VALUES = {
+    "civil_servant_level": _LEVELS, "disciplined": [True, False, 1, None, "true"],
+    "committee_member": [True, False, 0], "sick_leave_months": [0, 3, 2.5, 12, 12.5, -1, "3", True, None],
+    "criteria": [{}, {"task": ["XS", "T"]}, {"other": ["TB", "K"]}, {"task": ["Q"]}, {"task": "XS"},
+                 {"task": ["XS"], "x": 1}, None],
+    "violation_org": _REFS, "shortcomings_remedied": [True, False, None, 1],
+    "tasks": [{"assigned": 3, "done": 2, "on_time": 1}, {"assigned": 3, "done": 4, "on_time": 1},
+              {"assigned": 3, "done": 2, "on_time": 3}, {"assigned": 3, "done": 2, "on_time": 1, "exceeded": 3},
+              {"assigned": 0, "done": 0, "on_time": 0}, {"assigned": 3, "done": 2}, {"assigned": 3.0, "done": 2,
+                                                                                    "on_time": 1}, None],
+    "discipline": [{"form": "canh_cao", "kind": "duty"}, {"form": "canh_cao", "kind": "duty", "self_reported": True},
+                   {"form": "phat", "kind": "duty"}, {"form": "canh_cao"}, {"form": "canh_cao", "kind": "x"}, None],
+    "low_confidence": [True, False], "maternity_leave": [True, "no"], "colour": [1],
+}
+_SUBJECT_VALUES = {
+    "parent": _REFS, "tier": ["upper", "grassroots", "branch", "top", None, 1], "person": _REFS,
+    "main_post": [True, False, 1], "in_charge_of": [[], ["O1"], ["O1", 3], "O1", None, [""], ["O1", "O1"]],
+    "score": _SCORES, "self_score": _SCORES,
+    "excluded": ["exempted", "suspended", "new_member", "new_body", "other", "", None],
+    "votes": [{"XS": 1}, {"XS": 2, "T": 3, "TB": 1, "K": 1}, {"XS": -1}, {"XS": 1.0}, {"XS": True}, {"Q": 1}, {},
+              None, [1], {"XS": 1_000_001}],
+    "voters": _COUNTS, "proposed": _LEVELS, "target": _LEVELS, "level": _LEVELS, "lock": _LEVELS,
+    "lock_reason": _NAMES, "lock_author": _NAMES, "rated": [True, False, 1, None], "may_rise": [True, False],
+    "unknown": [1],
+}
+
+
+@st.composite
+def _subject(draw):
+    s = {"id": draw(st.sampled_from(["M1", " M1", "M1 ", "", "x" * 200, "x" * 201, "Mô1", "M\u00a01", "M 1",
+                                     "M\u200b1", 5, None])),
+         "name": draw(st.sampled_from(_NAMES)),
+         "kind": draw(st.sampled_from(["member", "member", "member", "leader", "boss", 1]))}
+    for key in draw(st.lists(st.sampled_from(sorted(_SUBJECT_VALUES)), max_size=4, unique=True)):
+        s[key] = draw(st.sampled_from(_SUBJECT_VALUES[key]))
+    if draw(st.booleans()):
+        s["facts"] = {k: draw(st.sampled_from(_FACT_VALUES[k]))
+                      for k in draw(st.lists(st.sampled_from(sorted(_FACT_VALUES)), max_size=3, unique=True))}
+    return s
+
+
+@given(st.lists(_subject(), min_size=1, max_size=3))
+@settings(max_examples=500, deadline=None)
+def test_the_typed_reading_of_every_field_answers_as_pydantic(subjects):
+    """Subjects with good and bad values of every field (types, bounds, lengths, characters of ids and names,
+    level codes, the validators): ``parse_case_bytes`` gives exactly what pydantic's path gives, the same
+    records with the same types, or the same problems in the same order."""
+    for i, s in enumerate(subjects):
+        if isinstance(s.get("id"), str) and s["id"] == "M1":
+            s["id"] = f"M{i + 1}"
+        s.setdefault("parent", "O1")
+    raw = json.dumps({"name": "Hồ sơ", "subjects": [_ORG, *subjects]}, ensure_ascii=False).encode("utf-8")
+    assert repr(_case_answer(raw, chunked=True)) == repr(_case_answer(raw, chunked=False))
+
+
+def test_the_typed_reading_takes_good_subjects_of_every_field():
+    """The typed reading is itself taken (not only the exact path) for a subject with every field set."""
+    from model.loader import _case_typed
+
+    full = {"id": "L1", "name": "Lê Văn An", "kind": "leader", "parent": "O1", "person": "P1", "main_post": True,
+            "in_charge_of": ["O1"], "score": 87.5, "self_score": 90, "votes": {"XS": 1, "T": 2, "TB": 1, "K": 0},
+            "voters": 5, "proposed": "T", "target": "T", "level": "HT", "lock": "T", "lock_reason": "Lý do",
+            "lock_author": "Ban Thường vụ", "may_rise": True, "rated": False, "excluded": "exempted",
+            "facts": {"civil_servant_level": "K", "sick_leave_months": 2.5, "criteria": {"task": ["XS"]},
+                      "tasks": {"assigned": 3, "done": 2, "on_time": 1, "exceeded": 1},
+                      "discipline": {"form": "canh_cao", "kind": "duty", "self_reported": True},
+                      "shortcomings_remedied": False, "low_confidence": True}}
+    raw = json.dumps({"name": "Hồ sơ", "subjects": [_ORG, full]}, ensure_ascii=False).encode("utf-8")
+    case = _case_typed(raw)
+    assert case is not None and case.subjects[1].facts.tasks.exceeded == 1
+    assert repr(_case_answer(raw, chunked=True)) == repr(_case_answer(raw, chunked=False))

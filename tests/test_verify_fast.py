@@ -7,10 +7,10 @@ same, in the same order, whatever order the assignment lists."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from model.case import EMPTY_FACTS, EXCLUSIONS, Group, Kind
@@ -42,15 +42,15 @@ def _mutated(loaded, rng: random.Random):
     for s in loaded.case.subjects:
         r = rng.random()
         if r < 0.05:
-            s = dataclasses.replace(s, lock=rng.choice(list(Level)))
+            s = msgspec.structs.replace(s, lock=rng.choice(list(Level)))
         elif r < 0.10:
-            s = dataclasses.replace(s, may_rise=True)
+            s = msgspec.structs.replace(s, may_rise=True)
         elif r < 0.13 and s.kind is not Kind.unit:
-            s = dataclasses.replace(s, excluded=rng.choice(list(EXCLUSIONS)))
+            s = msgspec.structs.replace(s, excluded=rng.choice(list(EXCLUSIONS)))
         elif r < 0.16:
-            s = dataclasses.replace(s, rated=False)
+            s = msgspec.structs.replace(s, rated=False)
         elif r < 0.30:
-            s = dataclasses.replace(s, facts=EMPTY_FACTS)  # e.g. a member with a person but no facts (P1)
+            s = msgspec.structs.replace(s, facts=EMPTY_FACTS)  # e.g. a member with a person but no facts (P1)
         subjects.append(s)
     # as the loader allows: no unit, and each subject in one group at most
     grouped = {m for g in loaded.case.groups for m in g.members}
