@@ -433,3 +433,23 @@ def test_plain_members_take_a_fast_path_that_reports_exactly_what_the_full_check
     assert 20 < sum(t is not None for t in plain) < len(plain) - 100  # both paths are taken
     monkeypatch.setattr(hierarchy, "_plain_member_targets", lambda subjects, ids, bands: [None] * len(subjects))
     assert fast == run()
+
+
+@pytest.mark.parametrize("profile, order", [(None, "seed"), ("qd366-2025", "qd366")])
+def test_rating_stages_follow_every_edge_members_included(profile, order):
+    """``rating_order`` counts a member nothing waits on by organization instead of following its edge: the
+    stages are still the topological generations of the whole order graph (``_order_edges`` and each member
+    before its organization), under both orders, committee members (rated after their collective) included."""
+    import networkx as nx
+
+    from model.generate import generate_case
+    from model.hierarchy import _order_edges
+
+    h = parse_case(generate_case(members=1500, seed=4, shape="district", profile=profile)).hierarchy
+    g = nx.DiGraph()
+    g.add_nodes_from(h.subjects)
+    g.add_edges_from((u, v) for u, nexts in _order_edges(h, order).items() for v in nexts)
+    g.add_edges_from((m, org) for org, members in h.members_of.items() for m in members)
+    assert any(h.subjects[m].facts.committee_member for ms in h.members_of.values() for m in ms)
+    expected = [sorted(stage) for stage in nx.topological_generations(g)]
+    assert h.rating_order(order) == expected and h.rating_stage_count(order) == len(expected)

@@ -501,7 +501,7 @@ def case_summary(loaded: LoadedCase) -> dict:
         "targets_text": target_sources_text(sources),
         "locks": sum(1 for s in case.subjects if s.lock is not None),
         "unrated": sum(1 for s in case.subjects if not s.rated),
-        "stages": len(h.rating_order(loaded.options.rating_order)),
+        "stages": h.rating_stage_count(loaded.options.rating_order),
         "warnings": [str(w) for w in loaded.warnings],
     }
 

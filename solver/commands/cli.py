@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import operator
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from model.case import KIND_LABELS, Kind, target_sources_text
+from model.case import KIND_LABELS, Kind, Subject, target_sources_text
 from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.loader import LoadedCase
@@ -58,26 +59,24 @@ def _load_or_report(path: str) -> LoadedCase | None:
     return loaded
 
 
+_KIND, _LOCK, _RATED = operator.attrgetter("kind"), operator.attrgetter("lock"), operator.attrgetter("rated")
+
+
 def check_summary(loaded: LoadedCase) -> list[str]:
     """The Vietnamese summary that ``check`` prints for a valid case."""
     case, h = loaded.case, loaded.hierarchy
     profile = loaded.options.profile
     title = load_catalogue().profile(profile).title
     lines = [f"Hồ sơ: {case.name}", f"Bộ quy định: {title}" + ("" if case.profile else " (mặc định)")]
-    kinds, rated, tiers, sources = Counter(), Counter(), Counter(), Counter()
-    locks = unrated = 0
-    for s in case.subjects:  # one pass: five counts over a province's 339,000 subjects took half a second
-        kind = s.kind
-        kinds[kind] += 1
-        if s.decided:
-            rated[kind] += 1
-            sources[s.target_source()] += 1
-        if not s.rated:
-            unrated += 1
-        if kind is Kind.party_org:
-            tiers[s.tier] += 1
-        if s.lock is not None:
-            locks += 1
+    # counted with C-level maps over the records (a Python pass over a province's 339,000 subjects took 0.3 s);
+    # the decided subjects are the keys of the targets validation gathered
+    subjects = case.subjects
+    decided = list(map(h.subjects.__getitem__, loaded.targets))
+    kinds, rated = Counter(map(_KIND, subjects)), Counter(map(_KIND, decided))
+    sources = Counter(map(Subject.target_source, decided))
+    tiers = Counter(s.tier for s in h.subjects.values() if s.kind is Kind.party_org)
+    locks = len(subjects) - Counter(map(_LOCK, subjects))[None]
+    unrated = Counter(map(_RATED, subjects))[False]
     lines.append("Số đối tượng theo loại:")
     for k in Kind:
         if kinds[k]:
@@ -98,8 +97,7 @@ def check_summary(loaded: LoadedCase) -> list[str]:
         lines.append(f"Mức đã khóa (cấp có thẩm quyền quyết định): {locks}")
     if unrated:
         lines.append(f"Không xếp loại (mới dưới 6 tháng, miễn sinh hoạt…): {unrated}")
-    stages = h.rating_order(loaded.options.rating_order)
-    lines.append(f"Thứ tự xếp loại (S5): {len(stages)} vòng họp")
+    lines.append(f"Thứ tự xếp loại (S5): {h.rating_stage_count(loaded.options.rating_order)} vòng họp")
     if loaded.warnings:
         lines.append(f"Cảnh báo ({len(loaded.warnings)}):")
         lines.extend(f"  {w}" for w in loaded.warnings[:50])
