@@ -454,13 +454,18 @@ def input_files(path: str | Path) -> list[Path]:
     """Every file that reading ``path`` reads: the file itself and, for a what-if, its base, the base's base…
     (best effort, for checks such as "an output must not overwrite an input": an unreadable file ends the chain,
     its error is the loader's to report)."""
-    out = [Path(path)]
-    current = Path(path)
+    return [f for f, _ in _input_chain(path)]
+
+
+def _input_chain(path: str | Path) -> list[tuple[Path, bytes | None]]:
+    """``input_files``, each with the bytes read to find the next (None for a file not read)."""
+    files, raws = [Path(path)], [None]
+    current = files[0]
     for _ in range(MAX_CHAIN):
         if current.suffix.lower() in WORKBOOK_SUFFIXES:
             break
         try:
-            raw = read_input_bytes(current)
+            raws[-1] = raw = read_input_bytes(current)
             if not may_be_whatif(raw):  # a case, not a what-if: no need to parse a large file
                 break
             data = parse_json_bytes(raw, str(current))
@@ -470,26 +475,30 @@ def input_files(path: str | Path) -> list[Path]:
             break
         base = Path(data["base"])
         nxt = Path(os.path.normpath(base if base.is_absolute() else current.parent / base))
-        if any(nxt == p for p in out):
+        if any(nxt == p for p in files):
             break
-        out.append(nxt)
+        files.append(nxt)
+        raws.append(None)
         current = nxt
-    return out
+    return list(zip(files, raws))
 
 
 def input_digest(path: str | Path) -> str:
     """The SHA-256 that names an input in the audit log: of the file's bytes for a case; for a what-if, of the
     what-if's bytes AND of every base it stands on, so that one what-if over two different bases never shares
-    a hash. ``OSError`` when a file cannot be read."""
+    a hash. Each file is read once (the bytes read to follow the chain are the ones hashed). ``OSError`` when a
+    file cannot be read."""
     import hashlib
 
-    files = input_files(path)
     digests = []
-    for f in files:
+    for f, raw in _input_chain(path):
         h = hashlib.sha256()
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        if raw is not None:
+            h.update(raw)
+        else:
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
         digests.append(h.hexdigest())
     if len(digests) == 1:
         return digests[0]

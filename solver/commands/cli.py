@@ -185,9 +185,9 @@ def progress_printer():
     return say
 
 
-def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_written: str):
-    """Solve and log it in the audit trail; on a solver error, say so with the case name and return None."""
-    from solver.audit import log_solve
+def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_written: str, trail):
+    """Solve and log it in the audit trail (``solver.audit.CaseTrail``); on a solver error, say so with the case
+    name and return None."""
     from solver.engine.solve import solve
 
     try:
@@ -195,12 +195,12 @@ def solve_or_report(loaded: LoadedCase, args: argparse.Namespace, opts, nothing_
     except Exception as exc:  # reported with the case name; nothing is written
         _out(f"Lỗi khi giải hồ sơ «{loaded.case.name}» ({args.case}): {solver_error(exc)}")
         _out(nothing_written)
-        warn(log_solve(args.case, None, opts, setting=args.audit, case_name=loaded.case.name))
+        warn(trail.solved(None, opts, case_name=loaded.case.name))
         return None
     with phase("write"):
         result.seal()  # final: its JSON is written and hashed for the log from one text
     with phase("audit"):
-        warn(log_solve(args.case, result, opts, setting=args.audit))
+        warn(trail.solved(result, opts))
     return result
 
 
@@ -226,7 +226,7 @@ def warnings_lines(loaded: LoadedCase, limit: int = 20) -> list[str]:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from solver.audit import log_export, sha256_text
+    from solver.audit import CaseTrail, sha256_text
     from solver.io import is_stdout, write_text_output
     from solver.engine.solve import SolveOptions
 
@@ -243,7 +243,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress,
                         verify_in_child=True)
-    result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.")
+    trail = CaseTrail(args.case, args.audit)
+    result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.", trail)
     if result is None:
         return EXIT_ERROR
     with phase("write"):
@@ -259,8 +260,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.json:
         say("Đã ghi kết quả ra màn hình (đầu ra chuẩn)." if to_stdout else f"Đã ghi kết quả: {args.json}")
         with phase("audit"):
-            note = log_export(args.case, "json", args.json, setting=args.audit,
-                              sha256=sha256_text(text) if to_stdout or not Path(args.json).is_file() else None)
+            note = trail.exported("json", args.json,
+                                  sha256=sha256_text(text) if to_stdout or not Path(args.json).is_file() else None)
         if note:
             say(note)
     if result.status == "conflict" or result.status == "unknown":

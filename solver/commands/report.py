@@ -90,7 +90,7 @@ def form_of(loaded, args: argparse.Namespace):
 def cmd_report(args: argparse.Namespace) -> int:
     from solver.commands.cli import (EXIT_CONFLICT, EXIT_ERROR, EXIT_INVALID, EXIT_OK, _load_or_report, solve_or_report,
                                      warnings_lines)
-    from solver.audit import log_export
+    from solver.audit import CaseTrail
     from solver.io import write_atomic
     from solver.reports.word import write_docx
     from solver.reports.excel import write_xlsx
@@ -120,7 +120,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _out(f"Thông tin văn bản không hợp lệ — {exc}. Không ghi tệp báo cáo nào.")
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, verify_in_child=True)
-    result = solve_or_report(loaded, args, opts, "Không ghi tệp báo cáo nào.")
+    trail = CaseTrail(args.case, args.audit)
+    result = solve_or_report(loaded, args, opts, "Không ghi tệp báo cáo nào.", trail)
     if result is None:
         return EXIT_ERROR
     result.sealed = None  # its JSON text was hashed for the audit log; the report does not write it (tens of MB)
@@ -155,7 +156,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             _out(f"Lỗi khi lập {what} của hồ sơ «{loaded.case.name}»: {exc}. Không ghi tệp «{path}».")
             return EXIT_ERROR
         _out(f"Đã ghi {what}: {path}")
-        warn(log_export(args.case, Path(path).suffix.lstrip(".").lower(), path, setting=args.audit))
+        warn(trail.exported(Path(path).suffix.lstrip(".").lower(), path))
     if result.status in ("conflict", "unknown"):
         return EXIT_CONFLICT
     return EXIT_OK
