@@ -7,7 +7,7 @@ explains. At 300,000 members that takes the verifier's second off the time a use
 (``benchmarks/bench_scale.py``). The child's answer comes back pickled through a pipe; the caller waits for it
 before anything is written, so a rejected answer is never written.
 
-Used by the command line only (``SolveOptions.verify_in_child``): the app's server runs several threads, where a
+Used by the command line only (``SolveOptions.second_core``): the app's server runs several threads, where a
 fork is not safe. Without ``fork`` (Windows), or when the child cannot be started or fails, the call runs here,
 in this process: the same answer, only later. Nothing is ever taken on trust from a child that did not finish.
 """

@@ -1,5 +1,5 @@
 """``solver.background.Forked``: a call run in a forked child, whose answer is trusted only when it came back whole,
-and the command line's verification of a large answer there (``SolveOptions.verify_in_child``)."""
+and the command line's verification of a large answer there (``SolveOptions.second_core``)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_a_large_answer_verified_in_a_child_is_the_same_as_in_process(monkeypatc
         calls.append(self.forked)
 
     monkeypatch.setattr(Forked, "__init__", spy)
-    there = solving.solve(loaded, solving.SolveOptions(workers=1, verify_in_child=True)).dumps()
+    there = solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps()
     assert calls == [True] and there == here
 
 
@@ -103,3 +103,56 @@ def test_a_violation_found_in_the_child_is_an_error_and_nothing_is_written(monke
     monkeypatch.setattr("solver.verify.verify", lambda loaded, levels: [Violation("C1", "DV1", "giả lập")]
                         if os.getpid() != parent else [])
     assert_solve_rejected(tmp_path, capsys)
+
+
+def _cases_for_components():
+    from pathlib import Path
+
+    from model.generate import generate_case
+    from model.loader import load_case, parse_case
+
+    root = Path(__file__).resolve().parents[1]
+    yield "generated", parse_case(generate_case(members=3000, seed=5, interplay=True))
+    yield "xa_2025", load_case(root / "scenarios" / "xa_2025.json")
+    yield "conflict", load_case(root / "tests" / "data" / "examples" / "05_conflicting_locks.json")
+
+
+@pytest.mark.parametrize("name", ["generated", "xa_2025", "conflict"])
+def test_components_solved_half_in_a_child_give_the_same_bytes(monkeypatch, name):
+    """With the threshold at 1 candidate, half of the components are solved in a child: the same JSON, byte for
+    byte, as one process solving them all; a conflict is the same conflict."""
+    from solver.engine import reduced
+    from solver.engine import solve as solving
+
+    loaded = dict(_cases_for_components())[name]
+    here = solving.solve(loaded, solving.SolveOptions(workers=1)).dumps()
+    monkeypatch.setattr(reduced, "PARALLEL_FROM", 1)
+    calls = []
+    real = Forked.__init__
+
+    def spy(self, fn, *args, fork=True):
+        real(self, fn, *args, fork=fork)
+        calls.append((fn.__name__, self.forked))
+
+    monkeypatch.setattr(Forked, "__init__", spy)
+    there = solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps()
+    assert ("_solve_some", True) in calls and there == here
+
+
+def test_a_component_child_that_fails_is_solved_here(monkeypatch):
+    """A child that fails (here: it raises) is not trusted: this process solves its half, same bytes."""
+    from solver.engine import reduced
+    from solver.engine import solve as solving
+
+    loaded = dict(_cases_for_components())["generated"]
+    here = solving.solve(loaded, solving.SolveOptions(workers=1)).dumps()
+    monkeypatch.setattr(reduced, "PARALLEL_FROM", 1)
+    parent, real = os.getpid(), reduced._solve_some
+
+    def fails_in_child(*args):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(*args)
+
+    monkeypatch.setattr(reduced, "_solve_some", fails_in_child)
+    assert solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps() == here

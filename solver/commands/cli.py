@@ -242,7 +242,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID
     opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, progress=progress,
-                        verify_in_child=True)
+                        second_core=True)
     trail = CaseTrail(args.case, args.audit)
     result = solve_or_report(loaded, args, opts, "Không ghi tệp kết quả nào.", trail)
     if result is None:

@@ -119,7 +119,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _out(f"Thông tin văn bản không hợp lệ — {exc}. Không ghi tệp báo cáo nào.")
         return EXIT_INVALID
-    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, verify_in_child=True)
+    opts = SolveOptions(time_limit=args.time_limit, workers=args.workers, second_core=True)
     trail = CaseTrail(args.case, args.audit)
     result = solve_or_report(loaded, args, opts, "Không ghi tệp báo cáo nào.", trail)
     if result is None:

@@ -50,9 +50,11 @@ class SolveOptions:
     explain: bool = True
     method: str = "auto"  # "auto" | "general" | "reduced"
     progress: Callable[[str], None] | None = None  # told, in Vietnamese, what a long solve is doing
-    #: Verify a large answer in a forked child while this process explains it (``solver.background``): the
-    #: command line's choice; the app's server, with its threads, verifies in process.
-    verify_in_child: bool = False
+    #: Use the second core through forked children (``solver.background``) on a large case: half of the
+    #: components are solved in a child while this process solves the other half, and the answer is verified
+    #: in a child while this process explains it. The command line's choice; the app's server, with its
+    #: threads, does everything in process.
+    second_core: bool = False
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -257,7 +259,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     result.support_cost = sum(weights[sid] for sid in moved)
     opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
     with phase("verify"):  # on the second core for a large case, while this process explains
-        checking = Forked(verify, loaded, levels, fork=opts.verify_in_child and len(levels) >= FORK_FROM)
+        checking = Forked(verify, loaded, levels, fork=opts.second_core and len(levels) >= FORK_FROM)
     if not checking.forked:
         _verified(loaded, checking)
     if method == "general" and opts.explain and status == "optimal":
