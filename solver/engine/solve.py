@@ -17,6 +17,7 @@ Two exact formulations share the driver. The *general* model decides every level
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +64,10 @@ class SolveOptions:
 
 def reducible(loaded: LoadedCase) -> bool:
     """True when the reduced model is exact: no level may rise above its target except by a lock."""
-    return not loaded.options.allow_up and not any(s.may_rise for s in loaded.case.subjects)
+    return not loaded.options.allow_up and not any(map(_MAY_RISE, loaded.case.subjects))  # read in C
+
+
+_MAY_RISE = operator.attrgetter("may_rise")
 
 
 class GeneralSpace:
