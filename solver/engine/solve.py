@@ -17,6 +17,7 @@ Two exact formulations share the driver. The *general* model decides every level
 
 from __future__ import annotations
 
+import itertools
 import operator
 import time
 from collections.abc import Callable
@@ -257,15 +258,15 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     result.status = status
     result.proven = status == "optimal"
     result.levels = levels
-    moved = [sid for sid, t in targets.items() if levels[sid] != t]
-    result.changed = len(moved)
-    result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in moved)
-    result.support_cost = sum(weights[sid] for sid in moved)
     opts.say("Đang kiểm tra độc lập mọi quy định trên kết quả…")
     with phase("verify"):  # on the second core for a large case, while this process explains
         checking = Forked(verify, loaded, levels, fork=opts.second_core and len(levels) >= FORK_FROM)
     if not checking.forked:
         _verified(loaded, checking)
+    moved = list(itertools.compress(targets, map(operator.ne, map(levels.__getitem__, targets), targets.values())))
+    result.changed = len(moved)
+    result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in moved)
+    result.support_cost = sum(weights[sid] for sid in moved)
     if method == "general" and opts.explain and status == "optimal":
         result.claims = general_claims(loaded, recs, result, weights, opts)
     opts.say("Đang lập giải trình cho từng thay đổi…")
