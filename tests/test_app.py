@@ -932,6 +932,26 @@ def test_opening_a_case_tells_its_steps_from_the_start():
     assert any(c.value.replace("\\", "").startswith("Đã đọc và kiểm tra «phuong.json» trong ") for c in at.caption)
 
 
+def test_the_app_reads_a_case_as_the_command_line_does(tmp_path):
+    """``read_case`` reads a JSON case through ``parse_case_bytes`` (the typed reading when it can): the same case,
+    warnings and count as pydantic's reading, with a byte-order mark or an escape too (the exact path then)."""
+    from model.case import dump
+    from model.loader import parse_case, parse_json_bytes
+
+    text = WARD.read_text(encoding="utf-8")
+    for i, variant in enumerate([text, "\ufeff" + text, text.replace(WARD_DATA["name"], WARD_DATA["name"] + "\\u00e9", 1)]):
+        f = tmp_path / f"c{i}.json"
+        f.write_bytes(variant.encode("utf-8"))
+        said = []
+        loaded, named = appcore.read_case(f, "c.json", said.append)
+        exact = parse_case(parse_json_bytes(f.read_bytes(), "c.json"), "c.json", nfc_done=True)
+        assert said[1].startswith(f"Đang kiểm tra {appcore.num(len(WARD_DATA['subjects']))} đối tượng"), i
+        assert loaded.case.model_dump(mode="json") == exact.case.model_dump(mode="json"), i
+        assert repr(loaded.case.subjects) == repr(exact.case.subjects), i
+        assert [str(w) for w in loaded.warnings] == [str(w) for w in exact.warnings], i
+        assert named == bool(WARD_DATA.get("profile"))
+
+
 def test_a_whatif_solved_in_full_lists_its_steps_and_is_not_solved_again_on_a_rerun():
     at = goto(load_ward(app()), "gia_dinh")
     at.selectbox(key="wi_opt_cap_base").set_value("good_and_above").run()
