@@ -252,7 +252,7 @@ def pydantic_message(err: dict[str, Any]) -> str:
     value = err.get("input")
     if kind in ("missing", "missing_keyword_argument"):
         return "thiếu trường bắt buộc"
-    if kind in ("extra_forbidden", "unexpected_keyword_argument"):  # the second: a record type (model.case.record)
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):  # the second: a record type (its pydantic twin, model.case._twin)
         return "trường này không có trong định dạng (viết sai tên trường?)"
     numeric = isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
     if kind in ("int_type", "int_parsing", "int_from_float"):
