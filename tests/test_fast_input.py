@@ -267,3 +267,19 @@ def test_the_typed_reading_takes_good_subjects_of_every_field():
     case = _case_typed(raw)
     assert case is not None and case.subjects[1].facts.tasks.exceeded == 1
     assert repr(_case_answer(raw, chunked=True)) == repr(_case_answer(raw, chunked=False))
+
+
+def test_dump_of_a_record_honours_include_and_exclude_as_before():
+    """Regression (review of the msgspec records): before them (0f4676b, pydantic dataclasses) ``dump`` and
+    ``Case.model_dump`` applied ``include``/``exclude`` to a record and to the records inside a case; the records'
+    serializer (``Record.__get_pydantic_core_schema__``) forwards only mode, exclude_defaults, exclude_none and
+    round_trip, so these keywords are now silently ignored and every field is written."""
+    from model.case import Case, Subject, dump, validate_as
+
+    s = validate_as(Subject, {"id": "M1", "name": "An", "kind": "member", "votes": {"XS": 1}})
+    assert "facts" not in dump(s, exclude={"facts"})
+    assert dump(s, mode="json", include={"id", "votes"}) == {"id": "M1", "votes": {"XS": 1, "T": 0, "TB": 0, "K": 0}}
+    assert dump(s, mode="json", exclude={"votes": {"XS"}})["votes"] == {"T": 0, "TB": 0, "K": 0}
+    case = Case.model_validate({"name": "Hồ sơ", "subjects": [dump(s, mode="json")]})
+    assert case.model_dump(mode="json", include={"subjects": {0: {"id"}}}) == {"subjects": [{"id": "M1"}]}
+    assert "facts" not in case.model_dump(mode="json", exclude={"subjects": {"__all__": {"facts"}}})["subjects"][0]
