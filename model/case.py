@@ -66,7 +66,7 @@ class Strict(BaseModel):
 #: Each field is declared once, with its constraints for both libraries side by side in one ``Annotated``
 #: (msgspec reads its ``Meta`` and ignores pydantic's metadata; pydantic the reverse). What pydantic checks and
 #: msgspec cannot (the character classes of ids and names, the Python validators) is checked on msgspec's path
-#: by ``model.loader`` and ``typed_subjects_valid``; anything doubtful there sends the file to pydantic's path.
+#: by ``model.loader`` and ``records_pass_checks``; anything doubtful there sends the file to pydantic's path.
 #: pydantic validates any other data (workbooks, what-ifs, ``validate_as``) through a pydantic dataclass built
 #: from the same fields (``_twin``), which gives the Vietnamese error messages with their locations, and is
 #: turned into the record. ``tests/test_fast_input.py`` holds the two paths to the same answers.
@@ -161,7 +161,8 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defau
         def serialize(value: Any, info: Any) -> Any:
             data = object.__new__(twin)
             data.__dict__.update(zip(names, msgspec.structs.astuple(value)))
-            return _adapter(twin).dump_python(data, mode=info.mode, exclude_defaults=info.exclude_defaults,
+            return _adapter(twin).dump_python(data, mode=info.mode, include=info.include, exclude=info.exclude,
+                                              exclude_defaults=info.exclude_defaults,
                                               exclude_none=info.exclude_none, round_trip=info.round_trip)
 
         return core_schema.no_info_wrap_validator_function(
