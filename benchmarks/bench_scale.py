@@ -129,6 +129,11 @@ def scale(args, tmp: Path) -> int:
             if wall is not None:
                 mem = f"{rss:.0f} | {top:.0f}" if rss is not None else "— | —"
                 print(f"| {name} | {fmt(wall)} | {fmt(cpu)} | {fmt(wall / floor)} | {mem} |")
+        child = phases.get("other", {}).get("components_child")
+        if child:  # half of the components were solved in a forked child
+            private = child.get("private_mib")
+            print(f"| components, half in a child process | | {fmt(child['cpu'])} | | memory not shared with the "
+                  f"solving process: {'—' if private is None else f'{private:.0f}'} MiB | |")
         child = phases.get("other", {}).get("verify_child")
         if child:  # the verifier ran in a forked child while the solving process explained
             private = child.get("private_mib")

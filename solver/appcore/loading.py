@@ -173,7 +173,7 @@ def read_case(path: str | Path, name: str, say: Say = _quiet) -> tuple[LoadedCas
             try:
                 head = _HEAD.decode(memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else raw)
                 count, named = len(head.subjects), isinstance(head.profile, str) and bool(head.profile)
-            except (msgspec.DecodeError, TypeError):  # not an object with a list of subjects: the loader says so
+            except (msgspec.DecodeError, TypeError, RecursionError):  # not a case: the loader says what it is
                 count, named = 0, False
             say(f"Đang kiểm tra {num(count)} đối tượng và dựng hệ thống tổ chức…")
             try:

@@ -23,6 +23,7 @@ from model.loader import LoadedCase
 from solver.engine.rules import AtMost, Quota, Record, SmallGroup, quota_ok
 from solver.background import Forked
 from solver.engine.staging import Model, solve_space
+from solver.phases import note as note_phase
 
 
 class ReducedSpace:
@@ -460,6 +461,8 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
             timeout=max(1.0, runner.deadline - time.monotonic()) + COMPONENTS_CHILD_GRACE)
         runner.interrupted |= interrupted
         solved.update(other)
+        if child.forked:
+            note_phase("components_child", cpu=child.child_cpu, private_mib=child.child_private_mib)
     else:
         solved = _solve_some(loaded, plan, everything, bounds, weights, pos, runner, opts, len(cands))[0]
     parts: list[Part] = []
