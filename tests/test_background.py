@@ -79,16 +79,22 @@ def test_a_large_answer_verified_in_a_child_is_the_same_as_in_process(monkeypatc
     loaded = load_case(TAN_LOI)
     here = solving.solve(loaded, solving.SolveOptions(workers=1)).dumps()
     monkeypatch.setattr(solving, "FORK_FROM", 0)
+    calls = _spy_forks(monkeypatch)
+    there = solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps()
+    assert calls == [("verify", True)] and there == here
+
+
+def _spy_forks(monkeypatch) -> list[tuple[str, bool]]:
+    """The calls given to ``Forked`` from now on (function name, whether it ran in a child), in order."""
     calls = []
     real = Forked.__init__
 
     def spy(self, fn, *args, fork=True):
         real(self, fn, *args, fork=fork)
-        calls.append(self.forked)
+        calls.append((fn.__name__, self.forked))
 
     monkeypatch.setattr(Forked, "__init__", spy)
-    there = solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps()
-    assert calls == [True] and there == here
+    return calls
 
 
 def test_a_violation_found_in_the_child_is_an_error_and_nothing_is_written(monkeypatch, tmp_path, capsys):
@@ -127,14 +133,7 @@ def test_components_solved_half_in_a_child_give_the_same_bytes(monkeypatch, name
     loaded = dict(_cases_for_components())[name]
     here = solving.solve(loaded, solving.SolveOptions(workers=1)).dumps()
     monkeypatch.setattr(reduced, "PARALLEL_FROM", 1)
-    calls = []
-    real = Forked.__init__
-
-    def spy(self, fn, *args, fork=True):
-        real(self, fn, *args, fork=fork)
-        calls.append((fn.__name__, self.forked))
-
-    monkeypatch.setattr(Forked, "__init__", spy)
+    calls = _spy_forks(monkeypatch)
     there = solving.solve(loaded, solving.SolveOptions(workers=1, second_core=True)).dumps()
     assert ("_solve_some", True) in calls and there == here
 
