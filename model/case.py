@@ -58,7 +58,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-#: The per-subject types (``Subject`` and what it holds) are msgspec Structs (``Record``), frozen, without a
+#: The per-subject types (``Subject`` and what it holds) are msgspec Structs (``CaseRecord``), frozen, without a
 #: ``__dict__`` and not tracked by the garbage collector. A JSON case of a province is decoded by msgspec straight
 #: into them (``model.loader``): at 300,000 members parsing and typing the subjects takes 0.4 s instead of 2.6 s
 #: through pydantic, and they take less memory than pydantic dataclasses (``benchmarks/bench_scale.py``).
@@ -144,7 +144,7 @@ def _choice(words: dict[str, str]) -> Any:
     return Annotated[str, Meta(pattern=pattern), Field(pattern=pattern)]
 
 
-class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+class CaseRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     """Base of the per-subject types: see above. pydantic validates data as a record through its twin. The
     constructor does not validate (a Struct's never does): data from outside is read with ``validate_as``."""
 
@@ -247,7 +247,7 @@ TIER_LABELS = {
 }
 
 
-class Votes(Record):
+class Votes(CaseRecord):
     """A tally: ballots per grade (XS, T, TB = trung bình, K = kém)."""
 
     XS: Count = 0
@@ -268,7 +268,7 @@ class Votes(Record):
 Grade = Annotated[str, Meta(pattern="^(" + "|".join(GRADE_KEYS) + ")$")]
 
 
-class Criteria(Record):
+class Criteria(CaseRecord):
     """E6 self-grades per criterion (ballot grades XS/T/TB/K): task criteria and the rest."""
 
     task: tuple[Grade, ...] = ()
@@ -327,7 +327,7 @@ def level_of_score(score: float, bands: tuple[int, int, int] = SCORE_BANDS) -> L
     return Level.K
 
 
-class Tasks(Record):
+class Tasks(CaseRecord):
     """Q2 (QĐ 366 Điều 11): the tasks assigned in the year and how they were done (for a leader: the tasks of
     the places he or she directly leads)."""
 
@@ -357,7 +357,7 @@ def _consistent(self: Any) -> Any:
 _TWIN_VALIDATORS["Tasks"] = {"_consistent": model_validator(mode="after")(_consistent)}
 
 
-class Discipline(Record):
+class Discipline(CaseRecord):
     """Q5, Q6 (QĐ 366 Điều 11 khoản 4): a discipline in the year, by form and kind of violation; a violation
     self-reported and remedied is left to the competent level (``self_reported``)."""
 
@@ -370,7 +370,7 @@ class Discipline(Record):
 Months = Annotated[StrictFloat, Meta(ge=0, le=12), Field(ge=0, le=12)]
 
 
-class Facts(Record):
+class Facts(CaseRecord):
     """Facts that cap or force a level (RULES.md §4–§5)."""
 
     civil_servant_level: LevelValue | None = None
@@ -457,7 +457,7 @@ FACTS_BY_KIND: dict[Kind, frozenset[str]] = {
 }
 
 
-class Subject(Record):
+class Subject(CaseRecord):
     """One rated (or listed) subject: organization, member, collective, leader or unit."""
 
     id: Id
@@ -658,7 +658,7 @@ class Case(Strict):
 
 
 __all__ = [
-    "EMPTY_FACTS", "FACT_NAMES", "dump", "Record", "level_from_code", "records_pass_checks", "validate_as", "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
+    "EMPTY_FACTS", "FACT_NAMES", "dump", "CaseRecord", "level_from_code", "records_pass_checks", "validate_as", "Case", "Criteria", "DISCIPLINE_FORMS", "Discipline", "EXCLUSIONS", "QuotaException", "SCORE_BANDS", "Tasks",
     "UNIT_CATEGORIES", "VIOLATION_KINDS", "level_of_score", "Expect", "Facts", "FACTS_BY_KIND", "Group", "Kind", "NoMajority", "Strict",
     "Subject", "Tier", "Votes", "nfc_deep",
 ]

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from pydantic import Field, TypeAdapter, ValidationError
 
-from model.case import SCORE_BANDS, Case, Record, Subject, level_from_code, nfc_deep, records_pass_checks
+from model.case import SCORE_BANDS, Case, CaseRecord, Subject, level_from_code, nfc_deep, records_pass_checks
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
 from model.errors import ID_PATTERN, CaseInvalid, InputProblem, os_error_text, pydantic_message
@@ -305,7 +305,7 @@ def parse_case_bytes(raw: bytes, file: str) -> LoadedCase:
 
 
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
-#: The subjects decoded by msgspec straight into the records (``model.case.Record``).
+#: The subjects decoded by msgspec straight into the records (``model.case.CaseRecord``).
 _SUBJECTS = msgspec.json.Decoder(list[Subject], dec_hook=level_from_code)
 #: Every character an id may hold (the pattern pydantic checks ids with).
 _ID_CHARS = TypeAdapter(Annotated[str, Field(pattern=ID_PATTERN)])
@@ -324,7 +324,7 @@ def _keys_of(cls: type) -> type:
     for f in msgspec.structs.fields(cls):
         tp = hints[f.name]
         options = typing.get_args(tp) if isinstance(tp, types.UnionType) else (tp,)
-        inner = [_keys_of(t) for t in options if isinstance(t, type) and issubclass(t, Record)]
+        inner = [_keys_of(t) for t in options if isinstance(t, type) and issubclass(t, CaseRecord)]
         if not inner:
             fields.append((f.name, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
         elif type(None) in options:

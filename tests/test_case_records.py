@@ -1,4 +1,4 @@
-"""The per-subject record types (``model.case.Record``, msgspec Structs): frozen, strict through pydantic's twin, and
+"""The per-subject record types (``model.case.CaseRecord``, msgspec Structs): frozen, strict through pydantic's twin, and
 what ``set_fields`` relies on."""
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ def test_pydantic_validates_records_through_a_twin_with_the_same_fields():
     names, order and defaults; what it builds is the record, with the shared empty facts."""
     import dataclasses
 
-    from model.case import Criteria, Discipline, Record, Tasks, _twin
+    from model.case import Criteria, Discipline, CaseRecord, Tasks, _twin
 
     for cls in (Subject, Facts, Votes, Tasks, Criteria, Discipline):
-        assert issubclass(cls, Record)
+        assert issubclass(cls, CaseRecord)
         twin = [(f.name, f.default) for f in dataclasses.fields(_twin(cls))]
         assert twin == [(f.name, dataclasses.MISSING if f.required else f.default)
                         for f in msgspec.structs.fields(cls)], cls

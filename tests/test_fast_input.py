@@ -272,7 +272,7 @@ def test_the_typed_reading_takes_good_subjects_of_every_field():
 def test_dump_of_a_record_honours_include_and_exclude_as_before():
     """Found in review of the msgspec records: ``dump`` and ``Case.model_dump`` apply ``include``/``exclude`` to a
     record and to the records inside a case, as they did when the records were pydantic dataclasses (the records'
-    serializer, ``Record.__get_pydantic_core_schema__``, forwards them to the twin's)."""
+    serializer, ``CaseRecord.__get_pydantic_core_schema__``, forwards them to the twin's)."""
     from model.case import Case, Subject, dump, validate_as
 
     s = validate_as(Subject, {"id": "M1", "name": "An", "kind": "member", "votes": {"XS": 1}})
