@@ -459,7 +459,8 @@ def solve_reduced(loaded: LoadedCase, recs: list[Record], bounds: dict[str, Leve
         solved = _solve_some(loaded, plan, mine, bounds, weights, pos, runner, opts, len(cands))[0]
         other, interrupted = child.result(
             timeout=max(1.0, runner.deadline - time.monotonic()) + COMPONENTS_CHILD_GRACE)
-        runner.interrupted |= interrupted
+        if interrupted:  # Ctrl-C reached the child's search: spend no more time here either (``Runner.solve``)
+            runner.interrupted, runner.deadline = True, min(runner.deadline, time.monotonic())
         solved.update(other)
         if child.forked:
             note_phase("components_child", cpu=child.child_cpu, private_mib=child.child_private_mib)
