@@ -44,7 +44,7 @@ class ReducedSpace:
             self.model.add_implication(self.y[r.a], self.y[r.b])
         for q in quotas:
             _post_quota(self.model, q, smalls.get(q.group), [self.y[m] for m in q.members if m in self.y],
-                        _fixed_t(q, self.y, bounds))
+                        _fixed_t(q, bounds))
         self.weights = weights
         drops = [self.y[s].Not() for s in comp]
         self.criteria = [
@@ -83,9 +83,9 @@ class SolveResultStub:
         self.tie_break_used = False
 
 
-def _fixed_t(q: Quota, cands, bounds: dict[str, Level]) -> int:
-    """The members of ``q`` held at T by their bounds, outside ``cands`` (a candidate's bound is XS, so every
-    member bounded at T is outside): counted in C, a group of thousands at a time."""
+def _fixed_t(q: Quota, bounds: dict[str, Level]) -> int:
+    """The members of ``q`` held at T by their bounds: none of them is a candidate (a candidate's bound is XS).
+    Counted in C, a group of thousands at a time."""
     return operator.countOf(map(bounds.__getitem__, q.members), Level.T)
 
 
@@ -135,7 +135,7 @@ def _closed_form(loaded, comp, q, small, bounds, weight, pos):
     subjects = loaded.hierarchy.subjects
     locked = [s for s in comp if subjects[s].lock == Level.XS]
     free = [s for s in comp if subjects[s].lock != Level.XS]
-    fixed_t = _fixed_t(q, set(comp), bounds)
+    fixed_t = _fixed_t(q, bounds)
     c = len(comp)
     best = next((xs for xs in range(c, len(locked) - 1, -1) if quota_ok(q, small, xs, fixed_t + c - xs)), None)
     if best is None:
@@ -188,7 +188,7 @@ class Enumerated:
         for q in quotas:
             inside = [col[m] for m in q.members if m in col]
             xs = y[:, inside].sum(axis=1)
-            t = _fixed_t(q, col, bounds) + len(inside) - xs
+            t = _fixed_t(q, bounds) + len(inside) - xs
             base = t + xs if q.base == "good_and_above" else t
             fits = 100 * xs <= q.percent * base
             small = smalls.get(q.group)
