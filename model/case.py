@@ -134,9 +134,6 @@ Count = Annotated[StrictInt, Meta(ge=0, le=1_000_000), Field(ge=0, le=1_000_000)
 #: A count that is at least one (voters, tasks assigned).
 Positive = Annotated[StrictInt, Meta(ge=1, le=1_000_000), Field(ge=1, le=1_000_000)]
 
-#: A level field: read from its code, written back as its code in JSON dumps.
-LevelField = LevelValue
-
 
 def _choice(words: dict[str, str]) -> Any:
     """A string that must be one of the keys of ``words`` (the same pattern for both libraries)."""
@@ -610,7 +607,7 @@ class Expect(Strict):
 
     status: str | None = None
     objective: ExpectObjective | None = None
-    levels: dict[str, LevelField] = {}
+    levels: dict[str, LevelValue] = {}
 
     @field_validator("levels", mode="before")
     @classmethod
