@@ -17,7 +17,6 @@ Two exact formulations share the driver. The *general* model decides every level
 
 from __future__ import annotations
 
-import itertools
 import operator
 import time
 from collections.abc import Callable
@@ -188,7 +187,7 @@ def solve(loaded: LoadedCase, opts: SolveOptions = SolveOptions(), keep: dict | 
 def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> SolveResult:
     from solver.engine.conflicts import find_component_conflict, find_conflict, find_local_conflict
     from solver.explanations.decisions import attach_decisions
-    from solver.explanations.explain import explain_changes
+    from solver.explanations.explain import explain_changes, moved_ids
     from solver.verify import verify
 
     start = time.monotonic()
@@ -263,7 +262,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
         checking = Forked(verify, loaded, levels, fork=opts.second_core and len(levels) >= FORK_FROM)
     if not checking.forked:
         _verified(loaded, checking)
-    moved = list(itertools.compress(targets, map(operator.ne, map(levels.__getitem__, targets), targets.values())))
+    moved = moved_ids(levels, targets)
     result.changed = len(moved)
     result.steps = sum(abs(int(levels[sid]) - int(targets[sid])) for sid in moved)
     result.support_cost = sum(weights[sid] for sid in moved)
@@ -272,7 +271,7 @@ def _solve(loaded: LoadedCase, opts: SolveOptions, keep: dict | None = None) -> 
     opts.say("Đang lập giải trình cho từng thay đổi…")
     with phase("explain"):
         result.changes = explain_changes(loaded, recs, levels, targets, reasons=opts.explain, weights=weights,
-                                         claims=result.claims, order=pos)
+                                         claims=result.claims, order=pos, moved=moved)
     with phase("decisions"):
         attach_decisions(loaded, result)
     with phase("verify"):

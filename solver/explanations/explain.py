@@ -182,16 +182,23 @@ class _Explainer:
                       tuple(sorted(numbers.items())))
 
 
+def moved_ids(levels: dict[str, Level], targets: dict[str, Level]) -> list[str]:
+    """The subjects whose final level differs from their target, in file order (read in C)."""
+    return list(itertools.compress(targets, map(operator.ne, map(levels.__getitem__, targets), targets.values())))
+
+
 def explain_changes(loaded: LoadedCase, records: list[Record], levels: dict[str, Level],
                     targets: dict[str, Level], reasons: bool = True,
                     weights: dict[str, int] | None = None, claims: dict | None = None,
-                    order: dict[str, int] | None = None) -> list[Change]:
-    """A ``Change`` for every subject whose final level differs from its target, in file order."""
+                    order: dict[str, int] | None = None, moved: list[str] | None = None) -> list[Change]:
+    """A ``Change`` for every subject whose final level differs from its target, in file order (``moved``:
+    those subjects, ``moved_ids``, when the caller has them)."""
     from solver.engine.staging import support_weights
 
     if weights is None:
         weights = support_weights(loaded, targets)  # each computed when a ranking reads it
-    moved = list(itertools.compress(targets, map(operator.ne, map(levels.__getitem__, targets), targets.values())))
+    if moved is None:
+        moved = moved_ids(levels, targets)
     ex = _Explainer(loaded, records, levels, targets, weights, claims=claims, order=order, only=set(moved))
     return [Change(sid, targets[sid], levels[sid], tuple(ex.reasons(sid)) if reasons else ()) for sid in moved]
 
