@@ -6,12 +6,14 @@ import gc
 from datetime import date
 import json
 import math
+import operator
 import os
 import re
 import stat
 import types
 import typing
 import unicodedata
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -21,7 +23,7 @@ from typing import Annotated, Any
 import msgspec
 from pydantic import Field, TypeAdapter, ValidationError
 
-from model.case import SCORE_BANDS, Case, CaseRecord, Subject, level_from_code, nfc_deep, records_pass_checks
+from model.case import SCORE_BANDS, Case, CaseRecord, Kind, Subject, level_from_code, nfc_deep, records_pass_checks
 from model.catalogue import RuleOptions, UnknownProfile, load_catalogue, resolve_options
 from model.levels import Level
 from model.errors import ID_PATTERN, CaseInvalid, InputProblem, os_error_text, pydantic_message
@@ -79,6 +81,16 @@ class LoadedCase:
         return scored, voted
 
     @cached_property
+    def counts(self) -> "CaseCounts":
+        """What ``check`` and the app's summary count (``CaseCounts``)."""
+        subjects = self.case.subjects
+        decided = list(map(self.hierarchy.subjects.__getitem__, self.targets))  # the targets' keys, in file order
+        return CaseCounts(kinds=Counter(map(_KIND, subjects)), rated=Counter(map(_KIND, decided)),
+                          tiers=Counter(s.tier for s in self.hierarchy.subjects.values() if s.kind is Kind.party_org),
+                          sources=Counter(map(Subject.target_source, decided)),
+                          unrated=Counter(map(_RATED, subjects))[False])
+
+    @cached_property
     def locks(self) -> dict[str, Level]:
         """The level of every locked subject, in file order."""
         return {s.id: s.lock for s in self.case.subjects if s.lock is not None}
@@ -87,6 +99,22 @@ class LoadedCase:
     def given_levels(self) -> dict[str, Level]:
         """The level of every subject not decided that carries one (the units), in file order."""
         return {s.id: s.level for s in self.case.subjects if s.level is not None and not s.decided}
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Subjects per kind (all, and decided), party organizations per tier, where the decided subjects' targets
+    come from (``Subject.target_source``), and how many subjects are not rated. Counted with C-level maps: a
+    Python pass over a province's 339,000 subjects took 0.3 s."""
+
+    kinds: Counter
+    rated: Counter
+    tiers: Counter
+    sources: Counter
+    unrated: int
+
+
+_KIND, _RATED = operator.attrgetter("kind"), operator.attrgetter("rated")
 
 
 def _locate(loc: tuple, data: Any) -> tuple[str | None, int | None, str | None, str | None]:

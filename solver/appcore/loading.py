@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -509,10 +509,8 @@ def template_bytes(loaded: LoadedCase | None = None) -> bytes:
 def case_summary(loaded: LoadedCase) -> dict:
     """What a case holds: counts per kind and tier, quota groups, where targets come from, locks, S5 stages."""
     case, h = loaded.case, loaded.hierarchy
-    kinds = Counter(s.kind for s in case.subjects)
-    rated = Counter(s.kind for s in case.subjects if s.decided)
-    tiers = Counter(s.tier for s in case.subjects if s.kind is Kind.party_org and s.tier is not None)
-    sources = Counter(s.target_source() for s in case.subjects if s.decided)
+    counts = loaded.counts
+    kinds, rated, tiers, sources = counts.kinds, counts.rated, counts.tiers, counts.sources
     groups = sorted(h.groups, key=lambda g: (-len(g.members), g.id))
     return {
         "name": case.name,
@@ -530,8 +528,8 @@ def case_summary(loaded: LoadedCase) -> dict:
         "targets": {"votes": sources["votes"], "target": sources["target"], "proposed": sources["proposed"],
                     "score": sources["score"]},
         "targets_text": target_sources_text(sources),
-        "locks": sum(1 for s in case.subjects if s.lock is not None),
-        "unrated": sum(1 for s in case.subjects if not s.rated),
+        "locks": len(loaded.locks),
+        "unrated": counts.unrated,
         "stages": h.rating_stage_count(loaded.options.rating_order),
         "warnings": [str(w) for w in loaded.warnings],
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import operator
 import os
 import sys
 import time
@@ -11,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from model.case import KIND_LABELS, Kind, Subject, target_sources_text
+from model.case import KIND_LABELS, Kind, target_sources_text
 from model.catalogue import load_catalogue
 from model.errors import CaseInvalid
 from model.loader import LoadedCase
@@ -59,24 +58,14 @@ def _load_or_report(path: str) -> LoadedCase | None:
     return loaded
 
 
-_KIND, _LOCK, _RATED = operator.attrgetter("kind"), operator.attrgetter("lock"), operator.attrgetter("rated")
-
-
 def check_summary(loaded: LoadedCase) -> list[str]:
     """The Vietnamese summary that ``check`` prints for a valid case."""
     case, h = loaded.case, loaded.hierarchy
     profile = loaded.options.profile
     title = load_catalogue().profile(profile).title
     lines = [f"Hồ sơ: {case.name}", f"Bộ quy định: {title}" + ("" if case.profile else " (mặc định)")]
-    # counted with C-level maps over the records (a Python pass over a province's 339,000 subjects took 0.3 s);
-    # the decided subjects are the keys of the targets validation gathered
-    subjects = case.subjects
-    decided = list(map(h.subjects.__getitem__, loaded.targets))
-    kinds, rated = Counter(map(_KIND, subjects)), Counter(map(_KIND, decided))
-    sources = Counter(map(Subject.target_source, decided))
-    tiers = Counter(s.tier for s in h.subjects.values() if s.kind is Kind.party_org)
-    locks = len(subjects) - Counter(map(_LOCK, subjects))[None]
-    unrated = Counter(map(_RATED, subjects))[False]
+    counts, locks = loaded.counts, len(loaded.locks)
+    kinds, rated, tiers, sources, unrated = counts.kinds, counts.rated, counts.tiers, counts.sources, counts.unrated
     lines.append("Số đối tượng theo loại:")
     for k in Kind:
         if kinds[k]:
